@@ -1,0 +1,334 @@
+"""The planner's LP, one ``define_*`` function per family of variables or constraints.
+
+Notation: steps t = 0..n-1 of length dt[t] [h], edges k = 0..n. For each storage s: charge
+c[s,t] >= 0 and discharge d[s,t] >= 0 (AC side, kW), stored energy e[s,k] (kWh, as three
+segments, see :func:`soc_segments`). Grid import g+[t] >= 0 and export g-[t] >= 0 (kW), PV used
+u[t] in [0, pv[t]] (kW), unserved load q[t] (kW). Penalties P are multiples of the largest price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from voltbridge.core.timegrid import FloatArray
+from voltbridge.planner.lp import INF, IntArray, LinearProgram
+from voltbridge.planner.request import PlanRequest, StorageSpec
+
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class StorageCols:
+    """Column indices of one storage's variables; slack blocks may be empty.
+
+    ``segments[j, k-1]`` is segment j of the stored energy at edge k (k = 1..n); the energy at
+    edge 0 is the known ``soc0`` and has no column.
+    """
+
+    charge: IntArray
+    discharge: IntArray
+    segments: IntArray
+    drive_slack: IntArray = field(default_factory=lambda: EMPTY)
+    drive_steps: IntArray = field(default_factory=lambda: EMPTY)
+    departure_slack: IntArray = field(default_factory=lambda: EMPTY)
+    budget_slack: IntArray = field(default_factory=lambda: EMPTY)
+
+    def soc_terms(self, edges: IntArray) -> tuple[IntArray, IntArray]:
+        """(position in ``edges``, column) pairs summing to the stored energy at each edge (>= 1)."""
+        cols = self.segments[:, edges - 1]
+        pos = np.broadcast_to(np.arange(edges.size), cols.shape)
+        return pos.ravel(), cols.ravel()
+
+
+@dataclass
+class GridCols:
+    """Column indices of the site-level variables."""
+
+    imp: IntArray
+    exp: IntArray
+    pv: IntArray
+    unserved: IntArray
+    peaks: IntArray = field(default_factory=lambda: EMPTY)
+    backup_slack: IntArray = field(default_factory=lambda: EMPTY)
+    backup_edges: IntArray = field(default_factory=lambda: EMPTY)
+
+
+def penalty_scale(req: PlanRequest) -> float:
+    """Largest absolute price in the horizon, at least 1 [currency/kWh]; penalties are multiples of it."""
+    prices = np.concatenate((np.abs(req.price_import), np.abs(req.price_export), [1.0]))
+    return float(prices.max())
+
+
+def terminal_value(req: PlanRequest) -> float:
+    """Value of a kWh left stored at the horizon's end [currency/kWh].
+
+    ``v = max(0, mean(price_import over the last 24 h)) * eta_c * eta_d`` (the first storage's
+    efficiencies): a kWh kept saves buying one later, less the losses of cycling it; lower than
+    the typical price so that plans neither empty the batteries at the end nor fill them for it.
+    """
+    if req.terminal_value_per_kwh is not None:
+        return req.terminal_value_per_kwh
+    ends = req.grid.edges_s[1:]
+    last_day = ends > ends[-1] - 24 * 3600
+    dt = req.grid.dt_h[last_day]
+    mean_price = float(np.sum(req.price_import[last_day] * dt) / np.sum(dt))
+    rte = req.storages[0].eta_charge * req.storages[0].eta_discharge if req.storages else 1.0
+    return max(0.0, mean_price) * rte
+
+
+def pv_surplus(req: PlanRequest) -> np.ndarray:
+    """Steps where PV may be exported: the policy allows it and PV exceeds the load."""
+    if not req.pv_export:
+        return np.zeros(req.grid.n, dtype=bool)
+    return np.asarray(req.pv_kw > req.load_kw)
+
+
+def define_grid(lp: LinearProgram, req: PlanRequest, scale: float) -> GridCols:
+    """Grid import and export, PV used and unserved load.
+
+    ``0 <= g+[t] <= import_limit``, ``0 <= g-[t] <= export_limit`` (0 where nothing may be
+    exported), ``0 <= u[t] <= pv[t]``, ``0 <= q[t] <= load[t]``; cost
+    ``(p_imp g+ - p_exp g-) dt + P_unserved q dt``.
+    """
+    n, dt = req.grid.n, req.grid.dt_h
+    exp_max = np.full(n, req.export_limit_kw)
+    if not any(s.can_export for s in req.storages):
+        exp_max[~pv_surplus(req)] = 0.0
+    imp = lp.add_cols("grid_import", n, req.price_import * dt, 0.0, req.import_limit_kw)
+    exp = lp.add_cols("grid_export", n, -req.price_export * dt, 0.0, exp_max)
+    pv = lp.add_cols("pv_used", n, 0.0, 0.0, req.pv_kw)
+    q = lp.add_cols("unserved", n, req.penalties.unserved_load * scale * dt, 0.0, req.load_kw)
+    return GridCols(imp=imp, exp=exp, pv=pv, unserved=q)
+
+
+def soc_segments(
+    s: StorageSpec, dt: FloatArray, reward_reserve: float, value_end: float
+) -> tuple[FloatArray, FloatArray]:
+    """Widths [kWh] and costs [currency/kWh] of the three segments of stored energy at edges 1..n.
+
+    ``e[k] = e0[k] + e1[k] + e2[k]`` with breakpoints ``b1 = min(R, T)`` and ``b2 = max(R, T)``
+    (R the soft reserve, T the calendar-wear threshold, both clipped to ``emax``). A segment
+    below R earns ``P_reserve dt`` per kWh (the same optimum as paying ``P_reserve dt`` per kWh
+    short of R), a segment above T pays ``w_cal dt``. Costs rise from segment to segment, so the
+    LP fills them in order and only ``e`` matters; this saves a row and a slack column per edge
+    for the reserve and another pair for calendar wear. The last edge carries the terminal
+    value ``-v``.
+    """
+    n = dt.size
+    e_max = max(s.max_soc_kwh, s.soc0_kwh)
+    has_calendar = s.wear.calendar_per_kwh_h > 0 and s.wear.calendar_threshold_kwh < e_max
+    threshold = min(s.wear.calendar_threshold_kwh, e_max) if has_calendar else e_max
+    reserve = np.minimum(s.reserve_kwh[1:], e_max)
+    b1 = np.minimum(reserve, threshold)
+    b2 = np.maximum(reserve, threshold)
+    widths = np.stack((b1, b2 - b1, e_max - b2))
+    cal = s.wear.calendar_per_kwh_h if has_calendar else 0.0
+    reward = -reward_reserve * dt
+    middle = np.where(reserve > threshold, reward + cal * dt, 0.0)
+    costs = np.stack((reward, middle, cal * dt))
+    costs[:, -1] -= value_end
+    return widths, costs
+
+
+def define_storage(
+    lp: LinearProgram, req: PlanRequest, s: StorageSpec, i: int, value_end: float, scale: float
+) -> StorageCols:
+    """Charge, discharge and stored energy of storage ``s``.
+
+    ``0 <= c[t] <= cmax[t]``, ``0 <= d[t] <= dmax[t]``, ``0 <= e[k] <= emax`` (as segments, see
+    :func:`soc_segments`); cost ``w_thr * d[t] * dt / eta_d`` (wear per kWh leaving the cells).
+    """
+    n, dt = req.grid.n, req.grid.dt_h
+    c = lp.add_cols(f"s{i}_charge", n, 0.0, 0.0, s.max_charge_kw)
+    d = lp.add_cols(
+        f"s{i}_discharge", n, s.wear.throughput_per_kwh * dt / s.eta_discharge, 0.0,
+        s.max_discharge_kw,
+    )
+    widths, costs = soc_segments(s, dt, req.penalties.mobility_reserve * scale, value_end)
+    seg = lp.add_cols(f"s{i}_soc", 3 * n, costs.ravel(), 0.0, widths.ravel()).reshape(3, n)
+    return StorageCols(charge=c, discharge=d, segments=seg)
+
+
+def define_balance(lp: LinearProgram, req: PlanRequest, g: GridCols, st: list[StorageCols]) -> None:
+    """Power balance at every step: ``g+ - g- + u + q - sum_s c[s] + sum_s d[s] = load``."""
+    n = req.grid.n
+    parts_col = [g.imp, g.exp, g.pv, g.unserved]
+    parts_val = [1.0, -1.0, 1.0, 1.0]
+    for sc in st:
+        parts_col += [sc.charge, sc.discharge]
+        parts_val += [-1.0, 1.0]
+    rows = np.tile(np.arange(n), len(parts_col))
+    lp.add_rows(
+        "balance", n, rows, np.concatenate(parts_col), np.repeat(parts_val, n), req.load_kw,
+        req.load_kw,
+    )
+
+
+def define_soc_dynamics(
+    lp: LinearProgram, req: PlanRequest, s: StorageSpec, sc: StorageCols, i: int, scale: float
+) -> None:
+    """State-of-charge update, with a slack for driving energy the car cannot hold.
+
+    ``e[t+1] - e[t] - eta_c c[t] dt + d[t] dt / eta_d - m[t] = -drive[t]`` (``e[0]`` is the
+    known ``soc0``, moved to the right-hand side); ``m >= 0`` costs ``P_drive`` per kWh (energy
+    that would have to be charged away from home).
+    """
+    n, dt = req.grid.n, req.grid.dt_h
+    t = np.arange(n)
+    drive_steps = np.flatnonzero(s.driving_kwh > 0)
+    m = lp.add_cols(f"s{i}_unmet_driving", drive_steps.size, req.penalties.unmet_driving * scale)
+    now_pos, now_cols = sc.soc_terms(np.arange(1, n + 1))
+    prev_pos, prev_cols = sc.soc_terms(np.arange(1, n))
+    rows = np.concatenate((now_pos, prev_pos + 1, t, t, drive_steps))
+    cols = np.concatenate((now_cols, prev_cols, sc.charge, sc.discharge, m))
+    vals = np.concatenate(
+        (
+            np.ones(now_cols.size), -np.ones(prev_cols.size), -s.eta_charge * dt,
+            dt / s.eta_discharge, -np.ones(drive_steps.size),
+        )
+    )
+    rhs = -s.driving_kwh.astype(np.float64)
+    rhs[0] += s.soc0_kwh
+    lp.add_rows(f"s{i}_soc", n, rows, cols, vals, rhs, rhs)
+    sc.drive_slack, sc.drive_steps = m, drive_steps
+
+
+def define_departures(
+    lp: LinearProgram, req: PlanRequest, s: StorageSpec, sc: StorageCols, i: int, scale: float
+) -> None:
+    """Departure targets: ``e[k_dep] + y >= target``, ``y >= 0`` costs ``P_departure`` per kWh."""
+    if not s.departures:
+        return
+    count = len(s.departures)
+    edges = np.array([d.edge for d in s.departures], dtype=np.int64)
+    targets = np.array([min(d.target_kwh, s.capacity_kwh) for d in s.departures])
+    # A departure at edge 0 has nothing left to decide: its slack is fixed by soc0.
+    lower = np.where(edges == 0, np.maximum(targets - s.soc0_kwh, 0.0), 0.0)
+    y = lp.add_cols(f"s{i}_departure_slack", count, req.penalties.departure * scale, lower)
+    later = np.flatnonzero(edges > 0)
+    pos, cols = sc.soc_terms(edges[later])
+    lp.add_rows(
+        f"s{i}_departure", later.size, np.concatenate((pos, np.arange(later.size))),
+        np.concatenate((cols, y[later])), np.ones(pos.size + later.size), targets[later], INF,
+    )
+    sc.departure_slack = y
+
+
+def define_discharge_budget(
+    lp: LinearProgram, req: PlanRequest, s: StorageSpec, sc: StorageCols, i: int, scale: float
+) -> None:
+    """Discharged-energy budget: ``sum_t d[t] dt - b <= budget``, ``b >= 0`` costs ``P_budget``."""
+    if s.discharge_budget_kwh is None:
+        return
+    n = req.grid.n
+    b = lp.add_cols(f"s{i}_budget_slack", 1, req.penalties.discharge_budget * scale)
+    lp.add_rows(
+        f"s{i}_budget", 1, np.zeros(n + 1, dtype=np.int64), np.concatenate((sc.discharge, b)),
+        np.concatenate((req.grid.dt_h, [-1.0])), -INF, s.discharge_budget_kwh,
+    )
+    sc.budget_slack = b
+
+
+def define_export_rule(
+    lp: LinearProgram, req: PlanRequest, g: GridCols, specs: tuple[StorageSpec, ...],
+    st: list[StorageCols],
+) -> None:
+    """Only PV surplus (if the policy allows) and storages allowed to export reach the grid.
+
+    Where PV exceeds the load: ``g- - u - sum_{s exporting} d[s] <= -load``; elsewhere
+    ``g- - sum_{s exporting} d[s] <= 0``. A storage that may not export can still cover the
+    house, but never more than the house takes.
+    """
+    n = req.grid.n
+    surplus = pv_surplus(req)
+    exporting = [sc for s, sc in zip(specs, st, strict=True) if s.can_export]
+    # Without exporting storages define_grid already bounds export to 0 outside PV surplus.
+    steps = np.arange(n) if exporting else np.flatnonzero(surplus)
+    k = np.arange(steps.size)
+    on_surplus = np.flatnonzero(surplus[steps])
+    rows = [k, on_surplus] + [k] * len(exporting)
+    cols = [g.exp[steps], g.pv[steps[on_surplus]]] + [sc.discharge[steps] for sc in exporting]
+    vals = [np.ones(steps.size), -np.ones(on_surplus.size)]
+    vals += [-np.ones(steps.size)] * len(exporting)
+    upper = np.where(surplus[steps], -req.load_kw[steps], 0.0)
+    lp.add_rows(
+        "export_rule", steps.size, np.concatenate(rows), np.concatenate(cols),
+        np.concatenate(vals), -INF, upper,
+    )
+
+
+def define_backup(
+    lp: LinearProgram, req: PlanRequest, g: GridCols, specs: tuple[StorageSpec, ...],
+    st: list[StorageCols], scale: float,
+) -> None:
+    """Backup reserve: energy above each storage's floor, summed over storages that count.
+
+    ``sum_s n[s,k] (e[s,k] - floor_s) + b[k] >= backup[k]`` for k >= 1, ``b >= 0`` costs
+    ``P_backup * dt[k-1]``; ``n[s,k]`` is 1 while a car is plugged in (always for a battery).
+    """
+    if req.backup_kwh is None:
+        return
+    edges = np.flatnonzero(req.backup_kwh[1:] > 1e-9) + 1
+    if edges.size == 0:
+        return
+    dt = req.grid.dt_h
+    b = lp.add_cols("backup_slack", edges.size, req.penalties.backup_reserve * scale * dt[edges - 1])
+    k = np.arange(edges.size)
+    rows, cols, vals = [k], [b], [np.ones(edges.size)]
+    rhs = req.backup_kwh[edges].astype(np.float64).copy()
+    for s, sc in zip(specs, st, strict=True):
+        counts = np.ones(req.grid.n + 1) if s.backup_counts is None else s.backup_counts
+        on = np.flatnonzero(counts[edges] > 0)
+        pos, seg_cols = sc.soc_terms(edges[on])
+        rows.append(on[pos])
+        cols.append(seg_cols)
+        vals.append(counts[edges[on]][pos])
+        rhs += counts[edges] * s.backup_floor_kwh
+    lp.add_rows(
+        "backup", edges.size, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+        rhs, INF,
+    )
+    g.backup_slack, g.backup_edges = b, edges
+
+
+def define_demand_charges(lp: LinearProgram, req: PlanRequest, g: GridCols) -> None:
+    """Demand charges: ``g+[t] - P_j <= already_j`` for t in window j; cost ``rate_j * P_j``."""
+    if not req.demand_charges:
+        return
+    peaks = lp.add_cols(
+        "peak", len(req.demand_charges), np.array([dc.rate_per_kw for dc in req.demand_charges])
+    )
+    for j, dc in enumerate(req.demand_charges):
+        steps = np.flatnonzero(dc.mask)
+        k = np.arange(steps.size)
+        lp.add_rows(
+            f"demand_{j}", steps.size, np.concatenate((k, k)),
+            np.concatenate((g.imp[steps], np.full(steps.size, peaks[j]))),
+            np.concatenate((np.ones(steps.size), -np.ones(steps.size))), -INF, dc.already_kw,
+        )
+    g.peaks = peaks
+
+
+def define_exclusive(
+    lp: LinearProgram, name: str, on: IntArray, off: IntArray, on_max: FloatArray,
+    off_max: FloatArray,
+) -> None:
+    """Never both at once: binary z with ``x_on <= M_on z`` and ``x_off <= M_off (1 - z)``.
+
+    Added only at steps where the LP relaxation used both (negative prices make that pay).
+    """
+    count = on.size
+    if count == 0:
+        return
+    z = lp.add_cols(f"{name}_mode", count, 0.0, 0.0, 1.0, integer=True)
+    k = np.arange(count)
+    lp.add_rows(
+        f"{name}_on", count, np.concatenate((k, k)), np.concatenate((on, z)),
+        np.concatenate((np.ones(count), -on_max)), -INF, 0.0,
+    )
+    lp.add_rows(
+        f"{name}_off", count, np.concatenate((k, k)), np.concatenate((off, z)),
+        np.concatenate((np.ones(count), off_max)), -INF, off_max,
+    )

@@ -1,0 +1,163 @@
+"""The planner: builds the LP from a request, solves it with HiGHS, and returns a checked Plan."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from voltbridge.core.timegrid import FloatArray
+from voltbridge.core.types import Plan, PlanCost, StoragePlan
+from voltbridge.planner import model as m
+from voltbridge.planner.lp import LinearProgram, LpSolution, solve
+from voltbridge.planner.request import PlanRequest
+from voltbridge.planner.warnings import plan_warnings
+
+SIMULTANEOUS_TOL_KW = 1e-6
+"""Charge and discharge (or import and export) both above this at one step count as simultaneous."""
+
+MAX_EXCLUSIVE_ROUNDS = 3
+
+
+@dataclass
+class BuiltModel:
+    """An assembled LP with the indices needed to read its solution."""
+
+    lp: LinearProgram
+    grid: m.GridCols
+    storages: list[m.StorageCols]
+    scale: float
+    value_end: float
+
+
+def build_model(req: PlanRequest, exclusive: dict[int, np.ndarray] | None = None) -> BuiltModel:
+    """Assemble the LP; ``exclusive`` maps a storage index (-1 = grid) to steps needing binaries."""
+    lp = LinearProgram()
+    scale = m.penalty_scale(req)
+    value_end = m.terminal_value(req)
+    g = m.define_grid(lp, req, scale)
+    cols = [m.define_storage(lp, req, s, i, value_end, scale) for i, s in enumerate(req.storages)]
+    m.define_balance(lp, req, g, cols)
+    for i, (s, sc) in enumerate(zip(req.storages, cols, strict=True)):
+        m.define_soc_dynamics(lp, req, s, sc, i, scale)
+        m.define_departures(lp, req, s, sc, i, scale)
+        m.define_discharge_budget(lp, req, s, sc, i, scale)
+    m.define_export_rule(lp, req, g, req.storages, cols)
+    m.define_backup(lp, req, g, req.storages, cols, scale)
+    m.define_demand_charges(lp, req, g)
+    for key, steps in sorted((exclusive or {}).items()):
+        if key < 0:
+            m.define_exclusive(
+                lp, "grid", g.imp[steps], g.exp[steps],
+                np.full(steps.size, req.import_limit_kw), np.full(steps.size, req.export_limit_kw),
+            )
+        else:
+            s, sc = req.storages[key], cols[key]
+            m.define_exclusive(
+                lp, f"s{key}", sc.charge[steps], sc.discharge[steps],
+                s.max_charge_kw[steps], s.max_discharge_kw[steps],
+            )
+    return BuiltModel(lp=lp, grid=g, storages=cols, scale=scale, value_end=value_end)
+
+
+def simultaneous_steps(built: BuiltModel, x: FloatArray) -> dict[int, np.ndarray]:
+    """Steps where a storage charges and discharges, or the grid imports and exports, at once."""
+    found: dict[int, np.ndarray] = {}
+    pairs = [(-1, built.grid.imp, built.grid.exp)] + [
+        (i, sc.charge, sc.discharge) for i, sc in enumerate(built.storages)
+    ]
+    for key, a, b in pairs:
+        both = np.flatnonzero((x[a] > SIMULTANEOUS_TOL_KW) & (x[b] > SIMULTANEOUS_TOL_KW))
+        if both.size:
+            found[key] = both
+    return found
+
+
+class Planner:
+    """Plans every storage of a site over a horizon; the same request always gives the same plan."""
+
+    def plan(self, req: PlanRequest) -> Plan:
+        """Solve ``req`` and return the plan with its costs and warnings."""
+        t0 = time.perf_counter()
+        req.validate()
+        exclusive: dict[int, np.ndarray] = {}
+        built = build_model(req)
+        sol = solve(built.lp)
+        for round_ in range(MAX_EXCLUSIVE_ROUNDS + 1):
+            found = simultaneous_steps(built, sol.x)
+            if not found:
+                break
+            for key, steps in found.items():
+                previous = exclusive.get(key, np.zeros(0, dtype=np.int64))
+                exclusive[key] = np.union1d(previous, steps)
+            if round_ == MAX_EXCLUSIVE_ROUNDS - 1:
+                # Still moving around: make every step of the storages involved exclusive.
+                exclusive = {k: np.arange(req.grid.n) for k in exclusive}
+            built = build_model(req, exclusive)
+            sol = solve(built.lp)
+        solve_ms = (time.perf_counter() - t0) * 1000.0
+        return extract_plan(req, built, sol, solve_ms)
+
+
+def storage_soc(s_soc0: float, sc: m.StorageCols, x: FloatArray) -> FloatArray:
+    """Stored energy at every edge [kWh] from the solution's segments."""
+    return np.concatenate(([s_soc0], x[sc.segments].sum(axis=0)))
+
+
+def extract_plan(req: PlanRequest, built: BuiltModel, sol: LpSolution, solve_ms: float) -> Plan:
+    """Read the solution into a Plan, with the cost split by term and the slack by name."""
+    x, g, dt = sol.x, built.grid, req.grid.dt_h
+    imp, exp = x[g.imp], x[g.exp]
+    scale, pen = built.scale, req.penalties
+    storages: list[StoragePlan] = []
+    degradation = 0.0
+    penalties = float(np.sum(pen.unserved_load * scale * dt * x[g.unserved]))
+    slack: dict[str, float] = {"unserved_load": float(np.sum(x[g.unserved] * dt))}
+    terminal = 0.0
+    for s, sc in zip(req.storages, built.storages, strict=True):
+        ch, dis, soc = x[sc.charge], x[sc.discharge], storage_soc(s.soc0_kwh, sc, x)
+        degradation += float(np.sum(s.wear.throughput_per_kwh * dis * dt / s.eta_discharge))
+        above = np.maximum(soc[1:] - s.wear.calendar_threshold_kwh, 0.0)
+        degradation += float(np.sum(s.wear.calendar_per_kwh_h * above * dt))
+        terminal += built.value_end * float(soc[-1])
+        short = np.maximum(np.minimum(s.reserve_kwh[1:], max(s.max_soc_kwh, s.soc0_kwh)) - soc[1:], 0)
+        penalties += float(np.sum(pen.mobility_reserve * scale * dt * short))
+        slack[f"reserve:{s.name}"] = float(short.max(initial=0.0))
+        for label, idx, weight in (
+            ("unmet_driving", sc.drive_slack, pen.unmet_driving),
+            ("departure", sc.departure_slack, pen.departure),
+            ("discharge_budget", sc.budget_slack, pen.discharge_budget),
+        ):
+            penalties += float(weight * scale * np.sum(x[idx]))
+            slack[f"{label}:{s.name}"] = float(np.sum(x[idx]))
+        driving = s.driving_kwh.copy()
+        if sc.drive_slack.size:
+            driving[sc.drive_steps] -= x[sc.drive_slack]
+        storages.append(
+            StoragePlan(
+                name=s.name, kind=s.kind, power_kw=ch - dis, soc_kwh=soc,
+                plugged_in=s.plugged_in, driving_kwh=driving, capacity_kwh=s.capacity_kwh,
+                reserve_kwh=s.reserve_kwh,
+            )
+        )
+    if g.backup_slack.size:
+        b = x[g.backup_slack]
+        penalties += float(np.sum(pen.backup_reserve * scale * dt[g.backup_edges - 1] * b))
+        slack["backup_reserve"] = float(np.max(b, initial=0.0))
+    demand = sum(dc.rate_per_kw * float(x[g.peaks[j]]) for j, dc in enumerate(req.demand_charges))
+    import_cost = float(np.sum(req.price_import * imp * dt))
+    export_revenue = float(np.sum(req.price_export * exp * dt))
+    total = import_cost - export_revenue + degradation + demand + penalties
+    cost = PlanCost(
+        total=total, import_cost=import_cost, export_revenue=export_revenue,
+        degradation=degradation, demand_charge=demand, penalties=penalties,
+        terminal_value=terminal,
+    )
+    plan = Plan(
+        grid=req.grid, price_import=req.price_import, price_export=req.price_export,
+        load_kw=req.load_kw, pv_kw=req.pv_kw, pv_used_kw=x[g.pv], grid_kw=imp - exp,
+        unserved_kw=x[g.unserved], storages=tuple(storages), cost=cost, solve_ms=solve_ms,
+        slack=slack,
+    )
+    return replace(plan, warnings=tuple(plan_warnings(req, plan)))
