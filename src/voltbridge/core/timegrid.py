@@ -120,3 +120,21 @@ class TimeGrid:
     def shifted(self, delta: timedelta) -> TimeGrid:
         """The same steps moved by ``delta``."""
         return TimeGrid(self.edges_s + int(delta.total_seconds()))
+
+
+def step_means(sample_edges_s: FloatArray | IntArray, values: FloatArray, grid: TimeGrid) -> FloatArray:
+    """Time-weighted mean of a piecewise-constant series over each step of ``grid``.
+
+    ``values[i]`` holds from ``sample_edges_s[i]`` to ``sample_edges_s[i + 1]`` [s since the epoch];
+    the samples must cover the grid. Exact for any step length, including a short first step.
+
+    >>> g = TimeGrid(np.array([0, 1800, 5400]))
+    >>> step_means(np.array([0, 3600, 7200]), np.array([1.0, 3.0]), g).tolist()
+    [1.0, 2.0]
+    """
+    edges = np.asarray(sample_edges_s, dtype=np.float64)
+    if edges[0] > grid.edges_s[0] or edges[-1] < grid.edges_s[-1]:
+        raise ValueError("samples do not cover the time grid")
+    cumulative = np.concatenate(([0.0], np.cumsum(values * np.diff(edges))))
+    at_edges = np.interp(grid.edges_s.astype(np.float64), edges, cumulative)
+    return np.diff(at_edges) / np.diff(grid.edges_s).astype(np.float64)

@@ -1,0 +1,60 @@
+"""The forecast of a site for the planner, behind one function that better forecasts will replace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voltbridge.config import Site, resolve_vehicles
+from voltbridge.core.timegrid import FloatArray, TimeGrid
+from voltbridge.forecast.load import standard_load_kw, week_profile_kw
+from voltbridge.forecast.pv import clearsky_pv_kw
+from voltbridge.forecast.trips import Availability, TripRule, availability
+
+
+@dataclass(frozen=True)
+class SiteForecast:
+    """What the planner is told about the horizon.
+
+    Attributes:
+        load_kw: household load per step [kW].
+        pv_kw: PV power available per step [kW].
+        vehicles: each car's availability by name.
+    """
+
+    load_kw: FloatArray
+    pv_kw: FloatArray
+    vehicles: dict[str, Availability]
+
+
+def trip_rules(site: Site) -> dict[str, list[TripRule]]:
+    """Each vehicle's trips with their energy [kWh] from distance and consumption."""
+    out = {}
+    for rv in resolve_vehicles(site):
+        out[rv.entry.name] = [
+            TripRule(
+                days=tuple(t.days), depart=t.depart_time, return_=t.return_time,
+                energy_kwh=t.km * rv.consumption_kwh_per_km,
+            )
+            for t in rv.entry.trips
+        ]
+    return out
+
+
+def forecast_site(site: Site, grid: TimeGrid) -> SiteForecast:
+    """The default forecast: clear-sky PV, the site's load profile, trips from the schedule."""
+    tz = site.location.timezone
+    if site.load.profile is not None:
+        load = week_profile_kw(grid, site.load.profile, tz)
+    else:
+        assert site.load.annual_kwh is not None  # the Load model requires one of the two
+        load = standard_load_kw(grid, site.load.annual_kwh, tz)
+    if site.pv is not None:
+        pv = clearsky_pv_kw(
+            grid, site.location.latitude, site.location.longitude, site.pv.kwp,
+            site.pv.tilt_deg, site.pv.azimuth_deg, site.location.altitude_m,
+            site.pv.losses_pct, site.pv.inverter_kw,
+        )
+    else:
+        pv = grid.dt_h * 0.0
+    vehicles = {name: availability(grid, rules, tz) for name, rules in trip_rules(site).items()}
+    return SiteForecast(load_kw=load, pv_kw=pv, vehicles=vehicles)
