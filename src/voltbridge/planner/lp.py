@@ -13,6 +13,10 @@ from voltbridge.core.timegrid import FloatArray
 IntArray = npt.NDArray[np.int64]
 INF = highspy.kHighsInf
 
+# The Python wrapper ``highspy.Highs`` prints HiGHS's banner to stdout on first use, which would
+# corrupt `voltbridge plan --json`; the bound C++ class is the same solver without the banner.
+_Solver = highspy._core._Highs
+
 
 @dataclass
 class LinearProgram:
@@ -122,7 +126,7 @@ def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolutio
     rows, cols, vals = rows[order], cols[order], vals[order]
     starts = np.zeros(lp.num_row, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=lp.num_row)[:-1], out=starts[1:])
-    h = highspy.Highs()
+    h = _Solver()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     args = (
@@ -159,5 +163,6 @@ def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolutio
     if model_status != highspy.HighsModelStatus.kOptimal:
         raise SolverError(f"HiGHS ended with status {text!r}")
     x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    return LpSolution(x=x, objective=float(h.getInfo().objective_function_value), status=text,
-                      is_mip=bool(ints))
+    return LpSolution(
+        x=x, objective=float(h.getInfo().objective_function_value), status=text, is_mip=bool(ints)
+    )

@@ -64,18 +64,16 @@ def penalty_scale(req: PlanRequest) -> float:
 def terminal_value(req: PlanRequest) -> float:
     """Value of a kWh left stored at the horizon's end [currency/kWh].
 
-    ``v = max(0, mean(price_import over the last 24 h)) * eta_c * eta_d`` (the first storage's
-    efficiencies): a kWh kept saves buying one later, less the losses of cycling it; lower than
-    the typical price so that plans neither empty the batteries at the end nor fill them for it.
+    ``v = max(0, min(price_import over the last 24 h))``: a kWh kept saves buying one later at
+    no less than the cheapest price of a day. Charging costs at least ``v / eta_c``, more than
+    ``v``, so no plan buys energy only to hold it at the end; discharging pays only above it, so
+    plans do not empty the batteries at the end either.
     """
     if req.terminal_value_per_kwh is not None:
         return req.terminal_value_per_kwh
     ends = req.grid.edges_s[1:]
     last_day = ends > ends[-1] - 24 * 3600
-    dt = req.grid.dt_h[last_day]
-    mean_price = float(np.sum(req.price_import[last_day] * dt) / np.sum(dt))
-    rte = req.storages[0].eta_charge * req.storages[0].eta_discharge if req.storages else 1.0
-    return max(0.0, mean_price) * rte
+    return max(0.0, float(np.min(req.price_import[last_day])))
 
 
 def pv_surplus(req: PlanRequest) -> np.ndarray:
@@ -116,7 +114,6 @@ def soc_segments(
     for the reserve and another pair for calendar wear. The last edge carries the terminal
     value ``-v``.
     """
-    n = dt.size
     e_max = max(s.max_soc_kwh, s.soc0_kwh)
     has_calendar = s.wear.calendar_per_kwh_h > 0 and s.wear.calendar_threshold_kwh < e_max
     threshold = min(s.wear.calendar_threshold_kwh, e_max) if has_calendar else e_max
@@ -143,7 +140,10 @@ def define_storage(
     n, dt = req.grid.n, req.grid.dt_h
     c = lp.add_cols(f"s{i}_charge", n, 0.0, 0.0, s.max_charge_kw)
     d = lp.add_cols(
-        f"s{i}_discharge", n, s.wear.throughput_per_kwh * dt / s.eta_discharge, 0.0,
+        f"s{i}_discharge",
+        n,
+        s.wear.throughput_per_kwh * dt / s.eta_discharge,
+        0.0,
         s.max_discharge_kw,
     )
     widths, costs = soc_segments(s, dt, req.penalties.mobility_reserve * scale, value_end)
@@ -161,7 +161,12 @@ def define_balance(lp: LinearProgram, req: PlanRequest, g: GridCols, st: list[St
         parts_val += [-1.0, 1.0]
     rows = np.tile(np.arange(n), len(parts_col))
     lp.add_rows(
-        "balance", n, rows, np.concatenate(parts_col), np.repeat(parts_val, n), req.load_kw,
+        "balance",
+        n,
+        rows,
+        np.concatenate(parts_col),
+        np.repeat(parts_val, n),
+        req.load_kw,
         req.load_kw,
     )
 
@@ -185,8 +190,11 @@ def define_soc_dynamics(
     cols = np.concatenate((now_cols, prev_cols, sc.charge, sc.discharge, m))
     vals = np.concatenate(
         (
-            np.ones(now_cols.size), -np.ones(prev_cols.size), -s.eta_charge * dt,
-            dt / s.eta_discharge, -np.ones(drive_steps.size),
+            np.ones(now_cols.size),
+            -np.ones(prev_cols.size),
+            -s.eta_charge * dt,
+            dt / s.eta_discharge,
+            -np.ones(drive_steps.size),
         )
     )
     rhs = -s.driving_kwh.astype(np.float64)
@@ -210,8 +218,13 @@ def define_departures(
     later = np.flatnonzero(edges > 0)
     pos, cols = sc.soc_terms(edges[later])
     lp.add_rows(
-        f"s{i}_departure", later.size, np.concatenate((pos, np.arange(later.size))),
-        np.concatenate((cols, y[later])), np.ones(pos.size + later.size), targets[later], INF,
+        f"s{i}_departure",
+        later.size,
+        np.concatenate((pos, np.arange(later.size))),
+        np.concatenate((cols, y[later])),
+        np.ones(pos.size + later.size),
+        targets[later],
+        INF,
     )
     sc.departure_slack = y
 
@@ -225,14 +238,22 @@ def define_discharge_budget(
     n = req.grid.n
     b = lp.add_cols(f"s{i}_budget_slack", 1, req.penalties.discharge_budget * scale)
     lp.add_rows(
-        f"s{i}_budget", 1, np.zeros(n + 1, dtype=np.int64), np.concatenate((sc.discharge, b)),
-        np.concatenate((req.grid.dt_h, [-1.0])), -INF, s.discharge_budget_kwh,
+        f"s{i}_budget",
+        1,
+        np.zeros(n + 1, dtype=np.int64),
+        np.concatenate((sc.discharge, b)),
+        np.concatenate((req.grid.dt_h, [-1.0])),
+        -INF,
+        s.discharge_budget_kwh,
     )
     sc.budget_slack = b
 
 
 def define_export_rule(
-    lp: LinearProgram, req: PlanRequest, g: GridCols, specs: tuple[StorageSpec, ...],
+    lp: LinearProgram,
+    req: PlanRequest,
+    g: GridCols,
+    specs: tuple[StorageSpec, ...],
     st: list[StorageCols],
 ) -> None:
     """Only PV surplus (if the policy allows) and storages allowed to export reach the grid.
@@ -254,14 +275,23 @@ def define_export_rule(
     vals += [-np.ones(steps.size)] * len(exporting)
     upper = np.where(surplus[steps], -req.load_kw[steps], 0.0)
     lp.add_rows(
-        "export_rule", steps.size, np.concatenate(rows), np.concatenate(cols),
-        np.concatenate(vals), -INF, upper,
+        "export_rule",
+        steps.size,
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(vals),
+        -INF,
+        upper,
     )
 
 
 def define_backup(
-    lp: LinearProgram, req: PlanRequest, g: GridCols, specs: tuple[StorageSpec, ...],
-    st: list[StorageCols], scale: float,
+    lp: LinearProgram,
+    req: PlanRequest,
+    g: GridCols,
+    specs: tuple[StorageSpec, ...],
+    st: list[StorageCols],
+    scale: float,
 ) -> None:
     """Backup reserve: energy above each storage's floor, summed over storages that count.
 
@@ -274,7 +304,9 @@ def define_backup(
     if edges.size == 0:
         return
     dt = req.grid.dt_h
-    b = lp.add_cols("backup_slack", edges.size, req.penalties.backup_reserve * scale * dt[edges - 1])
+    b = lp.add_cols(
+        "backup_slack", edges.size, req.penalties.backup_reserve * scale * dt[edges - 1]
+    )
     k = np.arange(edges.size)
     rows, cols, vals = [k], [b], [np.ones(edges.size)]
     rhs = req.backup_kwh[edges].astype(np.float64).copy()
@@ -287,8 +319,13 @@ def define_backup(
         vals.append(counts[edges[on]][pos])
         rhs += counts[edges] * s.backup_floor_kwh
     lp.add_rows(
-        "backup", edges.size, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
-        rhs, INF,
+        "backup",
+        edges.size,
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(vals),
+        rhs,
+        INF,
     )
     g.backup_slack, g.backup_edges = b, edges
 
@@ -304,15 +341,23 @@ def define_demand_charges(lp: LinearProgram, req: PlanRequest, g: GridCols) -> N
         steps = np.flatnonzero(dc.mask)
         k = np.arange(steps.size)
         lp.add_rows(
-            f"demand_{j}", steps.size, np.concatenate((k, k)),
+            f"demand_{j}",
+            steps.size,
+            np.concatenate((k, k)),
             np.concatenate((g.imp[steps], np.full(steps.size, peaks[j]))),
-            np.concatenate((np.ones(steps.size), -np.ones(steps.size))), -INF, dc.already_kw,
+            np.concatenate((np.ones(steps.size), -np.ones(steps.size))),
+            -INF,
+            dc.already_kw,
         )
     g.peaks = peaks
 
 
 def define_exclusive(
-    lp: LinearProgram, name: str, on: IntArray, off: IntArray, on_max: FloatArray,
+    lp: LinearProgram,
+    name: str,
+    on: IntArray,
+    off: IntArray,
+    on_max: FloatArray,
     off_max: FloatArray,
 ) -> None:
     """Never both at once: binary z with ``x_on <= M_on z`` and ``x_off <= M_off (1 - z)``.
@@ -325,10 +370,20 @@ def define_exclusive(
     z = lp.add_cols(f"{name}_mode", count, 0.0, 0.0, 1.0, integer=True)
     k = np.arange(count)
     lp.add_rows(
-        f"{name}_on", count, np.concatenate((k, k)), np.concatenate((on, z)),
-        np.concatenate((np.ones(count), -on_max)), -INF, 0.0,
+        f"{name}_on",
+        count,
+        np.concatenate((k, k)),
+        np.concatenate((on, z)),
+        np.concatenate((np.ones(count), -on_max)),
+        -INF,
+        0.0,
     )
     lp.add_rows(
-        f"{name}_off", count, np.concatenate((k, k)), np.concatenate((off, z)),
-        np.concatenate((np.ones(count), off_max)), -INF, off_max,
+        f"{name}_off",
+        count,
+        np.concatenate((k, k)),
+        np.concatenate((off, z)),
+        np.concatenate((np.ones(count), off_max)),
+        -INF,
+        off_max,
     )

@@ -49,14 +49,22 @@ def build_model(req: PlanRequest, exclusive: dict[int, np.ndarray] | None = None
     for key, steps in sorted((exclusive or {}).items()):
         if key < 0:
             m.define_exclusive(
-                lp, "grid", g.imp[steps], g.exp[steps],
-                np.full(steps.size, req.import_limit_kw), np.full(steps.size, req.export_limit_kw),
+                lp,
+                "grid",
+                g.imp[steps],
+                g.exp[steps],
+                np.full(steps.size, req.import_limit_kw),
+                np.full(steps.size, req.export_limit_kw),
             )
         else:
             s, sc = req.storages[key], cols[key]
             m.define_exclusive(
-                lp, f"s{key}", sc.charge[steps], sc.discharge[steps],
-                s.max_charge_kw[steps], s.max_discharge_kw[steps],
+                lp,
+                f"s{key}",
+                sc.charge[steps],
+                sc.discharge[steps],
+                s.max_charge_kw[steps],
+                s.max_discharge_kw[steps],
             )
     return BuiltModel(lp=lp, grid=g, storages=cols, scale=scale, value_end=value_end)
 
@@ -121,7 +129,9 @@ def extract_plan(req: PlanRequest, built: BuiltModel, sol: LpSolution, solve_ms:
         above = np.maximum(soc[1:] - s.wear.calendar_threshold_kwh, 0.0)
         degradation += float(np.sum(s.wear.calendar_per_kwh_h * above * dt))
         terminal += built.value_end * float(soc[-1])
-        short = np.maximum(np.minimum(s.reserve_kwh[1:], max(s.max_soc_kwh, s.soc0_kwh)) - soc[1:], 0)
+        short = np.maximum(
+            np.minimum(s.reserve_kwh[1:], max(s.max_soc_kwh, s.soc0_kwh)) - soc[1:], 0
+        )
         penalties += float(np.sum(pen.mobility_reserve * scale * dt * short))
         slack[f"reserve:{s.name}"] = float(short.max(initial=0.0))
         for label, idx, weight in (
@@ -136,8 +146,13 @@ def extract_plan(req: PlanRequest, built: BuiltModel, sol: LpSolution, solve_ms:
             driving[sc.drive_steps] -= x[sc.drive_slack]
         storages.append(
             StoragePlan(
-                name=s.name, kind=s.kind, power_kw=ch - dis, soc_kwh=soc,
-                plugged_in=s.plugged_in, driving_kwh=driving, capacity_kwh=s.capacity_kwh,
+                name=s.name,
+                kind=s.kind,
+                power_kw=ch - dis,
+                soc_kwh=soc,
+                plugged_in=s.plugged_in,
+                driving_kwh=driving,
+                capacity_kwh=s.capacity_kwh,
                 reserve_kwh=s.reserve_kwh,
             )
         )
@@ -150,14 +165,26 @@ def extract_plan(req: PlanRequest, built: BuiltModel, sol: LpSolution, solve_ms:
     export_revenue = float(np.sum(req.price_export * exp * dt))
     total = import_cost - export_revenue + degradation + demand + penalties
     cost = PlanCost(
-        total=total, import_cost=import_cost, export_revenue=export_revenue,
-        degradation=degradation, demand_charge=demand, penalties=penalties,
+        total=total,
+        import_cost=import_cost,
+        export_revenue=export_revenue,
+        degradation=degradation,
+        demand_charge=demand,
+        penalties=penalties,
         terminal_value=terminal,
     )
     plan = Plan(
-        grid=req.grid, price_import=req.price_import, price_export=req.price_export,
-        load_kw=req.load_kw, pv_kw=req.pv_kw, pv_used_kw=x[g.pv], grid_kw=imp - exp,
-        unserved_kw=x[g.unserved], storages=tuple(storages), cost=cost, solve_ms=solve_ms,
+        grid=req.grid,
+        price_import=req.price_import,
+        price_export=req.price_export,
+        load_kw=req.load_kw,
+        pv_kw=req.pv_kw,
+        pv_used_kw=x[g.pv],
+        grid_kw=imp - exp,
+        unserved_kw=x[g.unserved],
+        storages=tuple(storages),
+        cost=cost,
+        solve_ms=solve_ms,
         slack=slack,
     )
     return replace(plan, warnings=tuple(plan_warnings(req, plan)))

@@ -125,6 +125,8 @@ class PlanRequest:
         terminal_value_per_kwh: value of each kWh stored at the horizon's end [currency/kWh];
             None uses the mean import price of the last 24 h times round-trip efficiency.
         penalties: prices of slack.
+        notes: sentences about the inputs (assumed figures, fallback prices) that the plan's
+            warnings start with.
     """
 
     grid: TimeGrid
@@ -140,6 +142,7 @@ class PlanRequest:
     demand_charges: tuple[DemandCharge, ...] = ()
     terminal_value_per_kwh: float | None = None
     penalties: Penalties = field(default_factory=Penalties)
+    notes: tuple[str, ...] = ()
 
     def validate(self) -> None:
         """Raise ValueError naming the array whose shape or values are wrong."""
@@ -166,7 +169,9 @@ class PlanRequest:
             ):
                 arr = getattr(s, name)
                 if np.shape(arr) != (size,):
-                    raise ValueError(f"{s.name}.{name} has shape {np.shape(arr)}, expected ({size},)")
+                    raise ValueError(
+                        f"{s.name}.{name} has shape {np.shape(arr)}, expected ({size},)"
+                    )
             if not (0 < s.eta_charge <= 1 and 0 < s.eta_discharge <= 1):
                 raise ValueError(f"{s.name}: efficiencies must be in (0, 1]")
             if s.capacity_kwh <= 0:

@@ -19,7 +19,7 @@ def _when(edge_s: float) -> str:
 
 def plan_warnings(req: PlanRequest, plan: Plan) -> list[str]:
     """One sentence per soft limit the plan breaks: what, when, by how much, and why."""
-    out: list[str] = []
+    out: list[str] = list(req.notes)
     edges = req.grid.edges_s
     for spec, sp in zip(req.storages, plan.storages, strict=True):
         for dep in spec.departures:

@@ -1,0 +1,5 @@
+"""The `voltbridge` command: one sub-command per job, each in its own module."""
+
+from voltbridge.cli.app import app
+
+__all__ = ["app"]

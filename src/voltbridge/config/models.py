@@ -1,0 +1,288 @@
+"""Pydantic models of a site file: location, grid, tariff, PV, battery, load, vehicles, preferences."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from voltbridge.battery.cost import BatteryCare
+from voltbridge.core.units import breaker_kw
+from voltbridge.tariffs import Tariff
+
+Pct = Annotated[float, Field(ge=0, le=100)]
+PositiveKw = Annotated[float, Field(gt=0)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors (a typo must not be silently ignored), values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def parse_hhmm(value: str) -> time:
+    """``"HH:MM"`` (24 h) to a time; anything else is refused with the allowed form.
+
+    >>> parse_hhmm("07:30")
+    datetime.time(7, 30)
+    """
+    match = _HHMM.match(value)
+    if not match:
+        raise ValueError(f"time {value!r} must be 24-hour HH:MM, e.g. '07:30'")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+class Location(Strict):
+    """Where the site is: for PV, weather and local time."""
+
+    latitude: float = Field(ge=-90, le=90)
+    """[degrees north]"""
+    longitude: float = Field(ge=-180, le=180)
+    """[degrees east]"""
+    timezone: str
+    """IANA name, e.g. 'America/Los_Angeles'."""
+    altitude_m: float = 0.0
+    """[m above sea level]"""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name such as 'Europe/London'"
+            ) from None
+        return value
+
+
+class GridConnection(Strict):
+    """The connection to the grid and what may flow through it."""
+
+    import_limit_kw: PositiveKw
+    """Largest import the connection allows [kW]."""
+    export_limit_kw: float = Field(default=0.0, ge=0)
+    """Largest export allowed by the interconnection agreement [kW]."""
+    main_breaker_a: float | None = Field(default=None, gt=0)
+    """Main breaker rating [A]; with ``voltage_v`` and ``phases`` it caps import and export."""
+    voltage_v: float = Field(default=230.0, gt=0)
+    """Supply voltage [V]: phase-to-neutral for three phases, line voltage for single/split."""
+    phases: Literal[1, 3] = 1
+    export_policy: Literal["none", "pv-only", "any"] = "pv-only"
+    """What may be exported: nothing, PV only, or anything including batteries and cars (V2G)."""
+
+    @property
+    def breaker_kw(self) -> float | None:
+        """Power the main breaker allows [kW], or None without a breaker rating."""
+        if self.main_breaker_a is None:
+            return None
+        return breaker_kw(self.main_breaker_a, self.voltage_v, self.phases)
+
+    @property
+    def import_cap_kw(self) -> float:
+        """Import limit after the main breaker [kW]."""
+        b = self.breaker_kw
+        return self.import_limit_kw if b is None else min(self.import_limit_kw, b)
+
+    @property
+    def export_cap_kw(self) -> float:
+        """Export limit after the policy and the main breaker [kW]."""
+        if self.export_policy == "none":
+            return 0.0
+        b = self.breaker_kw
+        return self.export_limit_kw if b is None else min(self.export_limit_kw, b)
+
+
+class PV(Strict):
+    """A rooftop PV array."""
+
+    kwp: PositiveKw
+    """DC peak power [kWp]."""
+    tilt_deg: float = Field(default=30.0, ge=0, le=90)
+    """[degrees from horizontal]"""
+    azimuth_deg: float = Field(default=180.0, ge=0, lt=360)
+    """[degrees clockwise from north]: 180 faces south."""
+    losses_pct: Pct = 14.0
+    """System losses (wiring, soiling, mismatch) [%], PVWatts' default."""
+    inverter_kw: float | None = Field(default=None, gt=0)
+    """AC limit of the inverter [kW]; None: no clipping."""
+
+
+class HomeBattery(Strict):
+    """A stationary home battery."""
+
+    usable_kwh: PositiveKw
+    max_charge_kw: PositiveKw
+    max_discharge_kw: PositiveKw
+    round_trip_efficiency: float = Field(default=0.9, gt=0, le=1)
+    """AC to AC [-]; split evenly between charge and discharge."""
+    min_soc_pct: Pct = 10.0
+    max_soc_pct: Pct = 100.0
+    chemistry: Literal["lfp", "nmc", "nca", "unknown"] = "lfp"
+    initial_soc_pct: Pct = 50.0
+    """Assumed state of charge when no measurement is at hand (planning from the command line)."""
+
+    @model_validator(mode="after")
+    def _limits_ordered(self) -> Self:
+        if self.min_soc_pct >= self.max_soc_pct:
+            raise ValueError(
+                f"min_soc_pct ({self.min_soc_pct}) must be below max_soc_pct ({self.max_soc_pct})"
+            )
+        return self
+
+
+class Load(Strict):
+    """The household's consumption: an annual figure shaped by a standard profile, or a profile."""
+
+    annual_kwh: float | None = Field(default=None, gt=0)
+    """Yearly consumption [kWh], shaped by the BDEW H25 household profile."""
+    profile: Path | None = None
+    """CSV of a typical week (columns weekday, time, kw), relative to the site file."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.annual_kwh is None) == (self.profile is None):
+            raise ValueError("give exactly one of annual_kwh or profile")
+        return self
+
+
+class Circuit(Strict):
+    """A circuit of the house panel."""
+
+    name: str = Field(min_length=1)
+    typical_kw: float = Field(ge=0)
+    """Typical draw while on [kW]."""
+    essential: bool = False
+    """Kept on in an outage (fridge, lights, router, medical devices)."""
+    shed_priority: int = Field(default=1, ge=0)
+    """Order of shedding in an outage: higher numbers are shed first; essentials go last."""
+
+
+class Trip(Strict):
+    """A recurring trip: leaves home and returns the same day (or the next, if return < depart)."""
+
+    days: list[Weekday] = Field(min_length=1)
+    depart: str
+    """Local departure time, HH:MM."""
+    return_: str = Field(alias="return")
+    """Local return time, HH:MM."""
+    km: float = Field(ge=0)
+    """Distance of the round trip [km]."""
+
+    @field_validator("depart", "return_")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value
+
+    @property
+    def depart_time(self) -> time:
+        return parse_hhmm(self.depart)
+
+    @property
+    def return_time(self) -> time:
+        return parse_hhmm(self.return_)
+
+
+class ChargerEntry(Strict):
+    """The vehicle's charger: a catalog model, custom values, or a model with values overridden."""
+
+    model: str | None = None
+    """Catalog id (see `voltbridge catalog`)."""
+    current: Literal["ac", "dc"] | None = None
+    max_charge_kw: float | None = Field(default=None, gt=0)
+    max_discharge_kw: float | None = Field(default=None, ge=0)
+    efficiency: float | None = Field(default=None, gt=0, le=1)
+    """One-way conversion efficiency [-]."""
+    connector: str | None = None
+    v2x_protocols: list[str] | None = None
+    ocpp: list[str] | None = None
+    v2h: bool | None = None
+    v2g: bool | None = None
+    grid_forming: bool | None = None
+
+
+class VehicleEntry(Strict):
+    """A car of the household: a catalog model, custom values, or a model with values overridden."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    """Short name used in plans and the dashboard (letters, digits, - _ .)."""
+    model: str | None = None
+    """Catalog id (see `voltbridge catalog`)."""
+    usable_kwh: float | None = Field(default=None, gt=0)
+    consumption_kwh_per_km: float | None = Field(default=None, gt=0)
+    max_charge_kw: float | None = Field(default=None, gt=0)
+    """Charge limit of the car [kW] (for the charger's current type)."""
+    max_discharge_kw: float | None = Field(default=None, ge=0)
+    chemistry: Literal["lfp", "nmc", "nca", "unknown"] | None = None
+    connector: str | None = None
+    v2x_protocols: list[str] | None = None
+    v2h: bool | None = None
+    v2g: bool | None = None
+    v2l: bool | None = None
+    discharge_floor_pct: float | None = Field(default=None, ge=0, le=100)
+    warranty_discharge_limit_kwh: float | None = Field(default=None, gt=0)
+    warranty_years: float | None = Field(default=None, gt=0)
+    charger: ChargerEntry
+    trips: list[Trip] = Field(default_factory=list)
+    initial_soc_pct: Pct = 50.0
+    """Assumed state of charge when no measurement is at hand (planning from the command line)."""
+    departure_soc_pct: Pct | None = None
+    """Overrides the site preference for this car."""
+    mobility_reserve_pct: Pct | None = None
+    """Overrides the site preference for this car."""
+
+
+class Preferences(Strict):
+    """What the household wants."""
+
+    departure_soc_pct: Pct = 80.0
+    """State of charge wanted at each departure [%]."""
+    mobility_reserve_pct: Pct = 20.0
+    """State of charge never used for the house or the grid [%]."""
+    backup_reserve_h: float = Field(default=4.0, ge=0)
+    """Hours of essential load kept in store while a car is plugged in [h]."""
+    v2g_allowed: bool = False
+    """Whether the cars may export to the grid (V2G)."""
+    battery_care: BatteryCare = BatteryCare.MODERATE
+    """Weight of battery wear in the plan: off, moderate or strict."""
+    battery_cost_per_kwh: float = Field(default=130.0, gt=0)
+    """Replacement cost of battery capacity [currency/kWh], for the wear cost."""
+
+
+class Site(Strict):
+    """A home: everything `voltbridge check` validates and `voltbridge plan` needs."""
+
+    name: str = "site"
+    location: Location
+    grid: GridConnection
+    tariff: Tariff
+    pv: PV | None = None
+    battery: HomeBattery | None = None
+    load: Load
+    circuits: list[Circuit] = Field(default_factory=list)
+    vehicles: list[VehicleEntry] = Field(default_factory=list)
+    preferences: Preferences = Field(default_factory=Preferences)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        for label, names in (
+            ("vehicles", [v.name for v in self.vehicles]),
+            ("circuits", [c.name for c in self.circuits]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{label}: names must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def essential_kw(self) -> float:
+        """Typical draw of the essential circuits [kW]."""
+        return sum(c.typical_kw for c in self.circuits if c.essential)

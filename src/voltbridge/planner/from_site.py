@@ -1,0 +1,183 @@
+"""From a validated site, its forecast and its tariff to a PlanRequest: every limit as arrays."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from voltbridge.battery.cost import wear_cost
+from voltbridge.catalog import Mode, check_compatibility
+from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
+from voltbridge.core.timegrid import FloatArray, TimeGrid
+from voltbridge.forecast import Availability, SiteForecast
+from voltbridge.planner.request import DemandCharge, Departure, PlanRequest, StorageSpec
+from voltbridge.tariffs import coverage_warnings, demand_windows, export_prices, import_prices
+
+HOURS_PER_YEAR = 8760.0
+
+
+def edge_mask(step_mask: np.ndarray) -> np.ndarray:
+    """A per-step flag carried to edges: edge k takes step k-1's flag, edge 0 step 0's."""
+    return np.concatenate((step_mask[:1], step_mask))
+
+
+def discharge_modes(site: Site, rv: ResolvedVehicle) -> tuple[bool, bool]:
+    """(may discharge into the house, may export to the grid) for one car and its charger."""
+    verdicts = check_compatibility(
+        rv.vehicle, rv.charger, site.grid.export_policy, site.preferences.v2g_allowed
+    )
+    v2g = verdicts[Mode.V2G].ok
+    return verdicts[Mode.V2H].ok or v2g, v2g
+
+
+def vehicle_storage(
+    site: Site, rv: ResolvedVehicle, avail: Availability, grid: TimeGrid, soc_pct: float
+) -> StorageSpec:
+    """A car as a storage: limits only while plugged in, reserve only while at home."""
+    prefs, entry = site.preferences, rv.entry
+    cap = rv.usable_kwh
+    can_discharge, can_export = discharge_modes(site, rv)
+    reserve_pct = entry.mobility_reserve_pct
+    if reserve_pct is None:
+        reserve_pct = prefs.mobility_reserve_pct
+    floor_pct = rv.vehicle.discharge_floor_pct or 0.0
+    reserve = max(reserve_pct, floor_pct if can_discharge else 0.0) / 100.0 * cap
+    at_home = edge_mask(avail.plugged_in)
+    target_pct = entry.departure_soc_pct
+    if target_pct is None:
+        target_pct = prefs.departure_soc_pct
+    departures = tuple(
+        Departure(edge=grid.edge_index(at), target_kwh=target_pct / 100.0 * cap, at=at)
+        for at in avail.departures
+    )
+    budget = None
+    limit, years = rv.vehicle.warranty_discharge_limit_kwh, rv.vehicle.warranty_years
+    if can_discharge and limit is not None and years is not None:
+        budget = limit / (years * HOURS_PER_YEAR) * float(grid.dt_h.sum())
+    plugged = avail.plugged_in
+    return StorageSpec(
+        name=entry.name,
+        kind="vehicle",
+        capacity_kwh=cap,
+        soc0_kwh=min(max(soc_pct, 0.0), 100.0) / 100.0 * cap,
+        eta_charge=rv.efficiency,
+        eta_discharge=rv.efficiency,
+        max_charge_kw=np.where(plugged, rv.max_charge_kw, 0.0),
+        max_discharge_kw=np.where(plugged & can_discharge, rv.max_discharge_kw, 0.0),
+        reserve_kwh=np.where(at_home, reserve, 0.0),
+        max_soc_kwh=cap,
+        driving_kwh=avail.driving_kwh,
+        departures=departures,
+        can_export=can_export,
+        wear=wear_cost(cap, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh),
+        discharge_budget_kwh=budget,
+        backup_counts=(at_home & can_discharge).astype(np.float64),
+        backup_floor_kwh=reserve,
+    )
+
+
+def battery_storage(site: Site, grid: TimeGrid, soc_pct: float | None) -> StorageSpec | None:
+    """The home battery as a storage, or None without one."""
+    b = site.battery
+    if b is None:
+        return None
+    eta = math.sqrt(b.round_trip_efficiency)
+    n = grid.n
+    pct = b.initial_soc_pct if soc_pct is None else soc_pct
+    return StorageSpec(
+        name="battery",
+        kind="battery",
+        capacity_kwh=b.usable_kwh,
+        soc0_kwh=min(max(pct, 0.0), 100.0) / 100.0 * b.usable_kwh,
+        eta_charge=eta,
+        eta_discharge=eta,
+        max_charge_kw=np.full(n, b.max_charge_kw),
+        max_discharge_kw=np.full(n, b.max_discharge_kw),
+        reserve_kwh=np.full(n + 1, b.min_soc_pct / 100.0 * b.usable_kwh),
+        max_soc_kwh=b.max_soc_pct / 100.0 * b.usable_kwh,
+        driving_kwh=np.zeros(n),
+        can_export=site.grid.export_policy == "any",
+        wear=wear_cost(
+            b.usable_kwh,
+            b.chemistry,
+            site.preferences.battery_care,
+            site.preferences.battery_cost_per_kwh,
+        ),
+        backup_floor_kwh=b.min_soc_pct / 100.0 * b.usable_kwh,
+    )
+
+
+def backup_requirement(
+    site: Site, grid: TimeGrid, storages: list[StorageSpec]
+) -> FloatArray | None:
+    """Stored energy to keep for the essential circuits at each edge [kWh], or None.
+
+    ``backup_reserve_h * essential_kw / eta_d`` while a car that can discharge is plugged in;
+    with no car at home, only what the home battery can hold above its minimum.
+    """
+    hours, essential = site.preferences.backup_reserve_h, site.essential_kw
+    if not storages or hours <= 0 or essential <= 0:
+        return None
+    eta = min(s.eta_discharge for s in storages)
+    need = hours * essential / eta
+    car_home = np.zeros(grid.n + 1, dtype=bool)
+    battery_room = 0.0
+    for s in storages:
+        if s.kind == "vehicle" and s.backup_counts is not None:
+            car_home |= s.backup_counts > 0
+        elif s.kind == "battery":
+            battery_room = s.max_soc_kwh - s.backup_floor_kwh
+    return np.where(car_home, need, min(need, battery_room))
+
+
+def plan_request(
+    site: Site,
+    grid: TimeGrid,
+    forecast: SiteForecast,
+    soc_pct: Mapping[str, float] | None = None,
+    price_import: FloatArray | None = None,
+    price_export: FloatArray | None = None,
+) -> PlanRequest:
+    """Everything the planner needs for ``site`` on ``grid``.
+
+    ``soc_pct`` gives measured states of charge by storage name [%] (``"battery"`` for the home
+    battery); missing ones use the site file's ``initial_soc_pct``. Prices default to the
+    site's tariff.
+    """
+    soc_pct = dict(soc_pct or {})
+    resolved = resolve_vehicles(site)
+    storages = [
+        vehicle_storage(
+            site,
+            rv,
+            forecast.vehicles[rv.entry.name],
+            grid,
+            soc_pct.get(rv.entry.name, rv.entry.initial_soc_pct),
+        )
+        for rv in resolved
+    ]
+    battery = battery_storage(site, grid, soc_pct.get("battery"))
+    if battery is not None:
+        storages.append(battery)
+    backup = backup_requirement(site, grid, storages)
+    tariff = site.tariff.with_timezone(site.location.timezone)
+    return PlanRequest(
+        grid=grid,
+        load_kw=forecast.load_kw,
+        pv_kw=forecast.pv_kw,
+        price_import=import_prices(tariff, grid) if price_import is None else price_import,
+        price_export=export_prices(tariff, grid) if price_export is None else price_export,
+        import_limit_kw=site.grid.import_cap_kw,
+        export_limit_kw=site.grid.export_cap_kw,
+        pv_export=site.grid.export_policy != "none",
+        storages=tuple(storages),
+        backup_kwh=backup,
+        demand_charges=tuple(
+            DemandCharge(mask=w.mask, rate_per_kw=w.rate_per_kw, label=w.label)
+            for w in demand_windows(tariff, grid)
+        ),
+        notes=tuple(n for rv in resolved for n in rv.notes)
+        + tuple(coverage_warnings(tariff, grid)),
+    )
