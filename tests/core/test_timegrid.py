@@ -53,7 +53,11 @@ def test_step_means_time_weighted() -> None:
 def test_soc_trajectory_by_hand() -> None:
     # +10 kW for 0.5 h at 90 %: +4.5 kWh; -5 kW for 1 h at 95 %: -5.263 kWh; 2 kWh driven
     soc = soc_trajectory_kwh(
-        20.0, np.array([10.0, -5.0, 0.0]), np.array([0.5, 1.0, 1.0]), 0.9, 0.95,
+        20.0,
+        np.array([10.0, -5.0, 0.0]),
+        np.array([0.5, 1.0, 1.0]),
+        0.9,
+        0.95,
         np.array([0.0, 0.0, 2.0]),
     )
     assert soc.tolist() == pytest.approx([20.0, 24.5, 24.5 - 5 / 0.95, 22.5 - 5 / 0.95])

@@ -8,8 +8,9 @@ import pytest
 from voltbridge.core import TimeGrid
 from voltbridge.forecast import TripRule, availability
 
-COMMUTE = TripRule(days=("mon", "tue", "wed", "thu", "fri"), depart=time(8), return_=time(17),
-                   energy_kwh=9.0)
+COMMUTE = TripRule(
+    days=("mon", "tue", "wed", "thu", "fri"), depart=time(8), return_=time(17), energy_kwh=9.0
+)
 
 
 def test_weekday_commute_in_utc() -> None:

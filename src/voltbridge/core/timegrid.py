@@ -122,7 +122,9 @@ class TimeGrid:
         return TimeGrid(self.edges_s + int(delta.total_seconds()))
 
 
-def step_means(sample_edges_s: FloatArray | IntArray, values: FloatArray, grid: TimeGrid) -> FloatArray:
+def step_means(
+    sample_edges_s: FloatArray | IntArray, values: FloatArray, grid: TimeGrid
+) -> FloatArray:
     """Time-weighted mean of a piecewise-constant series over each step of ``grid``.
 
     ``values[i]`` holds from ``sample_edges_s[i]`` to ``sample_edges_s[i + 1]`` [s since the epoch];

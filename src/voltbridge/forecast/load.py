@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import csv
 import warnings
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -33,18 +31,16 @@ def h25_year_shape(year: int) -> FloatArray:
     index = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="15min", inclusive="left")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # demandlib's pandas calls raise deprecation warnings
-        values = np.asarray(bdew.H25(index), dtype=np.float64)
+        values: FloatArray = np.asarray(bdew.H25(index), dtype=np.float64)
     year_kwh = float(values.sum()) * 0.25
     return values / year_kwh
 
 
 def _local_seconds(edges_s: np.ndarray, timezone: str) -> np.ndarray:
     """Wall-clock seconds since 1970-01-01 local time for each UTC instant (DST-aware)."""
-    zone = ZoneInfo(timezone)
-    offsets = np.array(
-        [datetime.fromtimestamp(int(t), zone).utcoffset().total_seconds() for t in edges_s]  # type: ignore[union-attr]
-    )
-    return edges_s + offsets
+    utc = pd.to_datetime(np.asarray(edges_s, dtype=np.int64), unit="s", utc=True)
+    local = utc.tz_convert(timezone).tz_localize(None)
+    return np.asarray(local, dtype="datetime64[s]").astype(np.int64)
 
 
 def _quarter_edges(grid: TimeGrid) -> np.ndarray:

@@ -49,14 +49,19 @@ def clearsky_pv_kw(
         clear = location.get_clearsky(mids, model="ineichen", solar_position=solar)
         dni_extra = pvlib.irradiance.get_extra_radiation(mids)
         poa = pvlib.irradiance.get_total_irradiance(
-            tilt_deg, azimuth_deg, solar["apparent_zenith"], solar["azimuth"],
-            clear["dni"], clear["ghi"], clear["dhi"], dni_extra=dni_extra, model="haydavies",
+            tilt_deg,
+            azimuth_deg,
+            solar["apparent_zenith"],
+            solar["azimuth"],
+            clear["dni"],
+            clear["ghi"],
+            clear["dhi"],
+            dni_extra=dni_extra,
+            model="haydavies",
         )
         params = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_glass"]
         cell_c = pvlib.temperature.sapm_cell(poa["poa_global"], AMBIENT_C, 1.0, **params)
-        dc_kw = pvlib.pvsystem.pvwatts_dc(
-            poa["poa_global"], cell_c, kwp, TEMP_COEFF_PER_C
-        )
+        dc_kw = pvlib.pvsystem.pvwatts_dc(poa["poa_global"], cell_c, kwp, TEMP_COEFF_PER_C)
     ac_kw = np.nan_to_num(np.asarray(dc_kw, dtype=np.float64)) * (1.0 - losses_pct / 100.0)
     ac_kw = np.clip(ac_kw, 0.0, inverter_kw if inverter_kw is not None else None)
     return step_means(edges, ac_kw, grid)

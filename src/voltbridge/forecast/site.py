@@ -32,7 +32,9 @@ def trip_rules(site: Site) -> dict[str, list[TripRule]]:
     for rv in resolve_vehicles(site):
         out[rv.entry.name] = [
             TripRule(
-                days=tuple(t.days), depart=t.depart_time, return_=t.return_time,
+                days=tuple(t.days),
+                depart=t.depart_time,
+                return_=t.return_time,
                 energy_kwh=t.km * rv.consumption_kwh_per_km,
             )
             for t in rv.entry.trips
@@ -50,9 +52,15 @@ def forecast_site(site: Site, grid: TimeGrid) -> SiteForecast:
         load = standard_load_kw(grid, site.load.annual_kwh, tz)
     if site.pv is not None:
         pv = clearsky_pv_kw(
-            grid, site.location.latitude, site.location.longitude, site.pv.kwp,
-            site.pv.tilt_deg, site.pv.azimuth_deg, site.location.altitude_m,
-            site.pv.losses_pct, site.pv.inverter_kw,
+            grid,
+            site.location.latitude,
+            site.location.longitude,
+            site.pv.kwp,
+            site.pv.tilt_deg,
+            site.pv.azimuth_deg,
+            site.location.altitude_m,
+            site.pv.losses_pct,
+            site.pv.inverter_kw,
         )
     else:
         pv = grid.dt_h * 0.0
