@@ -39,6 +39,9 @@ class LinearProgram:
     num_col: int = 0
     num_row: int = 0
     integer_cols: list[IntArray] = field(default_factory=list)
+    start_basic_cols: list[IntArray] = field(default_factory=list)
+    start_basic_rows: list[IntArray] = field(default_factory=list)
+    start_upper_cols: list[IntArray] = field(default_factory=list)
 
     def add_cols(
         self,
@@ -85,6 +88,22 @@ class LinearProgram:
         self.num_row += count
         return idx
 
+    def hint_start(
+        self, basic_cols: IntArray, for_rows: IntArray, at_upper: IntArray | None = None
+    ) -> None:
+        """Suggest a starting basis: ``basic_cols[i]`` is basic in place of row ``for_rows[i]``'s
+        slack, and ``at_upper`` columns start at their upper bound.
+
+        A family of equality rows names the variable that naturally carries it (grid import for
+        the balance, stored energy for the SoC update). With every family's suggestion the
+        start is a triangular basis near "do nothing, import everything", which needs about a
+        third of the simplex iterations of HiGHS's all-slack start on these models.
+        """
+        self.start_basic_cols.append(np.asarray(basic_cols, dtype=np.int64))
+        self.start_basic_rows.append(np.asarray(for_rows, dtype=np.int64))
+        if at_upper is not None:
+            self.start_upper_cols.append(np.asarray(at_upper, dtype=np.int64))
+
     def block(self, name: str) -> slice:
         """The column slice of a named variable block."""
         lo, hi = self.col_blocks[name]
@@ -109,6 +128,27 @@ class LpSolution:
 
 class SolverError(RuntimeError):
     """HiGHS did not return an optimal solution (a bug: every planner model is feasible)."""
+
+
+_LOWER = highspy.HighsBasisStatus.kLower
+_UPPER = highspy.HighsBasisStatus.kUpper
+_BASIC = highspy.HighsBasisStatus.kBasic
+
+
+def start_basis(lp: LinearProgram) -> highspy.HighsBasis:
+    """The starting basis from the model's hints (see :meth:`LinearProgram.hint_start`)."""
+    col_status = np.zeros(lp.num_col, dtype=np.int8)  # 0 lower, 1 basic, 2 upper
+    row_status = np.ones(lp.num_row, dtype=np.int8)
+    if lp.start_upper_cols:
+        col_status[np.concatenate(lp.start_upper_cols)] = 2
+    col_status[np.concatenate(lp.start_basic_cols)] = 1
+    row_status[np.concatenate(lp.start_basic_rows)] = 0
+    names = (_LOWER, _BASIC, _UPPER)
+    basis = highspy.HighsBasis()
+    basis.col_status = [names[k] for k in col_status.tolist()]
+    basis.row_status = [names[k] for k in row_status.tolist()]
+    basis.valid = True
+    return basis
 
 
 def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolution:
@@ -157,6 +197,8 @@ def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolutio
     status = h.passModel(*args, integrality)
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS refused the model (inconsistent arrays)")
+    if not ints and lp.start_basic_cols:
+        h.setBasis(start_basis(lp))
     h.run()
     model_status = h.getModelStatus()
     text = h.modelStatusToString(model_status)

@@ -30,6 +30,7 @@ class StorageCols:
     charge: IntArray
     discharge: IntArray
     segments: IntArray
+    segment_widths: FloatArray
     drive_slack: IntArray = field(default_factory=lambda: EMPTY)
     drive_steps: IntArray = field(default_factory=lambda: EMPTY)
     departure_slack: IntArray = field(default_factory=lambda: EMPTY)
@@ -148,7 +149,7 @@ def define_storage(
     )
     widths, costs = soc_segments(s, dt, req.penalties.mobility_reserve * scale, value_end)
     seg = lp.add_cols(f"s{i}_soc", 3 * n, costs.ravel(), 0.0, widths.ravel()).reshape(3, n)
-    return StorageCols(charge=c, discharge=d, segments=seg)
+    return StorageCols(charge=c, discharge=d, segments=seg, segment_widths=widths)
 
 
 def define_balance(lp: LinearProgram, req: PlanRequest, g: GridCols, st: list[StorageCols]) -> None:
@@ -199,8 +200,15 @@ def define_soc_dynamics(
     )
     rhs = -s.driving_kwh.astype(np.float64)
     rhs[0] += s.soc0_kwh
-    lp.add_rows(f"s{i}_soc", n, rows, cols, vals, rhs, rhs)
+    idx = lp.add_rows(f"s{i}_soc", n, rows, cols, vals, rhs, rhs)
     sc.drive_slack, sc.drive_steps = m, drive_steps
+    # Start from the do-nothing trajectory: the segment holding it is basic, those below full.
+    idle = np.maximum(s.soc0_kwh - np.cumsum(s.driving_kwh), 0.0)
+    tops = np.cumsum(sc.segment_widths, axis=0)
+    j = np.minimum((idle[None, :] > tops).sum(axis=0), 2)
+    steps = np.arange(n)
+    below = sc.segments[:, steps][np.arange(3)[:, None] < j[None, :]]
+    lp.hint_start(sc.segments[j, steps], idx, below)
 
 
 def define_departures(
