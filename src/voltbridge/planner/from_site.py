@@ -74,7 +74,6 @@ def vehicle_storage(
         wear=wear_cost(cap, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh),
         discharge_budget_kwh=budget,
         backup_counts=(at_home & can_discharge).astype(np.float64),
-        backup_floor_kwh=reserve,
     )
 
 
@@ -105,7 +104,6 @@ def battery_storage(site: Site, grid: TimeGrid, soc_pct: float | None) -> Storag
             site.preferences.battery_care,
             site.preferences.battery_cost_per_kwh,
         ),
-        backup_floor_kwh=b.min_soc_pct / 100.0 * b.usable_kwh,
     )
 
 
@@ -128,7 +126,7 @@ def backup_requirement(
         if s.kind == "vehicle" and s.backup_counts is not None:
             car_home |= s.backup_counts > 0
         elif s.kind == "battery":
-            battery_room = s.max_soc_kwh - s.backup_floor_kwh
+            battery_room = s.max_soc_kwh - float(s.reserve_kwh.max())
     return np.where(car_home, need, min(need, battery_room))
 
 

@@ -42,6 +42,7 @@ class LinearProgram:
     start_basic_cols: list[IntArray] = field(default_factory=list)
     start_basic_rows: list[IntArray] = field(default_factory=list)
     start_upper_cols: list[IntArray] = field(default_factory=list)
+    zero_upper_cols: list[IntArray] = field(default_factory=list)
 
     def add_cols(
         self,
@@ -104,6 +105,10 @@ class LinearProgram:
         if at_upper is not None:
             self.start_upper_cols.append(np.asarray(at_upper, dtype=np.int64))
 
+    def fix_to_zero(self, cols: IntArray) -> None:
+        """Force columns to zero (their upper bound becomes 0), e.g. one side of a storage."""
+        self.zero_upper_cols.append(np.asarray(cols, dtype=np.int64))
+
     def block(self, name: str) -> slice:
         """The column slice of a named variable block."""
         lo, hi = self.col_blocks[name]
@@ -118,12 +123,17 @@ class LinearProgram:
 
 @dataclass(frozen=True)
 class LpSolution:
-    """Primal values, objective and HiGHS's model status text."""
+    """Primal values, objective and HiGHS's model status text.
+
+    ``optimal`` is False only for a branch-and-bound search stopped at its node limit with a
+    feasible (not proven optimal) solution.
+    """
 
     x: FloatArray
     objective: float
     status: str
     is_mip: bool
+    optimal: bool = True
 
 
 class SolverError(RuntimeError):
@@ -151,6 +161,14 @@ def start_basis(lp: LinearProgram) -> highspy.HighsBasis:
     return basis
 
 
+MIP_MAX_NODES = 5000
+"""Branch-and-bound node limit: a work limit, not a time limit, so that plans stay reproducible."""
+
+
+class NoSolution(SolverError):
+    """Branch and bound stopped at its node limit before finding any feasible solution."""
+
+
 def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolution:
     """Solve ``lp`` with HiGHS (simplex; branch and bound when integer columns exist)."""
     ints = list(lp.integer_cols)
@@ -159,6 +177,8 @@ def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolutio
     cost = np.concatenate(lp.cost)
     lower = np.concatenate(lp.col_lower)
     upper = np.concatenate(lp.col_upper)
+    if lp.zero_upper_cols:
+        upper[np.concatenate(lp.zero_upper_cols)] = 0.0
     rows = np.concatenate(lp.a_row) if lp.a_row else np.zeros(0, np.int64)
     cols = np.concatenate(lp.a_col) if lp.a_col else np.zeros(0, np.int64)
     vals = np.concatenate(lp.a_val) if lp.a_val else np.zeros(0)
@@ -194,6 +214,7 @@ def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolutio
     else:
         integrality[np.concatenate(ints)] = int(highspy.HighsVarType.kInteger)
         h.setOptionValue("mip_rel_gap", 1e-6)
+        h.setOptionValue("mip_max_nodes", MIP_MAX_NODES)
     status = h.passModel(*args, integrality)
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS refused the model (inconsistent arrays)")
@@ -202,9 +223,18 @@ def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolutio
     h.run()
     model_status = h.getModelStatus()
     text = h.modelStatusToString(model_status)
-    if model_status != highspy.HighsModelStatus.kOptimal:
+    optimal = model_status == highspy.HighsModelStatus.kOptimal
+    stopped = (highspy.HighsModelStatus.kSolutionLimit, highspy.HighsModelStatus.kIterationLimit)
+    if not optimal and ints and model_status in stopped:
+        if h.getInfo().primal_solution_status != 2:  # 2: feasible
+            raise NoSolution(f"branch and bound found no solution within {MIP_MAX_NODES} nodes")
+    elif not optimal:
         raise SolverError(f"HiGHS ended with status {text!r}")
     x = np.asarray(h.getSolution().col_value, dtype=np.float64)
     return LpSolution(
-        x=x, objective=float(h.getInfo().objective_function_value), status=text, is_mip=bool(ints)
+        x=x,
+        objective=float(h.getInfo().objective_function_value),
+        status=text,
+        is_mip=bool(ints),
+        optimal=optimal,
     )

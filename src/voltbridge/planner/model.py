@@ -57,9 +57,17 @@ class GridCols:
 
 
 def penalty_scale(req: PlanRequest) -> float:
-    """Largest absolute price in the horizon, at least 1 [currency/kWh]; penalties are multiples of it."""
-    prices = np.concatenate((np.abs(req.price_import), np.abs(req.price_export), [1.0]))
-    return float(prices.max())
+    """The most a kWh can cost in the horizon, at least 1 [currency/kWh]; penalties are multiples.
+
+    The largest absolute price, or a demand charge spread over the shortest step it covers
+    (``rate / dt``: a kWh drawn in one 15-minute step at a 15/kW charge can cost 60), so that a
+    reachable target is always worth more than the demand charge of reaching it.
+    """
+    prices = [1.0, float(np.abs(req.price_import).max()), float(np.abs(req.price_export).max())]
+    for dc in req.demand_charges:
+        if np.any(dc.mask):
+            prices.append(dc.rate_per_kw / float(req.grid.dt_h[dc.mask].min()))
+    return max(prices)
 
 
 def terminal_value(req: PlanRequest) -> float:
@@ -172,19 +180,43 @@ def define_balance(lp: LinearProgram, req: PlanRequest, g: GridCols, st: list[St
     )
 
 
+def unmet_driving_price(req: PlanRequest, s: StorageSpec, scale: float) -> float:
+    """Price of a kWh of unmet driving [currency/kWh]: above everything that kWh could save.
+
+    Unmet driving adds energy to the car; priced at only ``P_drive`` it could be "bought" to
+    avoid reserve, backup or departure penalties later on. So its price also covers the most
+    those could cost per kWh over the horizon (``(P_reserve + P_backup) * H`` and ``P_departure``
+    per departure) and the terminal value: the LP uses it only when the car cannot hold the trip.
+    """
+    p = req.penalties
+    hours = float(req.grid.dt_h.sum())
+    return scale * (
+        p.unmet_driving
+        + (p.mobility_reserve + p.backup_reserve) * hours
+        + p.departure * len(s.departures)
+        + 1.0
+    )
+
+
 def define_soc_dynamics(
     lp: LinearProgram, req: PlanRequest, s: StorageSpec, sc: StorageCols, i: int, scale: float
 ) -> None:
     """State-of-charge update, with a slack for driving energy the car cannot hold.
 
     ``e[t+1] - e[t] - eta_c c[t] dt + d[t] dt / eta_d - m[t] = -drive[t]`` (``e[0]`` is the
-    known ``soc0``, moved to the right-hand side); ``m >= 0`` costs ``P_drive`` per kWh (energy
-    that would have to be charged away from home).
+    known ``soc0``, moved to the right-hand side); ``0 <= m[t] <= drive[t]`` costs ``P_drive``
+    per kWh (energy that would have to be charged away from home; never more than the trip uses).
     """
     n, dt = req.grid.n, req.grid.dt_h
     t = np.arange(n)
     drive_steps = np.flatnonzero(s.driving_kwh > 0)
-    m = lp.add_cols(f"s{i}_unmet_driving", drive_steps.size, req.penalties.unmet_driving * scale)
+    m = lp.add_cols(
+        f"s{i}_unmet_driving",
+        drive_steps.size,
+        unmet_driving_price(req, s, scale),
+        0.0,
+        s.driving_kwh[drive_steps],
+    )
     now_pos, now_cols = sc.soc_terms(np.arange(1, n + 1))
     prev_pos, prev_cols = sc.soc_terms(np.arange(1, n))
     rows = np.concatenate((now_pos, prev_pos + 1, t, t, drive_steps))
@@ -219,7 +251,8 @@ def define_departures(
         return
     count = len(s.departures)
     edges = np.array([d.edge for d in s.departures], dtype=np.int64)
-    targets = np.array([min(d.target_kwh, s.capacity_kwh) for d in s.departures])
+    e_max = max(s.max_soc_kwh, s.soc0_kwh)
+    targets = np.array([min(d.target_kwh, e_max) for d in s.departures])
     # A departure at edge 0 has nothing left to decide: its slack is fixed by soc0.
     lower = np.where(edges == 0, np.maximum(targets - s.soc0_kwh, 0.0), 0.0)
     y = lp.add_cols(f"s{i}_departure_slack", count, req.penalties.departure * scale, lower)
@@ -293,6 +326,18 @@ def define_export_rule(
     )
 
 
+def above_reserve_segments(s: StorageSpec, sc: StorageCols) -> np.ndarray:
+    """Which segments lie above the reserve at each edge 1..n (bool, shape 3 x n).
+
+    The reserve is a segment boundary (``b1`` or ``b2``), so the energy above it is exactly the
+    sum of those segments, ``max(0, e - reserve)``, because the LP fills segments in order.
+    """
+    e_max = max(s.max_soc_kwh, s.soc0_kwh)
+    reserve = np.minimum(s.reserve_kwh[1:], e_max)
+    tops = np.cumsum(sc.segment_widths, axis=0)
+    return np.asarray(tops - sc.segment_widths >= reserve[None, :] - 1e-12)
+
+
 def define_backup(
     lp: LinearProgram,
     req: PlanRequest,
@@ -301,10 +346,11 @@ def define_backup(
     st: list[StorageCols],
     scale: float,
 ) -> None:
-    """Backup reserve: energy above each storage's floor, summed over storages that count.
+    """Backup reserve: energy above each storage's reserve, summed over storages that count.
 
-    ``sum_s n[s,k] (e[s,k] - floor_s) + b[k] >= backup[k]`` for k >= 1, ``b >= 0`` costs
-    ``P_backup * dt[k-1]``; ``n[s,k]`` is 1 while a car is plugged in (always for a battery).
+    ``sum_s n[s,k] max(0, e[s,k] - R[s,k]) + b[k] >= backup[k]`` for k >= 1 (the max is the sum
+    of the segments above R), ``b >= 0`` costs ``P_backup * dt[k-1]``; ``n[s,k]`` is 1 while a
+    car is plugged in (always for a battery).
     """
     if req.backup_kwh is None:
         return
@@ -317,22 +363,21 @@ def define_backup(
     )
     k = np.arange(edges.size)
     rows, cols, vals = [k], [b], [np.ones(edges.size)]
-    rhs = req.backup_kwh[edges].astype(np.float64).copy()
     for s, sc in zip(specs, st, strict=True):
         counts = np.ones(req.grid.n + 1) if s.backup_counts is None else s.backup_counts
-        on = np.flatnonzero(counts[edges] > 0)
-        pos, seg_cols = sc.soc_terms(edges[on])
-        rows.append(on[pos])
-        cols.append(seg_cols)
-        vals.append(counts[edges[on]][pos])
-        rhs += counts[edges] * s.backup_floor_kwh
+        above = above_reserve_segments(s, sc)[:, edges - 1]
+        use = above & (counts[edges] > 0)[None, :]
+        seg_idx, pos = np.nonzero(use)
+        rows.append(k[pos])
+        cols.append(sc.segments[seg_idx, edges[pos] - 1])
+        vals.append(counts[edges[pos]])
     lp.add_rows(
         "backup",
         edges.size,
         np.concatenate(rows),
         np.concatenate(cols),
         np.concatenate(vals),
-        rhs,
+        req.backup_kwh[edges],
         INF,
     )
     g.backup_slack, g.backup_edges = b, edges
@@ -358,6 +403,32 @@ def define_demand_charges(lp: LinearProgram, req: PlanRequest, g: GridCols) -> N
             dc.already_kw,
         )
     g.peaks = peaks
+
+
+def define_exclusive_hull(
+    lp: LinearProgram,
+    name: str,
+    on: IntArray,
+    off: IntArray,
+    on_max: FloatArray,
+    off_max: FloatArray,
+) -> None:
+    """The convex hull of "one direction at a time": ``x_on / M_on + x_off / M_off <= 1``.
+
+    Added on every step of a storage (or the grid) that needed binaries: it is exactly the LP
+    relaxation of one step's on/off choice, so branch and bound closes in few nodes.
+    """
+    both = np.flatnonzero((on_max > 0) & (off_max > 0))
+    k = np.arange(both.size)
+    lp.add_rows(
+        f"{name}_hull",
+        both.size,
+        np.concatenate((k, k)),
+        np.concatenate((on[both], off[both])),
+        np.concatenate((1.0 / on_max[both], 1.0 / off_max[both])),
+        -INF,
+        1.0,
+    )
 
 
 def define_exclusive(

@@ -10,14 +10,15 @@ import numpy as np
 from voltbridge.core.timegrid import FloatArray
 from voltbridge.core.types import Plan, PlanCost, StoragePlan
 from voltbridge.planner import model as m
-from voltbridge.planner.lp import LinearProgram, LpSolution, solve
+from voltbridge.planner.lp import IntArray, LinearProgram, LpSolution, NoSolution, solve
 from voltbridge.planner.request import PlanRequest
 from voltbridge.planner.warnings import plan_warnings
 
 SIMULTANEOUS_TOL_KW = 1e-6
 """Charge and discharge (or import and export) both above this at one step count as simultaneous."""
 
-MAX_EXCLUSIVE_ROUNDS = 3
+MAX_EXCLUSIVE_ROUNDS = 4
+"""Rounds of adding binaries before falling back to fixing directions."""
 
 
 @dataclass
@@ -31,8 +32,28 @@ class BuiltModel:
     value_end: float
 
 
-def build_model(req: PlanRequest, exclusive: dict[int, np.ndarray] | None = None) -> BuiltModel:
-    """Assemble the LP; ``exclusive`` maps a storage index (-1 = grid) to steps needing binaries."""
+def exclusive_pairs(
+    req: PlanRequest, g: m.GridCols, cols: list[m.StorageCols]
+) -> dict[int, tuple[IntArray, IntArray, FloatArray, FloatArray]]:
+    """Per storage index (-1 for the grid): the two directions' columns and their limits [kW]."""
+    n = req.grid.n
+    pairs = {-1: (g.imp, g.exp, np.full(n, req.import_limit_kw), np.full(n, req.export_limit_kw))}
+    for i, (s, sc) in enumerate(zip(req.storages, cols, strict=True)):
+        pairs[i] = (sc.charge, sc.discharge, s.max_charge_kw, s.max_discharge_kw)
+    return pairs
+
+
+def build_model(
+    req: PlanRequest,
+    exclusive: dict[int, np.ndarray] | None = None,
+    forced: dict[int, np.ndarray] | None = None,
+) -> BuiltModel:
+    """Assemble the LP.
+
+    ``exclusive`` maps a storage index (-1 = grid) to steps that get a binary on/off choice
+    (with the hull cut on all its steps); ``forced`` maps one to a direction per step
+    (+1: only charge/import, -1: only discharge/export, 0: free).
+    """
     lp = LinearProgram()
     scale = m.penalty_scale(req)
     value_end = m.terminal_value(req)
@@ -46,63 +67,75 @@ def build_model(req: PlanRequest, exclusive: dict[int, np.ndarray] | None = None
     m.define_export_rule(lp, req, g, req.storages, cols)
     m.define_backup(lp, req, g, req.storages, cols, scale)
     m.define_demand_charges(lp, req, g)
+    pairs = exclusive_pairs(req, g, cols)
     for key, steps in sorted((exclusive or {}).items()):
-        if key < 0:
-            m.define_exclusive(
-                lp,
-                "grid",
-                g.imp[steps],
-                g.exp[steps],
-                np.full(steps.size, req.import_limit_kw),
-                np.full(steps.size, req.export_limit_kw),
-            )
-        else:
-            s, sc = req.storages[key], cols[key]
-            m.define_exclusive(
-                lp,
-                f"s{key}",
-                sc.charge[steps],
-                sc.discharge[steps],
-                s.max_charge_kw[steps],
-                s.max_discharge_kw[steps],
-            )
+        on, off, on_max, off_max = pairs[key]
+        name = "grid" if key < 0 else f"s{key}"
+        m.define_exclusive_hull(lp, name, on, off, on_max, off_max)
+        m.define_exclusive(lp, name, on[steps], off[steps], on_max[steps], off_max[steps])
+    for key, direction in sorted((forced or {}).items()):
+        on, off, _, _ = pairs[key]
+        lp.fix_to_zero(np.concatenate((on[direction < 0], off[direction > 0])))
     return BuiltModel(lp=lp, grid=g, storages=cols, scale=scale, value_end=value_end)
 
 
-def simultaneous_steps(built: BuiltModel, x: FloatArray) -> dict[int, np.ndarray]:
+def simultaneous_steps(built: BuiltModel, req: PlanRequest, x: FloatArray) -> dict[int, np.ndarray]:
     """Steps where a storage charges and discharges, or the grid imports and exports, at once."""
     found: dict[int, np.ndarray] = {}
-    pairs = [(-1, built.grid.imp, built.grid.exp)] + [
-        (i, sc.charge, sc.discharge) for i, sc in enumerate(built.storages)
-    ]
-    for key, a, b in pairs:
+    for key, (a, b, _, _) in exclusive_pairs(req, built.grid, built.storages).items():
         both = np.flatnonzero((x[a] > SIMULTANEOUS_TOL_KW) & (x[b] > SIMULTANEOUS_TOL_KW))
         if both.size:
             found[key] = both
     return found
 
 
+def merge_steps(into: dict[int, np.ndarray], found: dict[int, np.ndarray]) -> None:
+    """Add ``found`` steps to ``into``, per key."""
+    for key, steps in found.items():
+        into[key] = np.union1d(into.get(key, np.zeros(0, dtype=np.int64)), steps)
+
+
+def round_directions(
+    built: BuiltModel, req: PlanRequest, x: FloatArray, forced: dict[int, np.ndarray]
+) -> None:
+    """Fix each simultaneous step to the direction that moves more energy (updates ``forced``)."""
+    pairs = exclusive_pairs(req, built.grid, built.storages)
+    for key, steps in simultaneous_steps(built, req, x).items():
+        a, b, _, _ = pairs[key]
+        direction = forced.setdefault(key, np.zeros(req.grid.n, dtype=np.int64))
+        direction[steps] = np.where(x[a[steps]] >= x[b[steps]], 1, -1)
+
+
 class Planner:
     """Plans every storage of a site over a horizon; the same request always gives the same plan."""
 
     def plan(self, req: PlanRequest) -> Plan:
-        """Solve ``req`` and return the plan with its costs and warnings."""
+        """Solve ``req`` and return the plan with its costs and warnings.
+
+        The LP is solved first. Where it charges and discharges one storage at once (or imports
+        and exports at once), which negative prices can make pay, those steps get binaries and
+        the model is solved again, until none is left. If branch and bound cannot finish within
+        its node limit, each such step is fixed to its dominant direction and the LP re-solved.
+        """
         t0 = time.perf_counter()
         req.validate()
-        exclusive: dict[int, np.ndarray] = {}
         built = build_model(req)
         sol = solve(built.lp)
-        for round_ in range(MAX_EXCLUSIVE_ROUNDS + 1):
-            found = simultaneous_steps(built, sol.x)
+        exclusive: dict[int, np.ndarray] = {}
+        forced: dict[int, np.ndarray] = {}
+        for _ in range(MAX_EXCLUSIVE_ROUNDS):
+            found = simultaneous_steps(built, req, sol.x)
             if not found:
                 break
-            for key, steps in found.items():
-                previous = exclusive.get(key, np.zeros(0, dtype=np.int64))
-                exclusive[key] = np.union1d(previous, steps)
-            if round_ == MAX_EXCLUSIVE_ROUNDS - 1:
-                # Still moving around: make every step of the storages involved exclusive.
-                exclusive = {k: np.arange(req.grid.n) for k in exclusive}
-            built = build_model(req, exclusive)
+            merge_steps(exclusive, found)
+            try:
+                built = build_model(req, exclusive)
+                sol = solve(built.lp)
+            except NoSolution:
+                break
+        while simultaneous_steps(built, req, sol.x):
+            round_directions(built, req, sol.x, forced)
+            built = build_model(req, forced=forced)
             sol = solve(built.lp)
         solve_ms = (time.perf_counter() - t0) * 1000.0
         return extract_plan(req, built, sol, solve_ms)
@@ -135,7 +168,7 @@ def extract_plan(req: PlanRequest, built: BuiltModel, sol: LpSolution, solve_ms:
         penalties += float(np.sum(pen.mobility_reserve * scale * dt * short))
         slack[f"reserve:{s.name}"] = float(short.max(initial=0.0))
         for label, idx, weight in (
-            ("unmet_driving", sc.drive_slack, pen.unmet_driving),
+            ("unmet_driving", sc.drive_slack, m.unmet_driving_price(req, s, 1.0)),
             ("departure", sc.departure_slack, pen.departure),
             ("discharge_budget", sc.budget_slack, pen.discharge_budget),
         ):

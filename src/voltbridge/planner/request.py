@@ -49,9 +49,8 @@ class StorageSpec:
         discharge_budget_kwh: AC energy this storage may discharge over the horizon [kWh]
             (a warranty budget share), or None for no budget.
         backup_counts: whether this storage's energy counts toward the backup reserve at each
-            edge (a car only while plugged in), length n + 1.
-        backup_floor_kwh: energy below which this storage does not count for backup [kWh]
-            (the mobility reserve of a car, the minimum of a battery).
+            edge (a car only while plugged in), length n + 1. Only energy above the storage's
+            reserve counts: a car below its mobility reserve adds nothing (and takes nothing away).
     """
 
     name: str
@@ -70,7 +69,6 @@ class StorageSpec:
     wear: WearCost = field(default_factory=lambda: WearCost(0.0, 0.0, 0.0))
     discharge_budget_kwh: float | None = None
     backup_counts: FloatArray | None = None
-    backup_floor_kwh: float = 0.0
 
     @property
     def plugged_in(self) -> np.ndarray:
@@ -172,6 +170,17 @@ class PlanRequest:
                     raise ValueError(
                         f"{s.name}.{name} has shape {np.shape(arr)}, expected ({size},)"
                     )
+            for name in ("max_charge_kw", "max_discharge_kw", "driving_kwh", "reserve_kwh"):
+                arr = getattr(s, name)
+                if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                    raise ValueError(f"{s.name}.{name} must be finite and >= 0")
+            if not (0 <= s.soc0_kwh <= s.capacity_kwh):
+                raise ValueError(
+                    f"{s.name}.soc0_kwh is {s.soc0_kwh:g}; it must lie in [0, capacity_kwh "
+                    f"= {s.capacity_kwh:g}]"
+                )
+            if not 0 < s.max_soc_kwh <= s.capacity_kwh:
+                raise ValueError(f"{s.name}.max_soc_kwh must lie in (0, capacity_kwh]")
             if not (0 < s.eta_charge <= 1 and 0 < s.eta_discharge <= 1):
                 raise ValueError(f"{s.name}: efficiencies must be in (0, 1]")
             if s.capacity_kwh <= 0:

@@ -24,7 +24,7 @@ def plan_warnings(req: PlanRequest, plan: Plan) -> list[str]:
     for spec, sp in zip(req.storages, plan.storages, strict=True):
         for dep in spec.departures:
             have = float(sp.soc_kwh[dep.edge])
-            want = min(dep.target_kwh, spec.capacity_kwh)
+            want = min(dep.target_kwh, max(spec.max_soc_kwh, spec.soc0_kwh))
             if want - have > TOL_KWH:
                 out.append(
                     f"{spec.name}: departure at {dep.at.strftime('%Y-%m-%d %H:%M UTC')} with "
@@ -38,7 +38,8 @@ def plan_warnings(req: PlanRequest, plan: Plan) -> list[str]:
                 f"{spec.name}: trips from {_when(edges[first])} need {unmet.sum():.1f} kWh more "
                 "than the car can hold; that energy must be charged away from home."
             )
-        short = spec.reserve_kwh[1:] - sp.soc_kwh[1:]
+        reserve = np.minimum(spec.reserve_kwh[1:], max(spec.max_soc_kwh, spec.soc0_kwh))
+        short = reserve - sp.soc_kwh[1:]
         if short.max(initial=0.0) > TOL_KWH:
             k = int(np.argmax(short)) + 1
             what = "mobility reserve" if spec.kind == "vehicle" else "minimum state of charge"

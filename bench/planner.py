@@ -1,0 +1,259 @@
+"""Planner timing: build and solve a realistic commuter home at 96, 192 and 672 steps of 15 min.
+
+Run with ``python bench/planner.py`` (about ten seconds). Prints, per horizon, the median and
+90th percentile of ``Planner().plan(req)`` (build, solve, extract, warnings) and of
+``build_model(req)`` alone over repeated runs, the LP's size and HiGHS's simplex iterations.
+
+The site: one 77 kWh car on an 11 kW bidirectional charger (V2H), away 07:30-18:00 on weekdays
+with a 7 kWh commute, back to 80 % by each departure and a 20 % mobility reserve at home; a
+13.5 kWh home battery; 6 kWp of PV on a clear-sky bell curve; a two-level time-of-use price
+(0.40 from 16:00 to 21:00, else 0.15) with a 0.05 feed-in; 5 kWh of backup kept at all times.
+A last row plans the same home over two days with negative prices from 11:00 to 15:00 (5 runs):
+the LP relaxation then charges and discharges at once and the planner re-solves with binaries.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from voltbridge.battery.cost import wear_cost
+from voltbridge.core.timegrid import TimeGrid
+from voltbridge.planner import (
+    Departure,
+    Planner,
+    PlanRequest,
+    StorageSpec,
+    build_model,
+)
+from voltbridge.planner import lp as lp_module
+
+FloatArray = npt.NDArray[np.float64]
+START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
+STEP_MIN = 15
+WARMUP, RUNS = 3, 30
+TARGETS_MS = {192: 5.0, 672: 30.0}
+
+
+def hour_of_day(grid: TimeGrid) -> FloatArray:
+    """Hour of the day (UTC, the site's clock here) at each step start [h]."""
+    seconds = (grid.starts_s - grid.edges_s[0]).astype(np.float64)
+    return np.asarray(seconds / 3600.0 % 24.0, dtype=np.float64)
+
+
+def day_index(grid: TimeGrid) -> npt.NDArray[np.int64]:
+    """Days since the grid's start (0 = Monday) at each step start."""
+    return np.asarray((grid.starts_s - grid.edges_s[0]) // 86400, dtype=np.int64)
+
+
+def commuter_car(grid: TimeGrid) -> StorageSpec:
+    """Away 07:30-18:00 Monday to Friday, 3.5 kWh each way, 80 % by every departure."""
+    n, h, day = grid.n, hour_of_day(grid), day_index(grid)
+    cap = 77.0
+    weekday = (day % 7) < 5
+    away = weekday & (h >= 7.5) & (h < 18.0)
+    driving = np.zeros(n)
+    out_trip = weekday & (h >= 7.5) & (h < 8.0)
+    back_trip = weekday & (h >= 17.5) & (h < 18.0)
+    driving[out_trip | back_trip] = 3.5 / 2  # two 15-min steps each way
+    leaving = [k for k in range(1, n) if away[k] and not away[k - 1]]
+    at_home = np.concatenate((~away[:1], ~away))
+    reserve = 0.2 * cap
+    plugged = ~away
+    return StorageSpec(
+        name="ev",
+        kind="vehicle",
+        capacity_kwh=cap,
+        soc0_kwh=0.5 * cap,
+        eta_charge=0.92,
+        eta_discharge=0.92,
+        max_charge_kw=np.where(plugged, 11.0, 0.0),
+        max_discharge_kw=np.where(plugged, 11.0, 0.0),
+        reserve_kwh=np.where(at_home, reserve, 0.0),
+        max_soc_kwh=cap,
+        driving_kwh=driving,
+        departures=tuple(
+            Departure(
+                edge=k, target_kwh=0.8 * cap, at=datetime.fromtimestamp(int(grid.edges_s[k]), UTC)
+            )
+            for k in leaving
+        ),
+        can_export=False,
+        wear=wear_cost(cap, "nmc"),
+        backup_counts=at_home.astype(np.float64),
+    )
+
+
+def home_battery(grid: TimeGrid) -> StorageSpec:
+    n, cap = grid.n, 13.5
+    return StorageSpec(
+        name="battery",
+        kind="battery",
+        capacity_kwh=cap,
+        soc0_kwh=0.5 * cap,
+        eta_charge=0.95,
+        eta_discharge=0.95,
+        max_charge_kw=np.full(n, 5.0),
+        max_discharge_kw=np.full(n, 5.0),
+        reserve_kwh=np.full(n + 1, 0.1 * cap),
+        max_soc_kwh=cap,
+        driving_kwh=np.zeros(n),
+        wear=wear_cost(cap, "lfp"),
+    )
+
+
+def commuter_home(steps: int, negative_midday: bool = False) -> PlanRequest:
+    grid = TimeGrid.regular(START, steps * STEP_MIN / 60, STEP_MIN)
+    n, h = grid.n, hour_of_day(grid) + STEP_MIN / 120  # step midpoints
+    pv = 6.0 * np.clip(np.sin(np.pi * (h - 6.0) / 14.0), 0.0, None) ** 1.5 * 0.85
+    load = 0.4 + 1.2 * np.exp(-(((h - 7.5) / 1.0) ** 2)) + 2.0 * np.exp(-(((h - 19.0) / 1.5) ** 2))
+    price = np.where((h >= 16) & (h < 21), 0.40, 0.15)
+    if negative_midday:
+        price = np.where((h >= 11) & (h < 15), -0.05, price)
+    return PlanRequest(
+        grid=grid,
+        load_kw=load,
+        pv_kw=pv,
+        price_import=price,
+        price_export=np.full(n, 0.05),
+        import_limit_kw=20.0,
+        export_limit_kw=5.0,
+        pv_export=True,
+        storages=(commuter_car(grid), home_battery(grid)),
+        backup_kwh=np.full(n + 1, 5.0),
+    )
+
+
+@dataclass
+class SolveStats:
+    """What HiGHS reported for every solve of one plan, and how long its runs took."""
+
+    iterations: list[int]
+    run_ms: float
+
+    @property
+    def solves(self) -> int:
+        return len(self.iterations)
+
+
+def solve_stats(req: PlanRequest, runs: int = 5) -> SolveStats:
+    """Plan with a solver that records its simplex iterations and the time spent in ``run``.
+
+    Returns the last plan's iterations and the median over ``runs`` plans of the summed run time.
+    """
+    base = lp_module._Solver
+    seen: list[int] = []
+    spent: list[float] = []
+
+    class Recording(base):  # type: ignore[misc, valid-type]
+        def run(self) -> Any:
+            t0 = time.perf_counter()
+            status = super().run()
+            spent.append((time.perf_counter() - t0) * 1000.0)
+            seen.append(int(self.getInfo().simplex_iteration_count))
+            return status
+
+    lp_module._Solver = Recording
+    per_plan: list[float] = []
+    try:
+        for _ in range(runs):
+            seen.clear()
+            spent.clear()
+            Planner().plan(req)
+            per_plan.append(sum(spent))
+    finally:
+        lp_module._Solver = base
+    return SolveStats(list(seen), statistics.median(per_plan))
+
+
+def timings_ms(fn: Callable[[], object], runs: int = RUNS) -> list[float]:
+    for _ in range(WARMUP):
+        fn()
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000.0)
+    return out
+
+
+def p90(values: list[float]) -> float:
+    return float(np.percentile(values, 90))
+
+
+def row(label: str, req: PlanRequest, runs: int = RUNS, target: float | None = None) -> list[str]:
+    plan_ms = timings_ms(lambda: Planner().plan(req), runs)
+    build_ms = timings_ms(lambda: build_model(req), runs)
+    lp = build_model(req).lp
+    nnz = sum(a.size for a in lp.a_val)
+    stats = solve_stats(req)
+    med = statistics.median(plan_ms)
+    verdict = "" if target is None else f"<= {target:g} ms " + ("ok" if med <= target else "MISSED")
+    return [
+        label,
+        str(req.grid.n),
+        f"{med:.2f}",
+        f"{p90(plan_ms):.2f}",
+        f"{statistics.median(build_ms):.2f}",
+        f"{p90(build_ms):.2f}",
+        f"{stats.run_ms:.2f}",
+        f"{lp.num_row} x {lp.num_col}",
+        str(nnz),
+        "+".join(str(i) for i in stats.iterations) + ("" if stats.solves == 1 else " (MIP)"),
+        verdict,
+    ]
+
+
+HEADERS = [
+    "case",
+    "steps",
+    "plan med ms",
+    "plan p90 ms",
+    "build med ms",
+    "build p90 ms",
+    "HiGHS run ms",
+    "LP rows x cols",
+    "nonzeros",
+    "simplex iters",
+    "target (median)",
+]
+
+
+def print_table(rows: list[list[str]]) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # plain text without rich
+        widths = [max(len(r[i]) for r in [HEADERS, *rows]) for i in range(len(HEADERS))]
+        for r in [HEADERS, *rows]:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+        return
+    table = Table(title=f"Planner timing ({RUNS} runs after {WARMUP} warm-up, 15-min steps)")
+    for h in HEADERS:
+        table.add_column(h, justify="left" if h in ("case", "LP rows x cols") else "right")
+    for r in rows:
+        table.add_row(*r)
+    Console(width=200).print(table)
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    rows = [
+        row("commuter home", commuter_home(steps), target=TARGETS_MS.get(steps))
+        for steps in (96, 192, 672)
+    ]
+    neg = commuter_home(192, negative_midday=True)
+    rows.append(row("negative midday", neg, runs=5))
+    print_table(rows)
+    print(f"total {time.perf_counter() - t0:.1f} s; plan = build + solve + extract + warnings")
+
+
+if __name__ == "__main__":
+    main()
