@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from voltbridge.catalog import (
@@ -59,48 +60,49 @@ class ResolveError(ValueError):
         self.field = field
 
 
-def resolve_vehicle(entry: VehicleEntry, where: str, charger_current: str | None) -> VehicleSpec:
-    """The vehicle's full specification: the catalog model (if any) with the site's values on top."""
-    base: dict[str, object] = {"id": "custom", "make": "Custom", "model": entry.name}
-    if entry.model is not None:
+def _merged(
+    lookup: Callable[[str], VehicleSpec | ChargerSpec] | None,
+    model: str | None,
+    where: str,
+    default: dict[str, object],
+    site_values: dict[str, object],
+) -> dict[str, object]:
+    """The catalog entry ``model`` (or ``default``) with the site's non-empty values on top,
+    each marked in ``sources`` as coming from the site file."""
+    base = default
+    if model is not None and lookup is not None:
         try:
-            base = load_catalog().vehicle(entry.model).model_dump()
+            base = lookup(model).model_dump()
         except KeyError as exc:
             raise ResolveError(f"{where}.model", str(exc.args[0])) from None
     sources = dict(base.get("sources", {}))  # type: ignore[call-overload]
-    for name in _VEHICLE_FIELDS:
-        value = getattr(entry, name)
+    for name, value in site_values.items():
         if value is not None:
             base[name] = tuple(value) if isinstance(value, list) else value
             sources[name] = SITE_SOURCE
-    if entry.max_charge_kw is not None:
-        key = "max_ac_charge_kw" if charger_current == "ac" else "max_dc_charge_kw"
-        base[key] = entry.max_charge_kw
-        sources[key] = SITE_SOURCE
-    base["sources"] = sources
+    return {**base, "sources": sources}
+
+
+def resolve_vehicle(entry: VehicleEntry, where: str, charger_current: str | None) -> VehicleSpec:
+    """The vehicle's full specification: the catalog model (if any) with the site's values on top."""
+    values: dict[str, object] = {name: getattr(entry, name) for name in _VEHICLE_FIELDS}
+    charge_key = "max_ac_charge_kw" if charger_current == "ac" else "max_dc_charge_kw"
+    values[charge_key] = entry.max_charge_kw
+    default: dict[str, object] = {"id": "custom", "make": "Custom", "model": entry.name}
+    data = _merged(load_catalog().vehicle, entry.model, where, default, values)
     try:
-        return VehicleSpec.model_validate(base)
+        return VehicleSpec.model_validate(data)
     except ValueError as exc:
         raise ResolveError(where, f"invalid vehicle values: {exc}") from None
 
 
 def resolve_charger(entry: ChargerEntry, where: str) -> ChargerSpec:
     """The charger's full specification: the catalog model (if any) with the site's values on top."""
-    base: dict[str, object] = {"id": "custom", "make": "Custom", "model": "Custom charger"}
-    if entry.model is not None:
-        try:
-            base = load_catalog().charger(entry.model).model_dump()
-        except KeyError as exc:
-            raise ResolveError(f"{where}.model", str(exc.args[0])) from None
-    sources = dict(base.get("sources", {}))  # type: ignore[call-overload]
-    for name in _CHARGER_FIELDS:
-        value = getattr(entry, name)
-        if value is not None:
-            base[name] = tuple(value) if isinstance(value, list) else value
-            sources[name] = SITE_SOURCE
-    base["sources"] = sources
+    values: dict[str, object] = {name: getattr(entry, name) for name in _CHARGER_FIELDS}
+    default: dict[str, object] = {"id": "custom", "make": "Custom", "model": "Custom charger"}
+    data = _merged(load_catalog().charger, entry.model, where, default, values)
     try:
-        return ChargerSpec.model_validate(base)
+        return ChargerSpec.model_validate(data)
     except ValueError as exc:
         raise ResolveError(where, f"invalid charger values: {exc}") from None
 

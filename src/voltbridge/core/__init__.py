@@ -1,7 +1,7 @@
 """Time grid, clocks, units and the value types every room shares."""
 
 from voltbridge.core.clock import Clock, RealClock, VirtualClock
-from voltbridge.core.timegrid import FloatArray, TimeGrid, ensure_utc, step_means
+from voltbridge.core.timegrid import FloatArray, TimeGrid, ensure_utc, piecewise_mean, step_means
 from voltbridge.core.types import (
     Command,
     GridState,
@@ -24,5 +24,6 @@ __all__ = [
     "TimeGrid",
     "VirtualClock",
     "ensure_utc",
+    "piecewise_mean",
     "step_means",
 ]

@@ -122,6 +122,29 @@ class TimeGrid:
         return TimeGrid(self.edges_s + int(delta.total_seconds()))
 
 
+def piecewise_mean(
+    breakpoints_s: FloatArray | IntArray, values: FloatArray, edges_s: FloatArray | IntArray
+) -> FloatArray:
+    """Time-weighted mean of a piecewise-constant function over each step [value unit].
+
+    ``values[j]`` holds on ``[breakpoints_s[j], breakpoints_s[j + 1])``; the breakpoints must
+    cover the steps given by ``edges_s`` [s]. The cumulative integral is piecewise linear, so
+    interpolating it at the step edges is exact.
+
+    >>> piecewise_mean(np.array([0, 1800, 7200]), np.array([1.0, 3.0]), np.array([0, 3600, 7200]))
+    array([2., 3.])
+    """
+    cumulative = np.concatenate(([0.0], np.cumsum(values * np.diff(breakpoints_s))))
+    at_edges = np.interp(edges_s, breakpoints_s, cumulative)
+    mean = np.diff(at_edges) / np.diff(edges_s)
+    # A step inside one segment takes that segment's value as is, free of rounding.
+    first = np.searchsorted(breakpoints_s, edges_s[:-1], side="right") - 1
+    last = np.searchsorted(breakpoints_s, edges_s[1:], side="left") - 1
+    whole = np.clip(first, 0, values.size - 1)
+    result: FloatArray = np.where(first == last, values[whole], mean)
+    return result
+
+
 def step_means(
     sample_edges_s: FloatArray | IntArray, values: FloatArray, grid: TimeGrid
 ) -> FloatArray:
@@ -134,9 +157,6 @@ def step_means(
     >>> step_means(np.array([0, 3600, 7200]), np.array([1.0, 3.0]), g).tolist()
     [1.0, 2.0]
     """
-    edges = np.asarray(sample_edges_s, dtype=np.float64)
-    if edges[0] > grid.edges_s[0] or edges[-1] < grid.edges_s[-1]:
+    if sample_edges_s[0] > grid.edges_s[0] or sample_edges_s[-1] < grid.edges_s[-1]:
         raise ValueError("samples do not cover the time grid")
-    cumulative = np.concatenate(([0.0], np.cumsum(values * np.diff(edges))))
-    at_edges = np.interp(grid.edges_s.astype(np.float64), edges, cumulative)
-    return np.diff(at_edges) / np.diff(grid.edges_s).astype(np.float64)
+    return piecewise_mean(sample_edges_s, values, grid.edges_s)

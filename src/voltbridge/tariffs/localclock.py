@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voltbridge.core import FloatArray
+from voltbridge.core.timegrid import piecewise_mean
 
 IntArray = npt.NDArray[np.int64]
 DAY_S = 86400
@@ -157,27 +158,6 @@ def holiday_days(country: str | None, subdivision: str | None, days: IntArray) -
     return np.array(sorted(found), dtype=np.int64)
 
 
-def integrate_mean(breakpoints_s: IntArray, values: FloatArray, edges_s: IntArray) -> FloatArray:
-    """Time-weighted mean of a piecewise-constant function over each step [value unit].
-
-    ``values[j]`` holds on ``[breakpoints_s[j], breakpoints_s[j + 1])``; the breakpoints must
-    cover the steps given by ``edges_s``. The cumulative integral is piecewise linear, so
-    interpolating it at the step edges is exact.
-
-    >>> integrate_mean(np.array([0, 1800, 7200]), np.array([1.0, 3.0]), np.array([0, 3600, 7200]))
-    array([2., 3.])
-    """
-    cumulative = np.concatenate(([0.0], np.cumsum(values * np.diff(breakpoints_s))))
-    at_edges = np.interp(edges_s, breakpoints_s, cumulative)
-    mean = np.diff(at_edges) / np.diff(edges_s)
-    # A step inside one segment takes that segment's value as is, free of rounding.
-    first = np.searchsorted(breakpoints_s, edges_s[:-1], side="right") - 1
-    last = np.searchsorted(breakpoints_s, edges_s[1:], side="left") - 1
-    whole = np.clip(first, 0, values.size - 1)
-    result: FloatArray = np.where(first == last, values[whole], mean)
-    return result
-
-
 def local_day_fractions(zone: ZoneOffsets, edges_s: IntArray) -> FloatArray:
     """Fraction of a local calendar day each step covers; a 23- or 25-hour day sums to 1."""
     lo, hi = int(edges_s[0]) - 2 * DAY_S, int(edges_s[-1]) + 2 * DAY_S
@@ -185,5 +165,5 @@ def local_day_fractions(zone: ZoneOffsets, edges_s: IntArray) -> FloatArray:
     day, _ = local_day_and_second(zone, (breakpoints[:-1] + breakpoints[1:]) // 2)
     lengths = np.bincount(day - day.min(), weights=np.diff(breakpoints).astype(np.float64))
     per_second = 1.0 / lengths[day - day.min()]
-    result: FloatArray = integrate_mean(breakpoints, per_second, edges_s) * np.diff(edges_s)
+    result: FloatArray = piecewise_mean(breakpoints, per_second, edges_s) * np.diff(edges_s)
     return result

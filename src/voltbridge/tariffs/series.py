@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from voltbridge.core import FloatArray
+from voltbridge.core.timegrid import piecewise_mean
 from voltbridge.tariffs.errors import TariffError
-from voltbridge.tariffs.localclock import IntArray, integrate_mean
+from voltbridge.tariffs.localclock import IntArray
 from voltbridge.tariffs.models import PriceSeries
 
 
@@ -114,7 +115,7 @@ def series_mean_prices(spec: PriceSeries, edges_s: IntArray, tz: str | None = No
     first = int(np.searchsorted(breakpoints, lo, side="right")) - 1
     last = int(np.searchsorted(breakpoints, hi, side="left"))
     inside = np.concatenate(([lo], breakpoints[first + 1 : last], [hi]))
-    return integrate_mean(inside, values[first:last], edges_s)
+    return piecewise_mean(inside, values[first:last], edges_s)
 
 
 def _coverage_message(file: Path, data: SeriesData, lo: int, hi: int, tz: str | None) -> str:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from voltbridge.core import FloatArray
+from voltbridge.core.timegrid import piecewise_mean
 from voltbridge.tariffs.localclock import (
     IntArray,
     civil_month_day,
     holiday_days,
-    integrate_mean,
     local_day_and_second,
     wall_clock_breakpoints,
     weekday,
@@ -159,4 +159,4 @@ def tou_mean_prices(
     row = compiled.season_row[month * 32 + dom]
     slot = np.searchsorted(compiled.bounds_s, second, side="right") - 1
     values = compiled.prices[row, kind, slot]
-    return integrate_mean(breakpoints, values, edges_s)
+    return piecewise_mean(breakpoints, values, edges_s)
