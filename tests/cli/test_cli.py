@@ -17,6 +17,7 @@ from voltbridge.config.models import (
     HomeBattery,
     Load,
     Location,
+    OutageRisk,
     Preferences,
     Trip,
     VehicleEntry,
@@ -160,6 +161,7 @@ def test_readme_lists_every_command_and_option() -> None:
         ChargerEntry,
         Trip,
         Preferences,
+        OutageRisk,
     ],
 )
 def test_readme_documents_every_site_setting(model: type) -> None:

@@ -255,6 +255,18 @@ class Preferences(Strict):
     """Weight of battery wear in the plan: off, moderate or strict."""
     battery_cost_per_kwh: float = Field(default=130.0, gt=0)
     """Replacement cost of battery capacity [currency/kWh], for the wear cost."""
+    public_charging_per_kwh: float = Field(default=0.5, ge=0)
+    """Price of charging away from home [currency/kWh] when a trip needs more than the car
+    holds (the simulator charges it there and reports it)."""
+
+
+class OutageRisk(Strict):
+    """How often the grid fails here, for the simulator's drawn outages."""
+
+    per_year: float = Field(default=0.0, ge=0)
+    """Mean number of outages a year [1/year]."""
+    mean_hours: float = Field(default=4.0, gt=0)
+    """Mean outage duration [h]."""
 
 
 class Site(Strict):
@@ -270,6 +282,7 @@ class Site(Strict):
     circuits: list[Circuit] = Field(default_factory=list)
     vehicles: list[VehicleEntry] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
+    outages: OutageRisk = Field(default_factory=OutageRisk)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
