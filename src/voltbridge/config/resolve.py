@@ -207,9 +207,23 @@ def resolve_pair(entry: VehicleEntry, index: int) -> ResolvedVehicle:
     )
 
 
+_RESOLVED: dict[int, tuple[Site, list[ResolvedVehicle]]] = {}
+
+
 def resolve_vehicles(site: Site) -> list[ResolvedVehicle]:
-    """Every vehicle of the site resolved (the site was validated, so this does not fail)."""
-    return [resolve_pair(v, i) for i, v in enumerate(site.vehicles)]
+    """Every vehicle of the site resolved (the site was validated, so this does not fail).
+
+    Remembered per site object (sites are immutable): the simulator re-plans tens of thousands
+    of times with the same site.
+    """
+    hit = _RESOLVED.get(id(site))
+    if hit is not None and hit[0] is site:
+        return hit[1]
+    resolved = [resolve_pair(v, i) for i, v in enumerate(site.vehicles)]
+    if len(_RESOLVED) > 64:
+        _RESOLVED.clear()
+    _RESOLVED[id(site)] = (site, resolved)
+    return resolved
 
 
 def resolve_all(site: Site) -> list[Problem]:

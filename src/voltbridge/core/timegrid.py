@@ -41,6 +41,9 @@ class TimeGrid:
             raise ValueError("time grid edges must be strictly increasing")
         edges.setflags(write=False)
         object.__setattr__(self, "edges_s", edges)
+        dt_h = np.diff(edges).astype(np.float64) / 3600.0
+        dt_h.setflags(write=False)
+        object.__setattr__(self, "_dt_h", dt_h)
 
     @classmethod
     def regular(
@@ -80,8 +83,9 @@ class TimeGrid:
 
     @property
     def dt_h(self) -> FloatArray:
-        """Step lengths [h]."""
-        return np.diff(self.edges_s).astype(np.float64) / 3600.0
+        """Step lengths [h] (read-only)."""
+        dt_h: FloatArray = self._dt_h  # type: ignore[attr-defined]
+        return dt_h
 
     @property
     def start(self) -> datetime:

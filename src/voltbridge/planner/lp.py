@@ -18,6 +18,14 @@ INF = highspy.kHighsInf
 _Solver = highspy._core._Highs
 
 
+def _full(value: FloatArray | float, count: int) -> FloatArray:
+    """``value`` as a float array of ``count`` entries (a scalar is repeated)."""
+    if isinstance(value, float | int):
+        return np.full(count, float(value))
+    arr = np.asarray(value, dtype=np.float64)
+    return arr if arr.shape == (count,) else np.broadcast_to(arr, (count,))
+
+
 @dataclass
 class LinearProgram:
     """min cost·x  s.t.  row_lower <= A x <= row_upper,  col_lower <= x <= col_upper.
@@ -57,9 +65,9 @@ class LinearProgram:
         if name in self.col_blocks:
             raise ValueError(f"column block {name!r} added twice")
         idx = np.arange(self.num_col, self.num_col + count, dtype=np.int64)
-        self.cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), (count,)))
-        self.col_lower.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (count,)))
-        self.col_upper.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (count,)))
+        self.cost.append(_full(cost, count))
+        self.col_lower.append(_full(lower, count))
+        self.col_upper.append(_full(upper, count))
         self.col_blocks[name] = (self.num_col, self.num_col + count)
         self.num_col += count
         if integer:
@@ -83,8 +91,8 @@ class LinearProgram:
         self.a_row.append(np.asarray(local_row, dtype=np.int64) + self.num_row)
         self.a_col.append(np.asarray(col, dtype=np.int64))
         self.a_val.append(np.asarray(val, dtype=np.float64))
-        self.row_lower.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (count,)))
-        self.row_upper.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (count,)))
+        self.row_lower.append(_full(lower, count))
+        self.row_upper.append(_full(upper, count))
         self.row_blocks[name] = (self.num_row, self.num_row + count)
         self.num_row += count
         return idx
