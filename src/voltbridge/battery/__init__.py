@@ -1,5 +1,19 @@
-"""Battery ageing: the linear wear cost the planner uses (the ageing simulation comes with the simulator)."""
+"""Battery ageing: the linear wear cost the planner uses and capacity fade simulated with blast-lite."""
 
+from voltbridge.battery.ageing import (
+    AgeingResult,
+    capacity_fade,
+    cell_model_for,
+    pack_temperature_c,
+)
 from voltbridge.battery.cost import BatteryCare, WearCost, wear_cost
 
-__all__ = ["BatteryCare", "WearCost", "wear_cost"]
+__all__ = [
+    "AgeingResult",
+    "BatteryCare",
+    "WearCost",
+    "capacity_fade",
+    "cell_model_for",
+    "pack_temperature_c",
+    "wear_cost",
+]
