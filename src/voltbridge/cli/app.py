@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from voltbridge.cli import catalog_cmd, check_cmd, plan_cmd
+from voltbridge.cli import catalog_cmd, check_cmd, plan_cmd, simulate_cmd
 
 app = typer.Typer(
     name="voltbridge",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("plan")(plan_cmd.plan)
+app.command("simulate")(simulate_cmd.simulate)
 app.command("check")(check_cmd.check)
 app.command("catalog")(catalog_cmd.catalog)
 app.command("tariffs")(catalog_cmd.tariffs)

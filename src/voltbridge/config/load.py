@@ -46,12 +46,15 @@ def problems_from(error: ValidationError) -> list[Problem]:
 
 
 def resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make file paths in the raw table (load profile) absolute, relative to the site file."""
-    load = raw.get("load")
-    if isinstance(load, dict) and isinstance(load.get("profile"), str):
-        p = Path(load["profile"])
-        raw = {**raw, "load": {**load, "profile": str(p if p.is_absolute() else base / p)}}
-    return raw
+    """Make file paths in the raw table (load profile, weather file) absolute, relative to the
+    site file's folder."""
+    out = dict(raw)
+    for table, key in (("load", "profile"), ("location", "weather_file")):
+        section = out.get(table)
+        if isinstance(section, dict) and isinstance(section.get(key), str):
+            p = Path(section[key])
+            out[table] = {**section, key: str(p if p.is_absolute() else base / p)}
+    return out
 
 
 def parse_site(raw: dict[str, Any], path: Path | str = "<site>") -> Site:

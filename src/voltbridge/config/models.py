@@ -50,6 +50,9 @@ class Location(Strict):
     """IANA name, e.g. 'America/Los_Angeles'."""
     altitude_m: float = 0.0
     """[m above sea level]"""
+    weather_file: Path | None = None
+    """Typical-year weather for the simulator (TMY3 CSV, TMY2 or EPW), relative to the site
+    file; without one the closest of the typical years shipped with pvlib is used."""
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,176 @@
+"""What a strategy may know at a step: the site's parameters, the plant's state, and the past."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from voltbridge.battery.cost import WearCost, wear_cost
+from voltbridge.core.timegrid import FloatArray
+from voltbridge.forecast.trips import trip_intervals
+from voltbridge.planner.from_site import discharge_modes
+from voltbridge.sim.physics import Plant, StorageModel
+from voltbridge.sim.world import World
+
+
+@dataclass(frozen=True)
+class StorageParams:
+    """A storage as the strategies see it (the planner's constant-efficiency view).
+
+    Attributes:
+        name, kind: as in the site.
+        capacity_kwh: usable capacity [kWh].
+        max_charge_kw, max_discharge_kw: AC limits [kW] (discharge 0 if not allowed).
+        eta: one-way efficiency at rated power [-].
+        reserve_kwh: mobility reserve (car) or minimum (battery) [kWh].
+        target_kwh: stored energy wanted at each departure [kWh] (battery: its maximum).
+        can_export: whether its energy may be exported.
+        departures_s: scheduled departures [s since the epoch, UTC], sorted (cars only).
+        wear: the planner's wear prices.
+    """
+
+    name: str
+    kind: str
+    capacity_kwh: float
+    max_charge_kw: float
+    max_discharge_kw: float
+    eta: float
+    reserve_kwh: float
+    target_kwh: float
+    can_export: bool
+    departures_s: np.ndarray
+    wear: WearCost
+
+
+def storage_params(world: World) -> list[StorageParams]:
+    """Every car, then the home battery, with the limits the site and catalog allow."""
+    site, prefs = world.site, world.site.preferences
+    out = []
+    for vw in world.vehicles:
+        rv, entry = vw.resolved, vw.resolved.entry
+        can_discharge, can_export = discharge_modes(site, rv)
+        cap = rv.usable_kwh
+        reserve_pct = entry.mobility_reserve_pct
+        reserve_pct = prefs.mobility_reserve_pct if reserve_pct is None else reserve_pct
+        floor = rv.vehicle.discharge_floor_pct or 0.0
+        target = entry.departure_soc_pct
+        target = prefs.departure_soc_pct if target is None else target
+        leaves = trip_intervals(vw.rules, world.grid.start, world.grid.end, site.location.timezone)
+        out.append(
+            StorageParams(
+                name=entry.name,
+                kind="vehicle",
+                capacity_kwh=cap,
+                max_charge_kw=rv.max_charge_kw,
+                max_discharge_kw=rv.max_discharge_kw if can_discharge else 0.0,
+                eta=rv.efficiency,
+                reserve_kwh=max(reserve_pct, floor if can_discharge else 0.0) / 100 * cap,
+                target_kwh=target / 100 * cap,
+                can_export=can_export,
+                departures_s=np.array(sorted({int(a.timestamp()) for a, _, _ in leaves})),
+                wear=wear_cost(
+                    cap, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh
+                ),
+            )
+        )
+    b = site.battery
+    if b is not None:
+        eta = math.sqrt(b.round_trip_efficiency)
+        out.append(
+            StorageParams(
+                name="battery",
+                kind="battery",
+                capacity_kwh=b.usable_kwh,
+                max_charge_kw=b.max_charge_kw,
+                max_discharge_kw=b.max_discharge_kw,
+                eta=eta,
+                reserve_kwh=b.min_soc_pct / 100 * b.usable_kwh,
+                target_kwh=b.max_soc_pct / 100 * b.usable_kwh,
+                can_export=site.grid.export_policy == "any",
+                departures_s=np.zeros(0, np.int64),
+                wear=wear_cost(
+                    b.usable_kwh, b.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh
+                ),
+            )
+        )
+    return out
+
+
+def plant_models(world: World, params: list[StorageParams]) -> list[StorageModel]:
+    """The physical storages: cars follow the charger's efficiency curve, the battery is flat."""
+    n = world.grid.n
+    by_name = {vw.name: vw for vw in world.vehicles}
+    out = []
+    for p in params:
+        vw = by_name.get(p.name)
+        out.append(
+            StorageModel(
+                name=p.name,
+                kind=p.kind,
+                capacity_kwh=p.capacity_kwh,
+                max_charge_kw=p.max_charge_kw,
+                max_discharge_kw=p.max_discharge_kw,
+                rated_eff=p.eta,
+                curve=p.kind == "vehicle",
+                reserve_kwh=p.reserve_kwh,
+                plugged_in=vw.plugged_in if vw else np.ones(n, dtype=bool),
+                driving_kwh=vw.driving_kwh if vw else np.zeros(n),
+                can_export=p.can_export,
+            )
+        )
+    return out
+
+
+def initial_soc(world: World, params: list[StorageParams]) -> list[float]:
+    """Starting states of charge [kWh] from the site file's ``initial_soc_pct``."""
+    pct = {vw.name: vw.resolved.entry.initial_soc_pct for vw in world.vehicles}
+    if world.site.battery is not None:
+        pct["battery"] = world.site.battery.initial_soc_pct
+    return [pct[p.name] / 100 * p.capacity_kwh for p in params]
+
+
+@dataclass
+class Context:
+    """Read access for strategies: parameters, the plant's measured state, and the world.
+
+    Strategies must only read world arrays at or before the current step (``past``) and prices
+    through :meth:`known_prices`; the tests check that no forecast reads the future.
+    """
+
+    world: World
+    params: list[StorageParams]
+    plant: Plant
+
+    def known_prices(self, t: int, steps: int) -> tuple[FloatArray, FloatArray]:
+        """Import and export prices [currency/kWh] for steps t..t+steps-1 as known at step t.
+
+        Time-of-use and flat prices are known in advance. Day-ahead series are published around
+        13:00 local time for the next day: beyond what is published, the last published day
+        repeats (a persistence forecast).
+        """
+        w = self.world
+        imp = w.price_import[t : t + steps]
+        exp = w.price_export[t : t + steps]
+        if w.site.tariff.import_.series is None and w.site.tariff.export.series is None:
+            return imp, exp
+        known = self.published_until(t) - t
+        if known >= imp.size:
+            return imp, exp
+        day = w.steps_per_day
+        ahead = np.arange(imp.size)
+        src = np.where(ahead < known, t + ahead, t + known - day + (ahead - known) % day)
+        src = np.clip(src, 0, w.grid.n - 1)
+        return w.price_import[src], w.price_export[src]
+
+    def published_until(self, t: int) -> int:
+        """First step whose day-ahead price is not yet published at step t."""
+        w = self.world
+        zone = ZoneInfo(w.site.location.timezone)
+        now = datetime.fromtimestamp(int(w.grid.edges_s[t]), UTC).astimezone(zone)
+        days = 2 if now.hour >= 13 else 1
+        until = datetime.combine(now.date() + timedelta(days=days), datetime.min.time(), zone)
+        return min(w.grid.step_at(until), w.grid.n)

@@ -1,0 +1,117 @@
+"""Forecasts for the receding-horizon planner built only from the past (and from astronomy).
+
+PV: the clear-sky profile scaled by how measured production compared with it lately.
+Load: the mean profile by time of day over the last days. Trips: the weekly schedule. Nothing
+here reads a world array past the current step; ``tests/sim`` checks it by poisoning the future.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
+from voltbridge.forecast import Availability, SiteForecast, availability
+from voltbridge.sim.world import World
+
+PV_HISTORY_DAYS = 1
+PV_RECENT_H = 2.0
+LOAD_HISTORY_DAYS = 7
+
+
+def planning_grid(start_s: int, horizon_h: float = 48.0, fine_h: float = 4.0) -> TimeGrid:
+    """15-minute steps for the first ``fine_h`` hours, hourly after: near-term detail where
+    decisions are applied, and a cheap look-ahead (about 60 steps instead of 192 for 48 h)."""
+    fine = np.arange(start_s, start_s + int(fine_h * 3600), 900, dtype=np.int64)
+    coarse = np.arange(
+        start_s + int(fine_h * 3600), start_s + int(horizon_h * 3600) + 1, 3600, dtype=np.int64
+    )
+    return TimeGrid(np.concatenate((fine, coarse)))
+
+
+def window(world: World, t: int, grid: TimeGrid) -> slice:
+    """The world steps from t that cover ``grid``."""
+    end = int(np.searchsorted(world.grid.edges_s, grid.edges_s[-1], side="left"))
+    return slice(t, max(end, t + 1))
+
+
+def _measured_ratio(world: World, past: slice) -> float | None:
+    """Measured PV energy over clear-sky PV energy in ``past``, or None if the sun was down."""
+    expected = float(world.clearsky_pv_kw[past].sum())
+    if expected <= 1e-6 * max(past.stop - past.start, 1):
+        return None
+    return min(max(float(world.pv_kw[past].sum()) / expected, 0.0), 1.2)
+
+
+def pv_forecast(world: World, t: int, grid: TimeGrid) -> FloatArray:
+    """Clear-sky PV on ``grid`` scaled by how measured production compared with it: the last
+    ``PV_RECENT_H`` hours for the next few hours (fading with a 3-hour time constant), the last
+    ``PV_HISTORY_DAYS`` days beyond. Both ratios are clipped to [0, 1.2]."""
+    span = window(world, t, grid)
+    edges = world.grid.edges_s[span.start : span.stop + 1]
+    clear = step_means(edges, world.clearsky_pv_kw[span], grid)
+    day = world.steps_per_day
+    daily = _measured_ratio(world, slice(max(0, t - PV_HISTORY_DAYS * day), t))
+    daily = 0.8 if daily is None else daily
+    recent_steps = round(PV_RECENT_H * day / 24)
+    recent = _measured_ratio(world, slice(max(0, t - recent_steps), t))
+    if recent is None:
+        return clear * daily
+    ahead_h = (grid.mid_s - grid.edges_s[0]) / 3600.0
+    weight = np.exp(-ahead_h / 3.0)
+    out: FloatArray = clear * (weight * recent + (1.0 - weight) * daily)
+    return out
+
+
+def load_forecast(world: World, t: int, grid: TimeGrid, prior_kw: FloatArray) -> FloatArray:
+    """Mean load by time of day over the last days, on ``grid``; ``prior_kw`` (per world step,
+    the site's standard profile) before a full day of history exists."""
+    day = world.steps_per_day
+    span = window(world, t, grid)
+    k = span.stop - span.start
+    days = min(LOAD_HISTORY_DAYS, t // day)
+    if days == 0:
+        values = prior_kw[span]
+    else:
+        history = world.load_kw[t - days * day : t].reshape(days, day).mean(axis=0)
+        values = history[np.arange(k) % day]  # history[0] is the same time of day as step t
+    edges = world.grid.edges_s[span.start : span.stop + 1]
+    return step_means(edges, values, grid)
+
+
+def schedule_forecast(world: World, t: int, grid: TimeGrid) -> dict[str, Availability]:
+    """Each car's availability from its weekly schedule, corrected by whether it is home now."""
+    tz = world.site.location.timezone
+    out = {}
+    for vw in world.vehicles:
+        a = availability(grid, vw.rules, tz)
+        plugged = a.plugged_in.copy()
+        plugged[0] = bool(vw.plugged_in[t])  # measured now
+        out[vw.name] = Availability(plugged, a.driving_kwh, a.departures)
+    return out
+
+
+def past_forecast(world: World, t: int, grid: TimeGrid, prior_kw: FloatArray) -> SiteForecast:
+    """The forecast a controller at step t could make."""
+    return SiteForecast(
+        load_kw=load_forecast(world, t, grid, prior_kw),
+        pv_kw=pv_forecast(world, t, grid),
+        vehicles=schedule_forecast(world, t, grid),
+    )
+
+
+def perfect_forecast(world: World, t: int, grid: TimeGrid) -> SiteForecast:
+    """What will really happen on ``grid`` (the oracle's foresight)."""
+    span = window(world, t, grid)
+    edges = world.grid.edges_s[span.start : span.stop + 1]
+    vehicles = {}
+    for vw in world.vehicles:
+        home = step_means(edges, vw.plugged_in[span].astype(np.float64), grid) > 1 - 1e-9
+        drive_kw = vw.driving_kwh[span] / world.dt_h[span]
+        driving = step_means(edges, drive_kw, grid) * grid.dt_h
+        leaves = tuple(trip.depart for trip in vw.trips if grid.start < trip.depart <= grid.end)
+        vehicles[vw.name] = Availability(home, driving, leaves)
+    return SiteForecast(
+        load_kw=step_means(edges, world.load_kw[span], grid),
+        pv_kw=step_means(edges, world.pv_kw[span], grid),
+        vehicles=vehicles,
+    )

@@ -1,0 +1,155 @@
+"""What a household wants to know from a simulated period: money, energy, battery and backup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from voltbridge.core.timegrid import FloatArray, TimeGrid
+from voltbridge.sim.context import StorageParams
+from voltbridge.sim.types import SimTrace
+from voltbridge.sim.world import World
+from voltbridge.tariffs import bill
+
+
+@dataclass(frozen=True)
+class EnergyTotals:
+    """Energy over the period [kWh]; ``balance_error_kwh`` is what conservation misses by."""
+
+    import_kwh: float
+    export_kwh: float
+    pv_kwh: float
+    curtailed_kwh: float
+    load_kwh: float
+    unserved_kwh: float
+    losses_kwh: float
+    stored_delta_kwh: float
+    driving_kwh: float
+    away_charging_kwh: float
+    vehicle_discharged_kwh: float
+    vehicle_to_grid_kwh: float
+
+    @property
+    def balance_error_kwh(self) -> float:
+        """import + pv + away - (load + losses + export + stored_delta + driving)."""
+        return (self.import_kwh + self.pv_kwh + self.away_charging_kwh) - (
+            self.load_kwh
+            + self.losses_kwh
+            + self.export_kwh
+            + self.stored_delta_kwh
+            + self.driving_kwh
+        )
+
+
+def energy_totals(trace: SimTrace) -> EnergyTotals:
+    """Totals from the trace's step values, each summed independently."""
+    dt = trace.grid.dt_h
+    vehicles = [s for s in trace.storages if s.kind == "vehicle"]
+    discharged = sum(float(np.sum(np.maximum(-s.power_kw, 0) * dt)) for s in vehicles)
+    # The cars' share of export: export beyond what PV surplus explains, split over storages.
+    export = np.maximum(-trace.grid_kw, 0)
+    surplus = np.maximum(trace.pv_used_kw - trace.load_kw, 0)
+    from_storage = np.maximum(export - surplus, 0)
+    car_out = sum(np.maximum(-s.power_kw, 0) for s in vehicles)
+    all_out = sum(np.maximum(-s.power_kw, 0) for s in trace.storages)
+    share = np.divide(car_out, all_out, out=np.zeros_like(export), where=all_out > 1e-12)
+    return EnergyTotals(
+        import_kwh=float(np.sum(np.maximum(trace.grid_kw, 0) * dt)),
+        export_kwh=float(np.sum(export * dt)),
+        pv_kwh=float(np.sum(trace.pv_used_kw * dt)),
+        curtailed_kwh=float(np.sum((trace.pv_kw - trace.pv_used_kw) * dt)),
+        load_kwh=float(np.sum(trace.load_kw * dt)),
+        unserved_kwh=float(np.sum(trace.unserved_kw * dt)),
+        losses_kwh=sum(float(s.losses_kwh.sum()) for s in trace.storages),
+        stored_delta_kwh=sum(float(s.soc_kwh[-1] - s.soc_kwh[0]) for s in trace.storages),
+        driving_kwh=sum(float(s.driving_kwh.sum()) for s in trace.storages),
+        away_charging_kwh=sum(float(s.away_charging_kwh.sum()) for s in trace.storages),
+        vehicle_discharged_kwh=discharged,
+        vehicle_to_grid_kwh=float(np.sum(from_storage * share * dt)),
+    )
+
+
+def ageing_cost(trace: SimTrace, params: list[StorageParams]) -> float:
+    """The planner's wear model applied to what the strategy did [currency]."""
+    dt = trace.grid.dt_h
+    total = 0.0
+    for s, p in zip(trace.storages, params, strict=True):
+        out_dc = np.maximum(-s.power_kw, 0) / p.eta
+        total += p.wear.throughput_per_kwh * float(np.sum(out_dc * dt))
+        above = np.maximum(s.soc_kwh[1:] - p.wear.calendar_threshold_kwh, 0)
+        total += p.wear.calendar_per_kwh_h * float(np.sum(above * dt))
+    return total
+
+
+def backup_hours(trace: SimTrace, params: list[StorageParams], essential_kw: float) -> FloatArray:
+    """Hours the essential circuits could run at each step from the storages at home, counting
+    only energy above each one's reserve (no PV credited) [h]."""
+    if essential_kw <= 0:
+        return np.zeros(trace.grid.n)
+    energy = np.zeros(trace.grid.n)
+    for s, p in zip(trace.storages, params, strict=True):
+        above = np.maximum(s.soc_kwh[1:] - p.reserve_kwh, 0) * p.eta
+        energy += np.where(s.plugged_in, above, 0.0)
+    return energy / essential_kw
+
+
+def monthly_bills(world: World, trace: SimTrace) -> dict[str, float]:
+    """Grid bill per calendar month (local time) [currency]."""
+    tariff = world.site.tariff.with_timezone(world.site.location.timezone)
+    months: dict[str, float] = {}
+    edges = trace.grid.edges_s
+    local = pd.to_datetime(edges[:-1], unit="s", utc=True).tz_convert(world.site.location.timezone)
+    stamps = np.asarray(local.tz_localize(None), dtype="datetime64[M]")
+    for month in np.unique(stamps):
+        idx = np.flatnonzero(stamps == month)
+        grid = TimeGrid(edges[idx[0] : idx[-1] + 2])
+        months[str(month)] = bill(tariff, grid, trace.grid_kw[idx[0] : idx[-1] + 1]).total
+    return months
+
+
+def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dict[str, Any]:
+    """The per-strategy figures of `voltbridge simulate --json`."""
+    e = energy_totals(trace)
+    tariff = world.site.tariff.with_timezone(world.site.location.timezone)
+    grid_bill = bill(tariff, trace.grid, trace.grid_kw)
+    away_cost = e.away_charging_kwh * world.site.preferences.public_charging_per_kwh
+    vehicles = [(s, p) for s, p in zip(trace.storages, params, strict=True) if s.kind == "vehicle"]
+    efc = sum(
+        float(np.sum(np.maximum(-s.power_kw, 0) * trace.grid.dt_h)) / p.eta / p.capacity_kwh
+        for s, p in vehicles
+    )
+    fades = [s.capacity_fade_pct for s, _ in vehicles]
+    hours = backup_hours(trace, params, world.site.essential_kw)
+    self_consumption = (
+        100.0 * (e.pv_kwh - min(e.export_kwh, e.pv_kwh)) / e.pv_kwh if e.pv_kwh > 0 else 0.0
+    )
+    return {
+        "bill": grid_bill.total + away_cost,
+        "grid_bill": grid_bill.total,
+        "away_charging_cost": away_cost,
+        "ageing_cost": ageing_cost(trace, params),
+        "import_kwh": e.import_kwh,
+        "export_kwh": e.export_kwh,
+        "pv_kwh": e.pv_kwh,
+        "curtailed_kwh": e.curtailed_kwh,
+        "load_kwh": e.load_kwh,
+        "unserved_kwh": e.unserved_kwh,
+        "losses_kwh": e.losses_kwh,
+        "stored_delta_kwh": e.stored_delta_kwh,
+        "driving_kwh": e.driving_kwh,
+        "away_charging_kwh": e.away_charging_kwh,
+        "vehicle_discharged_kwh": e.vehicle_discharged_kwh,
+        "vehicle_to_house_kwh": e.vehicle_discharged_kwh - e.vehicle_to_grid_kwh,
+        "vehicle_to_grid_kwh": e.vehicle_to_grid_kwh,
+        "unmet_driving_kwh": e.away_charging_kwh,
+        "equivalent_full_cycles": efc,
+        "capacity_fade_pct": max(fades) if fades else 0.0,
+        "self_consumption_pct": self_consumption,
+        "backup_hours_median": float(np.median(hours)) if hours.size else 0.0,
+        "backup_hours_p5": float(np.percentile(hours, 5)) if hours.size else 0.0,
+        "balance_error_kwh": e.balance_error_kwh,
+        "monthly_bill": monthly_bills(world, trace),
+    }

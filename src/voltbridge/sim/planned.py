@@ -1,0 +1,132 @@
+"""Strategies driven by voltbridge's planner: ``optimal`` (receding horizon on forecasts from the
+past) and ``oracle`` (perfect foresight, the upper bound on value)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
+from voltbridge.core.types import Plan
+from voltbridge.forecast import SiteForecast, standard_load_kw, week_profile_kw
+from voltbridge.planner import Planner
+from voltbridge.planner.from_site import plan_request
+from voltbridge.sim.context import Context
+from voltbridge.sim.forecasting import past_forecast, perfect_forecast, planning_grid
+
+REPLAN_MINUTES = 15
+ORACLE_WINDOW_DAYS = 7
+ORACLE_LOOKAHEAD_DAYS = 2
+
+
+def plan_for(
+    ctx: Context, t: int, grid: TimeGrid, forecast: SiteForecast, planner: Planner
+) -> Plan:
+    """Plan from the plant's measured state at step t with the prices known then."""
+    soc_pct = {
+        p.name: 100.0 * float(ctx.plant.soc[i]) / p.capacity_kwh for i, p in enumerate(ctx.params)
+    }
+    span = int(np.searchsorted(ctx.world.grid.edges_s, grid.edges_s[-1])) - t
+    known_imp, known_exp = ctx.known_prices(t, span)
+    edges = ctx.world.grid.edges_s[t : t + span + 1]
+    req = plan_request(
+        ctx.world.site,
+        grid,
+        forecast,
+        soc_pct,
+        price_import=step_means(edges, known_imp, grid),
+        price_export=step_means(edges, known_exp, grid),
+    )
+    return planner.plan(req)
+
+
+def absorb_deviation(
+    t: int, ctx: Context, planned: list[float], expected_net_kw: float
+) -> list[float]:
+    """The plan's setpoints, adjusted for the difference between the house's real net load and
+    the one the plan expected, as today's inverters and smart chargers do in real time: more PV
+    surplus than expected goes into the battery, then into cars at home; a larger deficit is
+    covered by the battery, then by charging the cars less (never by discharging them more)."""
+    out = list(planned)
+    w = ctx.world
+    deviation = float(w.load_kw[t] - w.pv_kw[t]) - expected_net_kw
+    order = sorted(range(len(out)), key=lambda j: ctx.params[j].kind != "battery")
+    for i in order:
+        p = ctx.params[i]
+        if abs(deviation) < 1e-9:
+            break
+        if p.kind == "vehicle" and not w.vehicles[i].plugged_in[t]:
+            continue
+        lo = -p.max_discharge_kw if p.kind == "battery" else min(out[i], 0.0)
+        hi = p.max_charge_kw
+        wanted = min(max(out[i] - deviation, lo), hi)
+        deviation -= out[i] - wanted
+        out[i] = wanted
+    return out
+
+
+class Optimal:
+    """Re-plan every 15 minutes over 48 h from forecasts built only from the past; apply each
+    plan's first step (until the real-time controller runs in the simulator), the home battery
+    absorbing the forecast error of that step."""
+
+    name = "optimal"
+
+    def __init__(self) -> None:
+        self.planner = Planner()
+        self.current: list[float] = []
+        self.expected_net_kw = 0.0
+        self.prior: FloatArray | None = None
+        self.plans = 0
+
+    def setpoints(self, t: int, ctx: Context) -> list[float]:
+        w = ctx.world
+        every = round(REPLAN_MINUTES / (float(w.dt_h[0]) * 60))
+        if t % every == 0 or not self.current:
+            if self.prior is None:
+                self.prior = site_prior_load(ctx)
+            grid = planning_grid(int(w.grid.edges_s[t]))
+            plan = plan_for(ctx, t, grid, past_forecast(w, t, grid, self.prior), self.planner)
+            self.current = [float(s.power_kw[0]) for s in plan.storages]
+            self.expected_net_kw = float(plan.load_kw[0] - plan.pv_kw[0])
+            self.plans += 1
+        return absorb_deviation(t, ctx, self.current, self.expected_net_kw)
+
+
+class Oracle:
+    """Perfect foresight: plan a week at a time with two more days of look-ahead, at 15-minute
+    steps, on what really happens (load, PV, trips, prices), and follow the plan."""
+
+    name = "oracle"
+
+    def __init__(self) -> None:
+        self.planner = Planner()
+        self.plan: Plan | None = None
+        self.plans = 0
+
+    def setpoints(self, t: int, ctx: Context) -> list[float]:
+        w = ctx.world
+        now = int(w.grid.edges_s[t])
+        if self.plan is None or now >= int(self.plan.grid.edges_s[0]) + ORACLE_WINDOW_DAYS * 86400:
+            days = ORACLE_WINDOW_DAYS + ORACLE_LOOKAHEAD_DAYS
+            end = min(now + days * 86400, int(w.grid.edges_s[-1]))
+            grid = TimeGrid.regular(
+                datetime.fromtimestamp(now, UTC), (end - now) / 3600, REPLAN_MINUTES, align=False
+            )
+            self.plan = plan_for(ctx, t, grid, perfect_forecast(w, t, grid), self.planner)
+            self.plans += 1
+        k = int(np.searchsorted(self.plan.grid.edges_s, now, side="right")) - 1
+        planned = [float(s.power_kw[k]) for s in self.plan.storages]
+        expected = float(self.plan.load_kw[k] - self.plan.pv_kw[k])
+        return absorb_deviation(t, ctx, planned, expected)
+
+
+def site_prior_load(ctx: Context) -> FloatArray:
+    """The site's standard load profile on the world grid: the forecast before any history."""
+    site, grid = ctx.world.site, ctx.world.grid
+    tz = site.location.timezone
+    if site.load.profile is not None:
+        return week_profile_kw(grid, site.load.profile, tz)
+    assert site.load.annual_kwh is not None
+    return standard_load_kw(grid, site.load.annual_kwh, tz)

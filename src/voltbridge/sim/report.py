@@ -1,0 +1,242 @@
+"""The HTML report of `voltbridge simulate --report`: one self-contained page, charts included."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from plotly.offline import get_plotlyjs
+
+from voltbridge.sim.report_charts import (
+    ageing_figure,
+    featured_strategy,
+    flows_figure,
+    monthly_bill_figure,
+    outage_figure,
+    storage_label,
+    typical_weeks,
+)
+from voltbridge.sim.types import Outage, SimTrace
+from voltbridge.sim.world import World
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1200px;padding:0 12px 40px;color:#222;line-height:1.45}
+h1{font-size:1.5rem;margin:18px 0 6px}h2{font-size:1.2rem;margin:28px 0 6px;
+border-bottom:1px solid #ddd}h3{font-size:1.05rem;margin:18px 0 4px}
+.meta{color:#555;margin:0 0 4px}.note{color:#555;font-size:.9rem}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-nums}
+th,td{padding:4px 6px;border-bottom:1px solid #e4e4e4;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left;position:sticky;left:0;background:#fff}
+thead th{background:#f4f4f4;vertical-align:bottom;white-space:normal;min-width:3.5em}
+tr.featured td{font-weight:600}.chart{margin:8px 0 18px}
+@media (max-width:600px){body{padding:0 6px 30px}table{font-size:.78rem}}
+"""
+
+COLUMNS: list[tuple[str, str, int]] = [
+    ("bill", "bill [{cur}]", 2),
+    ("vs_uncontrolled", "saving vs uncontrolled [{cur}]", 2),
+    ("vs_smart", "saving vs smart-charge [{cur}]", 2),
+    ("ageing_cost", "ageing cost [{cur}]", 2),
+    ("import_kwh", "import [kWh]", 0),
+    ("export_kwh", "export [kWh]", 0),
+    ("vehicle_to_house_kwh", "car → house [kWh]", 0),
+    ("vehicle_to_grid_kwh", "car → grid [kWh]", 0),
+    ("equivalent_full_cycles", "full cycles", 1),
+    ("capacity_fade_pct", "capacity fade [%]", 3),
+    ("unmet_driving_kwh", "unmet driving [kWh]", 1),
+    ("self_consumption_pct", "PV self-use [%]", 0),
+    ("backup", "backup [h] median / p5", 1),
+]
+"""Summary columns: the key in a strategy's results (or a derived one), heading, decimals."""
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}".replace("-", "−")
+
+
+def summary_table(strategies: dict[str, dict[str, Any]], currency: str, featured: str) -> str:
+    """One row per strategy: money [currency], energy [kWh], wear and backup."""
+    cur = html.escape(currency)
+    base = strategies.get("uncontrolled", {}).get("bill")
+    smart = strategies.get("smart-charge", {}).get("bill")
+    head = "".join(f"<th>{h.format(cur=cur)}</th>" for _, h, _ in COLUMNS)
+    rows = []
+    for name, r in strategies.items():
+        cells = []
+        for key, _, digits in COLUMNS:
+            if key == "vs_uncontrolled":
+                text = _fmt(None if base is None else base - r["bill"], digits)
+            elif key == "vs_smart":
+                text = _fmt(None if smart is None else smart - r["bill"], digits)
+            elif key == "backup":
+                text = (
+                    f"{_fmt(r.get('backup_hours_median'), digits)} / "
+                    f"{_fmt(r.get('backup_hours_p5'), digits)}"
+                )
+            else:
+                text = _fmt(r.get(key), digits)
+            cells.append(f"<td>{text}</td>")
+        css = ' class="featured"' if name == featured else ""
+        rows.append(f"<tr{css}><td>{html.escape(name)}</td>{''.join(cells)}</tr>")
+    return (
+        f'<div class="scroll"><table><thead><tr><th>strategy</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%a %d %b %Y %H:%M")
+
+
+def _header(result: dict[str, Any], world: World, tz: ZoneInfo) -> str:
+    start = datetime.fromisoformat(result["start"])
+    end = start + timedelta(days=int(result["days"]))
+    outages = "".join(f"<li>{_local(o.start, tz)}, {o.hours:.1f} h</li>" for o in world.outages)
+    return (
+        f"<h1>{html.escape(str(result['site']))}</h1>"
+        f'<p class="meta">{_local(start, tz)} to {_local(end, tz)} ({result["days"]} days; '
+        f"times in {html.escape(str(tz))}) · seed {html.escape(str(result['seed']))} · "
+        f"weather: {html.escape(str(result['weather']))}</p>"
+        f'<p class="meta">Outages: {len(world.outages) or "none"}</p>'
+        + (f"<ul>{outages}</ul>" if outages else "")
+    )
+
+
+class _Charts:
+    """Numbers the chart divs so that the page is the same for the same inputs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def html(self, fig: Any) -> str:
+        self.count += 1
+        div: str = fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"chart-{self.count}",
+            config={"responsive": True, "displaylogo": False},
+        )
+        return f'<div class="chart">{div}</div>'
+
+
+def _outage_table(traces: dict[str, SimTrace], outage: Outage) -> str:
+    """Energy demanded, served and unserved [kWh] during ``outage`` and the lowest SoC [%]."""
+    rows = []
+    for name, tr in traces.items():
+        edges = tr.grid.edges_s
+        sl = slice(
+            int(np.searchsorted(edges, outage.start.timestamp(), side="right")) - 1,
+            int(np.searchsorted(edges, outage.end.timestamp(), side="left")),
+        )
+        sl = slice(max(sl.start, 0), min(sl.stop, tr.grid.n))
+        dt = tr.grid.dt_h[sl]
+        served = float(np.sum(tr.load_kw[sl] * dt))
+        unserved = float(np.sum(tr.unserved_kw[sl] * dt))
+        demand = served + unserved
+        lowest = (
+            ", ".join(
+                f"{storage_label(s)} {100 * float(s.soc_kwh[sl.start : sl.stop + 1].min()) / s.capacity_kwh:.0f}%"
+                for s in tr.storages
+            )
+            if sl.stop > sl.start
+            else "—"
+        )
+        share = _fmt(100 * served / demand if demand > 0 else None, 0)
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{_fmt(demand, 1)}</td>"
+            f"<td>{_fmt(served, 1)}</td><td>{_fmt(unserved, 1)}</td><td>{share}</td>"
+            f"<td>{lowest}</td></tr>"
+        )
+    return (
+        '<div class="scroll"><table><thead><tr><th>strategy</th><th>demand [kWh]</th>'
+        "<th>served [kWh]</th><th>unserved [kWh]</th><th>served [%]</th>"
+        f"<th>lowest SoC</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def render_report(result: dict[str, Any], traces: dict[str, SimTrace], world: World) -> str:
+    """The report page as HTML text (plotly's JavaScript inlined: no network needed)."""
+    site = world.site
+    tz = ZoneInfo(site.location.timezone)
+    strategies: dict[str, dict[str, Any]] = result["strategies"]
+    featured = featured_strategy(
+        {k: float(strategies[k]["bill"]) for k in traces if k in strategies}
+        or dict.fromkeys(traces, 0.0)
+    )
+    charts = _Charts()
+    body = [
+        _header(result, world, tz),
+        "<h2>Strategies compared</h2>",
+        summary_table(strategies, site.tariff.currency, featured),
+        '<p class="note">Savings are positive when the strategy pays less; full cycles '
+        "are the cars' equivalent full discharge cycles. The ageing cost is "
+        "the planner's linear wear model applied to what each strategy did; capacity fade is "
+        "the worst car's. Backup hours: how long the essential circuits could run from the "
+        "storage at home above its reserve, median and 5th percentile over the period.</p>",
+    ]
+    monthly = {k: v["monthly_bill"] for k, v in strategies.items() if v.get("monthly_bill")}
+    if monthly:
+        body += [
+            "<h2>Monthly bill</h2>",
+            charts.html(monthly_bill_figure(monthly, site.tariff.currency)),
+        ]
+    if traces:
+        first = next(iter(traces.values()))
+        windows = typical_weeks(first.grid.edges_s, first.pv_kw, tz, site.location.latitude)
+        body += [
+            "<h2>Power flows</h2>",
+            f'<p class="note">Showing <b>{html.escape(featured)}</b>; the menu switches '
+            "strategy. 15-minute means; power is positive into a car or battery (charging) "
+            "and from the grid (import). Pale car colour: plugged in; red band: reserve; dark "
+            "shading: outage.</p>",
+        ]
+        for w in windows:
+            body.append(charts.html(flows_figure(traces, w, featured, tz, world.outages)))
+        body.append("<h2>Battery ageing</h2>")
+        fade = ageing_figure(traces, tz)
+        body.append(
+            charts.html(fade)
+            if fade is not None
+            else '<p class="note">No ageing curve: the period has no whole simulated day.</p>'
+        )
+        body.append(
+            '<p class="note">Fade from blast-lite; the cells are taken to follow the air '
+            "temperature (a parked car's pack does, damped).</p>"
+        )
+        body.append("<h2>Outages</h2>")
+        if not world.outages:
+            body.append('<p class="note">No outages in this period.</p>')
+        else:
+            body.append(
+                '<p class="note">Circuits shed are not modelled yet: during an outage the '
+                "whole household load is served as far as PV and the storage above its "
+                "reserve allow, and the rest counts as unserved.</p>"
+            )
+        for o in world.outages:
+            title = f"{_local(o.start, tz)}, {o.hours:.1f} h"
+            body += [
+                f"<h3>Outage {title}</h3>",
+                _outage_table(traces, o),
+                charts.html(outage_figure(traces, o, f"Outage {title}", featured, tz)),
+            ]
+    title = html.escape(f"voltbridge simulation: {result['site']}")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title><style>{CSS}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
+        f"<body>{''.join(body)}</body></html>\n"
+    )
+
+
+def write_report(
+    path: Path, result: dict[str, Any], traces: dict[str, SimTrace], world: World
+) -> None:
+    """Write the report of ``simulate_site``'s outputs to ``path`` (one HTML file)."""
+    path.write_text(render_report(result, traces, world), encoding="utf-8")

@@ -1,0 +1,86 @@
+"""One call that builds the world, runs each strategy on it, ages the batteries and summarises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from voltbridge.battery.ageing import capacity_fade
+from voltbridge.config import Site
+from voltbridge.sim.context import storage_params
+from voltbridge.sim.metrics import summarise
+from voltbridge.sim.runner import make_strategy, run
+from voltbridge.sim.types import Outage, SimTrace
+from voltbridge.sim.world import World, build_world
+
+
+def age_batteries(world: World, trace: SimTrace) -> None:
+    """Capacity fade of every car's battery from its simulated state of charge (blast-lite).
+
+    The cells are taken to follow the air temperature (a parked car's pack does, damped): an
+    assumption stated in the report.
+    """
+    n = trace.grid.n
+    time_s = (trace.grid.edges_s[: n + 1] - trace.grid.edges_s[0]).astype(np.float64)
+    temp = np.concatenate((world.temp_air_c[:n], world.temp_air_c[n - 1 : n]))
+    chem = {vw.name: vw.resolved.vehicle.chemistry for vw in world.vehicles}
+    if world.site.battery is not None:
+        chem["battery"] = world.site.battery.chemistry
+    for s in trace.storages:
+        result = capacity_fade(time_s, s.soc_kwh / s.capacity_kwh, temp, chem[s.name])
+        s.capacity_fade_pct = result.fade_pct
+        s.fade_curve_pct = result.daily_fade_pct
+
+
+def weather_label(world: World) -> str:
+    """Which typical year the PV saw, and how far its station is from the site."""
+    w = world.weather
+    if w.distance_km == 0.0:
+        return f"site weather file {w.station}"
+    return f"{w.station} typical year (pvlib's, {w.distance_km:.0f} km from the site)"
+
+
+def simulate_site(
+    site: Site,
+    start: datetime,
+    days: int,
+    strategies: list[str],
+    seed: int = 0,
+    outages: list[Outage] | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, SimTrace], World]:
+    """Simulate ``strategies`` on one world; the JSON-ready summary, the traces and the world."""
+    world = build_world(site, start, days, seed, outages)
+    params = storage_params(world)
+    traces: dict[str, SimTrace] = {}
+    summary: dict[str, Any] = {}
+    for name in strategies:
+        strategy = make_strategy(name)
+        day = world.steps_per_day
+
+        def tick(t: int, name: str = name, day: int = day) -> None:
+            if progress is not None and (t + 1) % day == 0:
+                progress(name, (t + 1) // day)
+
+        trace = run(world, strategy, tick)
+        age_batteries(world, trace)
+        traces[name] = trace
+        summary[name] = summarise(world, trace, params)
+    return (
+        {
+            "site": site.name,
+            "start": world.grid.start.isoformat(),
+            "days": days,
+            "seed": seed,
+            "weather": weather_label(world),
+            "outages": [
+                {"start": o.start.isoformat(), "hours": round(o.hours, 3)} for o in world.outages
+            ],
+            "strategies": summary,
+        },
+        traces,
+        world,
+    )

@@ -1,0 +1,186 @@
+"""The simulated world of one site over a period: weather, load, trips, outages and prices.
+
+Built once per seed and shared by every strategy, so that strategies differ only in their
+decisions. All arrays are on the simulation grid (steps of at most 5 minutes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
+from voltbridge.core.timegrid import FloatArray, TimeGrid
+from voltbridge.forecast import clearsky_pv_kw, standard_load_kw, week_profile_kw
+from voltbridge.forecast.site import trip_rules
+from voltbridge.forecast.trips import TripRule
+from voltbridge.sim.outages import draw_outages, outage_mask
+from voltbridge.sim.trips import realise_trips, trip_arrays
+from voltbridge.sim.types import Outage, RealisedTrip
+from voltbridge.sim.weather import TmyFile, load_weather, nearest_tmy, pv_power_kw, weather_on_grid
+from voltbridge.tariffs import export_prices, import_prices
+
+MAX_STEP_MINUTES = 5
+LOOKAHEAD_H = 48
+"""The world extends this far past the period so that plans near its end see a full horizon."""
+
+
+@dataclass
+class VehicleWorld:
+    """One car in the world: its resolved specification, schedule and the trips it made."""
+
+    resolved: ResolvedVehicle
+    rules: list[TripRule]
+    trips: list[RealisedTrip]
+    plugged_in: np.ndarray
+    driving_kwh: FloatArray
+
+    @property
+    def name(self) -> str:
+        return self.resolved.entry.name
+
+
+@dataclass
+class World:
+    """Everything that happens to the site, independent of any strategy.
+
+    Attributes:
+        site: the validated site.
+        grid: the simulation grid over the period and ``LOOKAHEAD_H`` beyond (``n_sim`` steps
+            are simulated; the rest is there for plans made near the end).
+        n_sim: number of simulated steps.
+        price_import, price_export: [currency/kWh] per step.
+        pv_kw: PV power available with the TMY weather [kW].
+        clearsky_pv_kw: PV power under a clear sky [kW] (known in advance: astronomy).
+        temp_air_c: air temperature [°C].
+        load_kw: household load [kW].
+        grid_up: False in outage steps.
+        outages: the outages in the period.
+        vehicles: the cars.
+        weather: the TMY file used.
+        seed: the random seed of trips and drawn outages.
+    """
+
+    site: Site
+    grid: TimeGrid
+    n_sim: int
+    price_import: FloatArray
+    price_export: FloatArray
+    pv_kw: FloatArray
+    clearsky_pv_kw: FloatArray
+    temp_air_c: FloatArray
+    load_kw: FloatArray
+    grid_up: np.ndarray
+    outages: list[Outage]
+    vehicles: list[VehicleWorld]
+    weather: TmyFile
+    seed: int
+
+    @property
+    def dt_h(self) -> FloatArray:
+        return self.grid.dt_h
+
+    @property
+    def steps_per_day(self) -> int:
+        return round(24 / float(self.grid.dt_h[0]))
+
+
+def build_world(
+    site: Site,
+    start: datetime,
+    days: int,
+    seed: int = 0,
+    outages: list[Outage] | None = None,
+    step_minutes: int = MAX_STEP_MINUTES,
+) -> World:
+    """The world of ``site`` for ``days`` from ``start``.
+
+    ``outages`` given explicitly replace the ones drawn from the site's outage risk.
+    """
+    if not 1 <= step_minutes <= MAX_STEP_MINUTES:
+        raise ValueError(f"the simulation step must be 1-{MAX_STEP_MINUTES} minutes")
+    tz = site.location.timezone
+    grid = TimeGrid.regular(start, days * 24 + LOOKAHEAD_H, step_minutes, align=False)
+    n_sim = round(days * 24 * 60 / step_minutes)
+    rng = np.random.default_rng(seed)
+    loc = site.location
+    if loc.weather_file is not None:
+        tmy = TmyFile(loc.weather_file, loc.weather_file.name, 0.0)
+    else:
+        tmy = nearest_tmy(loc.latitude, loc.longitude)
+    weather = weather_on_grid(load_weather(tmy.path), grid, tz)
+    if site.pv is not None:
+        pv = site.pv
+        pv_kw = pv_power_kw(
+            weather,
+            grid,
+            loc.latitude,
+            loc.longitude,
+            pv.kwp,
+            pv.tilt_deg,
+            pv.azimuth_deg,
+            loc.altitude_m,
+            pv.losses_pct,
+            pv.inverter_kw,
+        )
+        clear = clearsky_pv_kw(
+            grid,
+            loc.latitude,
+            loc.longitude,
+            pv.kwp,
+            pv.tilt_deg,
+            pv.azimuth_deg,
+            loc.altitude_m,
+            pv.losses_pct,
+            pv.inverter_kw,
+        )
+    else:
+        pv_kw = clear = np.zeros(grid.n)
+    if site.load.profile is not None:
+        load = week_profile_kw(grid, site.load.profile, tz)
+    else:
+        assert site.load.annual_kwh is not None
+        load = standard_load_kw(grid, site.load.annual_kwh, tz)
+    end = grid.end
+    if outages is None:
+        risk = site.outages
+        outages = (
+            draw_outages(
+                grid.start, start + timedelta(days=days), risk.per_year, risk.mean_hours, rng
+            )
+            if risk.per_year > 0
+            else []
+        )
+    rules = trip_rules(site)
+    vehicles = []
+    for rv in resolve_vehicles(site):
+        trips = realise_trips(
+            rules[rv.entry.name],
+            grid.start,
+            end,
+            tz,
+            rng,
+            rv.consumption_kwh_per_km,
+            rv.entry.name,
+        )
+        plugged, driving = trip_arrays(trips, grid)
+        vehicles.append(VehicleWorld(rv, rules[rv.entry.name], trips, plugged, driving))
+    tariff = site.tariff.with_timezone(tz)
+    return World(
+        site=site,
+        grid=grid,
+        n_sim=n_sim,
+        price_import=import_prices(tariff, grid),
+        price_export=export_prices(tariff, grid),
+        pv_kw=pv_kw,
+        clearsky_pv_kw=clear,
+        temp_air_c=np.asarray(weather.temp_air, dtype=np.float64),
+        load_kw=load,
+        grid_up=~outage_mask(outages, grid),
+        outages=outages,
+        vehicles=vehicles,
+        weather=tmy,
+        seed=seed,
+    )
