@@ -190,7 +190,7 @@ def solve(lp: LinearProgram, extra_integer: IntArray | None = None) -> LpSolutio
     rows = np.concatenate(lp.a_row) if lp.a_row else np.zeros(0, np.int64)
     cols = np.concatenate(lp.a_col) if lp.a_col else np.zeros(0, np.int64)
     vals = np.concatenate(lp.a_val) if lp.a_val else np.zeros(0)
-    order = np.lexsort((cols, rows))
+    order = np.argsort(rows, kind="stable")  # row-wise; HiGHS needs no order within a row
     rows, cols, vals = rows[order], cols[order], vals[order]
     starts = np.zeros(lp.num_row, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=lp.num_row)[:-1], out=starts[1:])

@@ -50,23 +50,32 @@ class StorageModel:
     driving_kwh: FloatArray
     can_export: bool = False
 
+    def __post_init__(self) -> None:
+        # The charger curve is evaluated once on a fine grid and interpolated afterwards: the
+        # plant asks for single values about a million times a year, and both directions of the
+        # table come from the same numbers, so energy still balances exactly.
+        self._ac_in = np.linspace(0.0, max(self.max_charge_kw, 1e-9), 4001)
+        self._ac_out = np.linspace(0.0, max(self.max_discharge_kw, 1e-9), 4001)
+        if self.curve and self.max_charge_kw > 0:
+            self._stored = charge_stored_kw(self._ac_in, self.max_charge_kw, self.rated_eff)
+        else:
+            self._stored = self._ac_in * self.rated_eff
+        if self.curve and self.max_discharge_kw > 0:
+            self._drawn = dc_for_ac_kw(self._ac_out, self.max_discharge_kw, self.rated_eff)
+        else:
+            self._drawn = self._ac_out / self.rated_eff
+
     def stored_from_ac(self, ac_kw: float) -> float:
         """Power into the cells [kW] for an AC charging power [kW]."""
-        if not self.curve:
-            return ac_kw * self.rated_eff
-        return float(charge_stored_kw(np.array([ac_kw]), self.max_charge_kw, self.rated_eff)[0])
+        return float(np.interp(ac_kw, self._ac_in, self._stored))
 
     def ac_from_stored(self, dc_kw: float) -> float:
         """AC power delivered [kW] for a power drawn from the cells [kW]."""
-        if not self.curve:
-            return dc_kw * self.rated_eff
-        return float(discharge_ac_kw(np.array([dc_kw]), self.max_discharge_kw, self.rated_eff)[0])
+        return float(np.interp(dc_kw, self._drawn, self._ac_out))
 
     def stored_for_ac(self, ac_kw: float) -> float:
         """Power drawn from the cells [kW] to deliver an AC power [kW]."""
-        if not self.curve:
-            return ac_kw / self.rated_eff
-        return float(dc_for_ac_kw(np.array([ac_kw]), self.max_discharge_kw, self.rated_eff)[0])
+        return float(np.interp(ac_kw, self._ac_out, self._drawn))
 
 
 class Plant:
