@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voltbridge.core.timegrid import FloatArray
-from voltbridge.sim.charger import charge_stored_kw, dc_for_ac_kw, discharge_ac_kw
+from voltbridge.sim.charger import charge_stored_kw, dc_for_ac_kw
 from voltbridge.sim.types import StorageTrace
 
 
