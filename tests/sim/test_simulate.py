@@ -71,11 +71,6 @@ def test_two_weeks_conserve_energy_and_rank_strategies(name: str) -> None:
     cost = {k: r["bill"] + r["ageing_cost"] for k, r in rows.items()}
     assert cost["oracle"] <= cost["optimal"] + 1e-6
     assert cost["smart-charge"] <= cost["uncontrolled"] + 1e-6
-    if name == "sigen-dynamic-germany" and cost["optimal"] > cost["smart-charge"]:
-        # Known gap: on this PV-plus-battery site the plan's PV forecast (clear sky scaled by
-        # recent production) loses to a charger that reacts to the PV surplus it measures, until
-        # the real-time controller (next issue) absorbs forecast errors in the simulator.
-        pytest.xfail(f"optimal {cost['optimal']:.2f} > smart-charge {cost['smart-charge']:.2f}")
     assert cost["optimal"] <= cost["smart-charge"] + 1e-6
 
 
