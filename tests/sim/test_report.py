@@ -137,6 +137,7 @@ def synthetic(
         clearsky_pv_kw=pv,
         temp_air_c=np.full(n, 20.0),
         load_kw=load,
+        essential_kw=np.minimum(load, 0.5),
         grid_up=up,
         outages=outages,
         vehicles=[],

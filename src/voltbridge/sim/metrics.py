@@ -85,8 +85,9 @@ def ageing_cost(trace: SimTrace, params: list[StorageParams]) -> float:
 
 
 def backup_hours(trace: SimTrace, params: list[StorageParams], essential_kw: float) -> FloatArray:
-    """Hours the essential circuits could run at each step from the storages at home, counting
-    only energy above each one's reserve (no PV credited) [h]."""
+    """Hours the essential circuits (at their typical draw ``essential_kw`` [kW]) could run at
+    each step from the storages at home, counting only energy above each one's reserve (no PV
+    credited) [h]."""
     if essential_kw <= 0:
         return np.zeros(trace.grid.n)
     energy = np.zeros(trace.grid.n)

@@ -56,6 +56,8 @@ class World:
         clearsky_pv_kw: PV power under a clear sky [kW] (known in advance: astronomy).
         temp_air_c: air temperature [°C].
         load_kw: household load [kW].
+        essential_kw: the part of the load on essential circuits [kW] (their typical draw,
+            never more than the whole load).
         grid_up: False in outage steps.
         outages: the outages in the period.
         vehicles: the cars.
@@ -72,6 +74,7 @@ class World:
     clearsky_pv_kw: FloatArray
     temp_air_c: FloatArray
     load_kw: FloatArray
+    essential_kw: FloatArray
     grid_up: np.ndarray
     outages: list[Outage]
     vehicles: list[VehicleWorld]
@@ -178,6 +181,7 @@ def build_world(
         clearsky_pv_kw=clear,
         temp_air_c=np.asarray(weather.temp_air, dtype=np.float64),
         load_kw=load,
+        essential_kw=np.minimum(load, site.essential_kw),
         grid_up=~outage_mask(outages, grid),
         outages=outages,
         vehicles=vehicles,
