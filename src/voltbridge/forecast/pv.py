@@ -20,6 +20,54 @@ AMBIENT_C = 20.0
 """Air temperature assumed for a forecast without weather [°C]."""
 
 
+def array_ac_kw(
+    times: pd.DatetimeIndex,
+    solar: pd.DataFrame,
+    dni: FloatArray,
+    ghi: FloatArray,
+    dhi: FloatArray,
+    temp_air_c: FloatArray | float,
+    wind_ms: FloatArray | float,
+    kwp: float,
+    tilt_deg: float,
+    azimuth_deg: float,
+    losses_pct: float = 14.0,
+    inverter_kw: float | None = None,
+) -> FloatArray:
+    """AC power of a PV array [kW] at ``times`` from irradiance on the horizontal [W/m²].
+
+    ``solar`` is pvlib's solar position at ``times``; ``temp_air_c`` [°C], ``wind_ms`` [m/s];
+    ``kwp`` [kWp DC], ``tilt_deg`` [° from horizontal], ``azimuth_deg`` [° clockwise from north],
+    ``losses_pct`` [%] system losses, ``inverter_kw`` [kW AC] clipping. Hay-Davies transposition;
+    beam light loses what the glass reflects (pvlib's physical incidence-angle model); SAPM
+    open-rack cell temperature; PVWatts DC. The forecast and the simulator share this chain.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zenith, azimuth = solar["apparent_zenith"], solar["azimuth"]
+        poa = pvlib.irradiance.get_total_irradiance(
+            tilt_deg,
+            azimuth_deg,
+            zenith,
+            azimuth,
+            dni,
+            ghi,
+            dhi,
+            dni_extra=pvlib.irradiance.get_extra_radiation(times),
+            model="haydavies",
+        )
+        iam = np.nan_to_num(
+            pvlib.iam.physical(pvlib.irradiance.aoi(tilt_deg, azimuth_deg, zenith, azimuth))
+        )
+        effective = np.asarray(poa["poa_diffuse"] + poa["poa_direct"] * iam, dtype=np.float64)
+        params = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_glass"]
+        cell_c = pvlib.temperature.sapm_cell(poa["poa_global"], temp_air_c, wind_ms, **params)
+        dc_kw = pvlib.pvsystem.pvwatts_dc(effective, cell_c, kwp, TEMP_COEFF_PER_C)
+    ac_kw = np.nan_to_num(np.asarray(dc_kw, dtype=np.float64)) * (1.0 - losses_pct / 100.0)
+    out: FloatArray = np.clip(ac_kw, 0.0, inverter_kw)
+    return out
+
+
 def clearsky_pv_kw(
     grid: TimeGrid,
     latitude: float,
@@ -35,8 +83,8 @@ def clearsky_pv_kw(
 
     ``kwp`` [kWp DC], ``tilt_deg`` [° from horizontal], ``azimuth_deg`` [° clockwise from north],
     ``altitude_m`` [m], ``losses_pct`` [%] system losses, ``inverter_kw`` [kW AC] clipping.
-    The clear sky is pvlib's Ineichen model with its Linke turbidity climatology; transposition
-    is Hay-Davies; cell temperature is SAPM's open-rack model at ``AMBIENT_C`` and 1 m/s wind.
+    The clear sky is pvlib's Ineichen model with its Linke turbidity climatology, at
+    ``AMBIENT_C`` and 1 m/s wind; the rest is :func:`array_ac_kw`.
     """
     start = grid.edges_s[0] // SAMPLE_S * SAMPLE_S
     end = -(-grid.edges_s[-1] // SAMPLE_S) * SAMPLE_S
@@ -47,21 +95,18 @@ def clearsky_pv_kw(
         warnings.simplefilter("ignore")
         solar = location.get_solarposition(mids)
         clear = location.get_clearsky(mids, model="ineichen", solar_position=solar)
-        dni_extra = pvlib.irradiance.get_extra_radiation(mids)
-        poa = pvlib.irradiance.get_total_irradiance(
-            tilt_deg,
-            azimuth_deg,
-            solar["apparent_zenith"],
-            solar["azimuth"],
-            clear["dni"],
-            clear["ghi"],
-            clear["dhi"],
-            dni_extra=dni_extra,
-            model="haydavies",
-        )
-        params = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_glass"]
-        cell_c = pvlib.temperature.sapm_cell(poa["poa_global"], AMBIENT_C, 1.0, **params)
-        dc_kw = pvlib.pvsystem.pvwatts_dc(poa["poa_global"], cell_c, kwp, TEMP_COEFF_PER_C)
-    ac_kw = np.nan_to_num(np.asarray(dc_kw, dtype=np.float64)) * (1.0 - losses_pct / 100.0)
-    ac_kw = np.clip(ac_kw, 0.0, inverter_kw if inverter_kw is not None else None)
+    ac_kw = array_ac_kw(
+        mids,
+        solar,
+        clear["dni"],
+        clear["ghi"],
+        clear["dhi"],
+        AMBIENT_C,
+        1.0,
+        kwp,
+        tilt_deg,
+        azimuth_deg,
+        losses_pct,
+        inverter_kw,
+    )
     return step_means(edges, ac_kw, grid)
