@@ -116,9 +116,7 @@ def build_world(
     weather = weather_on_grid(load_weather(tmy.path), grid, tz)
     if site.pv is not None:
         pv = site.pv
-        pv_kw = pv_power_kw(
-            weather,
-            grid,
+        array = (
             loc.latitude,
             loc.longitude,
             pv.kwp,
@@ -128,17 +126,8 @@ def build_world(
             pv.losses_pct,
             pv.inverter_kw,
         )
-        clear = clearsky_pv_kw(
-            grid,
-            loc.latitude,
-            loc.longitude,
-            pv.kwp,
-            pv.tilt_deg,
-            pv.azimuth_deg,
-            loc.altitude_m,
-            pv.losses_pct,
-            pv.inverter_kw,
-        )
+        pv_kw = pv_power_kw(weather, grid, *array)
+        clear = clearsky_pv_kw(grid, *array)
     else:
         pv_kw = clear = np.zeros(grid.n)
     if site.load.profile is not None:
