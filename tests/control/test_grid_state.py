@@ -1,0 +1,171 @@
+"""Grid-state machine: loss, islanding, the enter-service wait, flapping, staleness and export."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from voltbridge.control import GridLimits, GridReading, GridStateMachine
+from voltbridge.core.types import GridState
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+US = GridLimits(nominal_voltage_v=240.0, nominal_frequency_hz=60.0)  # normal 220.08-252 V
+EU = GridLimits(nominal_voltage_v=230.0, nominal_frequency_hz=50.0)
+
+
+def good(s: float, v: float = 240.0, f: float = 60.0) -> GridReading:
+    return GridReading(at=T0 + timedelta(seconds=s), voltage_v=v, frequency_hz=f)
+
+
+def machine(state: GridState = GridState.ON_GRID, limits: GridLimits = US) -> GridStateMachine:
+    return GridStateMachine(limits, state)
+
+
+def run(m: GridStateMachine, readings: list[GridReading]) -> list[tuple[GridState, str]]:
+    return [(e.new, e.reason) for r in readings for e in m.update(r)]
+
+
+@pytest.mark.parametrize(
+    ("reading", "reason"),
+    [
+        (good(1, v=0.0), "grid voltage 0.0 V below 0.88 pu (211 V)"),
+        (good(1, v=265.0), "grid voltage 265.0 V above 1.1 pu (264 V)"),
+        (good(1, f=58.4), "grid frequency 58.40 Hz below 58.5 Hz"),
+        (good(1, f=61.3), "grid frequency 61.30 Hz above 61.2 Hz"),
+        (GridReading(at=T0 + timedelta(seconds=1), relay_closed=False), "grid relay open"),
+    ],
+)
+def test_loss_islands_with_a_reason_naming_value_and_limit(
+    reading: GridReading, reason: str
+) -> None:
+    m = machine()
+    m.update(good(0))
+    [event] = m.update(reading)
+    assert (event.old, event.new, event.reason, event.at) == (
+        GridState.ON_GRID,
+        GridState.ISLANDED,
+        reason,
+        reading.at,
+    )
+    assert not m.grid_connected and not m.grid_export_allowed
+
+
+def test_abnormal_but_not_lost_stays_on_grid() -> None:
+    m = machine()
+    assert run(m, [good(0, v=215.0), good(1, f=59.0), good(2, v=262.0)]) == []
+    assert m.state is GridState.ON_GRID
+
+
+def test_stays_islanded_while_out_then_restores_after_the_full_delay() -> None:
+    m = machine()
+    run(m, [good(0, v=0.0)] + [good(s, v=0.0, f=0.0) for s in range(1, 600)])
+    assert m.restoring_remaining_s(T0) is None  # islanded: the wait has not started
+    assert run(m, [good(600)]) == [
+        (GridState.RESTORING, "grid within enter-service limits; reconnecting after 300 s")
+    ]
+    assert m.restoring_remaining_s(T0 + timedelta(seconds=700)) == pytest.approx(200.0)
+    assert run(m, [good(s) for s in range(601, 900)]) == []
+    assert m.state is GridState.RESTORING and not m.grid_export_allowed
+    assert run(m, [good(900)]) == [(GridState.ON_GRID, "grid back within limits for 300 s")]
+    assert m.grid_connected and m.grid_export_allowed and m.restoring_remaining_s(T0) == 0.0
+
+
+def test_a_drop_during_restoring_goes_back_to_islanded_and_restarts_the_wait() -> None:
+    m = machine(GridState.ISLANDED)
+    run(m, [good(s) for s in range(0, 299)])  # grid returns 1 s short of the deadline...
+    assert run(m, [good(299, v=215.0)]) == [  # ...then sags below the enter-service range
+        (
+            GridState.ISLANDED,
+            "grid voltage 215.0 V below 0.917 pu (220 V); enter-service wait restarts",
+        )
+    ]
+    run(m, [good(s) for s in range(300, 599)])
+    assert m.state is GridState.RESTORING
+    assert run(m, [good(600)]) == [(GridState.ON_GRID, "grid back within limits for 300 s")]
+
+
+def test_flapping_every_30_s_for_an_hour_never_reconnects() -> None:
+    m = machine()
+    for s in range(3600):
+        m.update(good(s, v=240.0 if (s // 30) % 2 else 0.0))
+        assert m.state is not GridState.ON_GRID and not m.grid_export_allowed
+
+
+def test_50_hz_limits() -> None:
+    assert run(machine(limits=EU), [good(0, 230.0, 50.0), good(1, 230.0, 48.4)]) == [
+        (GridState.ISLANDED, "grid frequency 48.40 Hz below 48.5 Hz")
+    ]
+    assert (
+        run(machine(limits=EU), [good(0, 230.0, 51.3)])[0][1]
+        == "grid frequency 51.30 Hz above 51.2 Hz"
+    )
+    m = machine(GridState.ISLANDED, EU)
+    assert run(m, [good(0, 230.0, 50.2)]) == []  # above 50.1 Hz: not yet normal
+    run(m, [good(1, 230.0, 49.5), good(301, 230.0, 50.1)])
+    assert m.state is GridState.ON_GRID
+    with pytest.raises(ValueError, match="50 or 60"):
+        GridLimits(230.0, 55.0)
+
+
+def test_stale_or_empty_readings_forbid_export_but_do_not_island() -> None:
+    m = machine()
+    run(m, [good(s) for s in range(0, 301)])
+    assert m.grid_export_allowed and not m.sensor_stale
+    assert m.update(good(300), now=T0 + timedelta(seconds=320)) == []  # 20 s old, limit 10 s
+    assert m.state is GridState.ON_GRID and m.sensor_stale and not m.grid_export_allowed
+    assert m.update(GridReading(at=T0 + timedelta(seconds=321))) == []
+    assert m.sensor_stale and not m.grid_export_allowed
+    m.update(good(322))  # fresh again, but normal for only 0 s
+    assert not m.sensor_stale and not m.grid_export_allowed
+
+
+def test_stale_data_while_restoring_restarts_the_wait() -> None:
+    m = machine(GridState.ISLANDED)
+    run(m, [good(s) for s in range(0, 200)])
+    assert run(m, [GridReading(at=T0 + timedelta(seconds=200))]) == [
+        (GridState.ISLANDED, "no grid data; enter-service wait restarts")
+    ]
+
+
+def test_zero_delay_restores_at_once_and_naive_times_are_refused() -> None:
+    m = machine(GridState.ISLANDED, GridLimits(240.0, 60.0, enter_service_delay_s=0.0))
+    assert [new for new, _ in run(m, [good(0)])] == [GridState.RESTORING, GridState.ON_GRID]
+    with pytest.raises(ValueError, match="no timezone"):
+        GridReading(at=datetime(2026, 1, 1), voltage_v=240.0)
+
+
+# A reading as (seconds since the previous one, voltage [V], frequency [Hz], relay, age [s]); mostly normal.
+NORMAL = st.tuples(st.floats(220.5, 251.5), st.floats(59.55, 60.05), st.sampled_from([None, True]))
+ANY = st.tuples(
+    st.one_of(st.none(), st.floats(0, 300)),
+    st.one_of(st.none(), st.floats(55, 65)),
+    st.sampled_from([None, True, False]),
+)
+STEP = st.tuples(
+    st.floats(0, 120), st.one_of(NORMAL, NORMAL, NORMAL, ANY), st.sampled_from([0.0] * 9 + [30.0])
+)
+
+
+@given(st.sampled_from(list(GridState)), st.lists(STEP, max_size=40))
+def test_export_only_after_a_full_delay_of_normal_fresh_readings(
+    start: GridState,
+    steps: list[tuple[float, tuple[float | None, float | None, bool | None], float]],
+) -> None:
+    m, now, normal_since, exported = machine(start), T0, None, 0
+    for dt, (v, f, relay), age in steps:
+        now += timedelta(seconds=dt)
+        m.update(GridReading(now - timedelta(seconds=age), v, f, relay), now=now)
+        normal = (
+            age <= 10.0
+            and (v, f, relay) != (None, None, None)
+            and relay is not False
+            and (v is None or 0.917 * 240 <= v <= 1.05 * 240)
+            and (f is None or 59.5 <= f <= 60.1)
+        )
+        normal_since = (normal_since or now) if normal else None
+        held_300_s = normal_since is not None and (now - normal_since).total_seconds() >= 300.0
+        assert m.grid_export_allowed == (m.state is GridState.ON_GRID and held_300_s)
+        exported += m.grid_export_allowed
+        assert m.grid_connected == (m.state is GridState.ON_GRID)
+    event(f"export allowed at some step: {exported > 0}")
