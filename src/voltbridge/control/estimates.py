@@ -39,11 +39,11 @@ def backup_hours(
     hours = 0.0
     if pv_kw is not None and dt_h is not None:
         for pv, dt in zip(pv_kw.tolist(), dt_h.tolist(), strict=True):
-            net = essential_kw - pv
+            net = essential_kw - float(pv)
             if net > 0 and energy < net * dt:
                 return hours + energy / net
             energy = min(energy - net * dt if net > 0 else energy - net * dt * eta_charge, capacity)
-            hours += dt
+            hours += float(dt)
             if hours >= MAX_BACKUP_H:
                 return MAX_BACKUP_H
     return min(hours + energy / essential_kw, MAX_BACKUP_H)
