@@ -1,0 +1,1 @@
+"""Device capability protocols, the driver registry and in-process simulated devices."""
