@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -36,17 +37,18 @@ def parse_start(value: str | None) -> datetime:
 
 
 def parse_soc(values: list[str]) -> dict[str, float]:
-    """``NAME=PCT`` pairs of ``--soc``."""
+    """``NAME=PCT`` pairs of ``--soc``; exit 2 on anything else."""
     out = {}
     for item in values:
-        name, sep, pct = item.partition("=")
+        name, _, pct = item.partition("=")
         try:
-            out[name] = float(pct)
+            value = float(pct)
         except ValueError:
-            sep = ""
-        if not sep or not 0 <= out.get(name, -1) <= 100:
+            value = math.nan
+        if not name or not 0 <= value <= 100:
             err.print(f"--soc: {item!r} must be NAME=PERCENT with 0 <= PERCENT <= 100")
             raise typer.Exit(2)
+        out[name] = value
     return out
 
 

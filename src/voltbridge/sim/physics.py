@@ -9,7 +9,6 @@ rest is unserved). Every kWh is accounted for, so energy balances exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +68,10 @@ class StorageModel:
         """Power into the cells [kW] for an AC charging power [kW]."""
         return float(np.interp(ac_kw, self._ac_in, self._stored))
 
+    def ac_for_stored(self, dc_kw: float) -> float:
+        """AC charging power [kW] that puts a given power into the cells [kW] (inverse table)."""
+        return float(np.interp(dc_kw, self._stored, self._ac_in))
+
     def ac_from_stored(self, dc_kw: float) -> float:
         """AC power delivered [kW] for a power drawn from the cells [kW]."""
         return float(np.interp(dc_kw, self._drawn, self._ac_out))
@@ -116,7 +119,7 @@ class Plant:
             ac_kw = min(ac_kw, m.max_charge_kw)
             room = m.capacity_kwh - self.soc[i]
             if m.stored_from_ac(ac_kw) * dt > room:
-                ac_kw = _bisect(lambda p: m.stored_from_ac(p) * dt - room, 0.0, ac_kw)
+                ac_kw = m.ac_for_stored(room / dt)
             return max(ac_kw, 0.0)
         ac_kw = max(ac_kw, -m.max_discharge_kw)
         if m.stored_for_ac(-ac_kw) * dt > self.soc[i]:
@@ -237,14 +240,3 @@ class Plant:
             )
             for i, m in enumerate(self.models)
         ]
-
-
-def _bisect(f: Callable[[float], float], lo: float, hi: float, iters: int = 50) -> float:
-    """Largest x in [lo, hi] with f(x) <= 0 for an increasing f (f(lo) <= 0 < f(hi))."""
-    for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        if f(mid) <= 0:
-            lo = mid
-        else:
-            hi = mid
-    return lo

@@ -79,27 +79,31 @@ class Uncontrolled:
 
     name = "uncontrolled"
 
-    def setpoints(self, t: int, ctx: Context) -> list[float]:
+    def cars(self, t: int, ctx: Context) -> list[float]:
+        """Setpoints of the cars [kW] (0 for the battery, which ``setpoints`` adds)."""
         out = [0.0] * len(ctx.params)
         for i, p in enumerate(ctx.params):
             if p.kind == "vehicle" and ctx.world.vehicles[i].plugged_in[t]:
                 need = p.target_kwh - ctx.plant.soc[i]
                 out[i] = min(p.max_charge_kw, max(need, 0.0) / (p.eta * ctx.world.dt_h[t]))
+        return out
+
+    def setpoints(self, t: int, ctx: Context) -> list[float]:
+        out = self.cars(t, ctx)
         battery_self_consumption(t, ctx, out)
         return out
 
 
-class SmartCharge:
+class SmartCharge(Uncontrolled):
     """Charge in the cheapest steps before the next departure; never discharge."""
 
     name = "smart-charge"
 
-    def setpoints(self, t: int, ctx: Context) -> list[float]:
+    def cars(self, t: int, ctx: Context) -> list[float]:
         out = [0.0] * len(ctx.params)
         for i, p in enumerate(ctx.params):
             if p.kind == "vehicle":
                 out[i] = smart_charge_kw(t, ctx, i, p)
-        battery_self_consumption(t, ctx, out)
         return out
 
 
@@ -108,21 +112,21 @@ class V2HRules(SmartCharge):
 
     A step is "peak" when its import price beats recharging later: it exceeds the cheapest known
     price of the next 24 h divided by the round-trip efficiency, plus the wear of a kWh.
-    The car then covers the house's deficit (never exports) down to its reserve.
+    The car then covers the house's deficit (never exports) down to its reserve; the home
+    battery covers what is left.
     """
 
     name = "v2h-rules"
 
-    def setpoints(self, t: int, ctx: Context) -> list[float]:
-        out = super().setpoints(t, ctx)
+    def cars(self, t: int, ctx: Context) -> list[float]:
+        out = super().cars(t, ctx)
         w = ctx.world
-        day = w.steps_per_day
+        price, _ = ctx.known_prices(t, w.steps_per_day)
         for i, p in enumerate(ctx.params):
             if p.kind != "vehicle" or out[i] > 0 or p.max_discharge_kw <= 0:
                 continue
             if not w.vehicles[i].plugged_in[t]:
                 continue
-            price, _ = ctx.known_prices(t, day)
             threshold = price.min() / (p.eta * p.eta) + p.wear.throughput_per_kwh
             if price[0] <= threshold:
                 continue
@@ -130,5 +134,4 @@ class V2HRules(SmartCharge):
             above = max(ctx.plant.soc[i] - p.reserve_kwh, 0.0) * p.eta / w.dt_h[t]
             if deficit > 0:
                 out[i] = -min(deficit, p.max_discharge_kw, above)
-        battery_self_consumption(t, ctx, out)
         return out
