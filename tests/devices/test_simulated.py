@@ -39,10 +39,10 @@ def test_simulated_devices_satisfy_their_protocols_and_only_those() -> None:
     assert isinstance(d.pv, PvInverter) and isinstance(d.charger, Charger)
     assert isinstance(d.battery, Battery) and isinstance(d.relay, CircuitRelay)
     assert capabilities_of(d.meter) == {"meter", "grid_sensor"}
-    assert capabilities_of(d.charger) == {"charger"}
-    assert capabilities_of(d.battery) == {"battery"}
+    assert capabilities_of(d.charger) == {"charger", "backup"}
+    assert capabilities_of(d.battery) == {"battery", "backup"}
     assert capabilities_of(d.pv) == {"pv_inverter"}
-    assert capabilities_of(d.relay) == {"circuit_relay"}
+    assert capabilities_of(d.relay) == {"circuit_relay", "transfer_switch"}
     assert capabilities_of(object()) == set()
 
 
@@ -128,13 +128,39 @@ def test_outage_gives_zero_grid_and_counts_unserved_load() -> None:
     m = asyncio.run(d.meter.read_grid())
     assert (m.power_kw, m.voltage_v, m.frequency_hz) == (0.0, 0.0, 0.0)
     assert asyncio.run(d.meter.grid_ok()) is False
+    asyncio.run(d.relay.set_transfer(False))  # the controller islands the house
     d.home.advance(3600)
     assert d.home.totals.unserved_kwh == pytest.approx(0.5)
     assert d.home.totals.grid_import_kwh == 0.0
+    assert d.home.totals.backfeed_kwh == 0.0
     assert asyncio.run(d.charger.read_charger()).power_kw == 0.0
     d.home.grid_restore()
     assert asyncio.run(d.meter.grid_ok()) is True
+    assert asyncio.run(d.meter.read_grid()).power_kw == 0.0  # still islanded: switch open
+    asyncio.run(d.relay.set_transfer(True))
     assert asyncio.run(d.meter.read_grid()).power_kw == pytest.approx(2.0 + 7.0 - 1.5)
+
+
+def test_a_closed_switch_on_a_dead_grid_serves_nothing_and_counts_backfeed() -> None:
+    d = _devices(load_kw=2.0)
+    assert d.battery is not None
+    asyncio.run(d.battery.set_battery_power(-1.5))
+    d.home.grid_down()
+    d.home.advance(3600)
+    t = d.home.totals
+    assert t.unserved_kwh == pytest.approx(2.0)
+    assert t.backfeed_kwh == pytest.approx(1.5)
+    assert t.battery_kwh == 0.0
+
+
+def test_an_island_cannot_export_storage_discharge() -> None:
+    d = _devices(load_kw=1.0)
+    assert d.battery is not None
+    asyncio.run(d.relay.set_transfer(False))
+    asyncio.run(d.battery.set_battery_power(-4.0))
+    d.home.advance(3600)
+    assert d.home.totals.battery_kwh == pytest.approx(-1.0)
+    assert d.home.totals.unserved_kwh == 0.0
 
 
 def test_frozen_meter_keeps_its_timestamp_while_time_runs() -> None:

@@ -87,6 +87,28 @@ class CircuitRelay(Protocol):
         ...
 
 
+@runtime_checkable
+class TransferSwitch(Protocol):
+    """The switch that separates the home from the grid for islanded (backup) operation."""
+
+    async def set_transfer(self, grid_connected: bool) -> None:
+        """Close (``True``: home on the grid) or open (``False``: home islanded) the switch."""
+        ...
+
+    async def transfer_closed(self) -> bool:
+        """True while the home is connected to the grid through the switch."""
+        ...
+
+
+@runtime_checkable
+class BackupCapable(Protocol):
+    """A charger or battery that can form the home's grid while islanded (backup operation)."""
+
+    async def set_backup_mode(self, on: bool) -> None:
+        """Enter (``on``) or leave grid-forming backup operation."""
+        ...
+
+
 CAPABILITIES: dict[str, type] = {
     "meter": Meter,
     "grid_sensor": GridSensor,
@@ -94,6 +116,8 @@ CAPABILITIES: dict[str, type] = {
     "charger": Charger,
     "battery": Battery,
     "circuit_relay": CircuitRelay,
+    "transfer_switch": TransferSwitch,
+    "backup": BackupCapable,
 }
 """Capability name → protocol, in the order ``capabilities_of`` checks them."""
 

@@ -65,8 +65,14 @@ class _Storage(_Device):
 
     def _set(self, kw: float) -> None:
         self.home.check(self.name)
+        self.home.sync()
         self.store.setpoint_kw = kw
         self.home.refresh()
+
+    async def set_backup_mode(self, on: bool) -> None:
+        """Enter or leave grid-forming backup operation (recorded in ``home.backup_mode``)."""
+        self.home.check(self.name)
+        self.home.backup_mode[self.name] = on
 
 
 class SimulatedCharger(_Storage):
@@ -127,6 +133,16 @@ class SimulatedRelay(_Device):
         """Each circuit's relay, True when closed."""
         self.home.check(self.name)
         return dict(self.home.circuits_on)
+
+    async def set_transfer(self, grid_connected: bool) -> None:
+        """Close (home on the grid) or open (home islanded) the transfer switch."""
+        self.home.check(self.name)
+        self.home.set_transfer(grid_connected)
+
+    async def transfer_closed(self) -> bool:
+        """True while the home is connected to the grid through the transfer switch."""
+        self.home.check(self.name)
+        return self.home.transfer_closed
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Literal
 
 from voltbridge.core.clock import VirtualClock
@@ -88,6 +89,9 @@ class EnergyTotals:
     pv_used_kwh: float = 0.0
     car_kwh: float = 0.0
     battery_kwh: float = 0.0
+    backfeed_kwh: float = 0.0
+    """Storage discharge asked while the house was joined to a dead grid [kWh]; refused, so it is
+    not in the balance, but it must stay 0: a controller that asks it would energize the lines."""
 
 
 def profile_at(profile: Profile, elapsed_s: float, step_s: float) -> float:
@@ -129,7 +133,12 @@ class SimulatedHome:
         self.circuits_on = dict.fromkeys(self.circuits_kw, True)
         self.voltage_v, self.frequency_hz, self.max_step_s = voltage_v, frequency_hz, max_step_s
         self.grid_up = True
+        self.transfer_closed = True
+        """The transfer switch: True while the home is connected to the grid through it."""
+        self.backup_mode: dict[str, bool] = {}
+        """Devices put in grid-forming backup operation, by name."""
         self.totals = EnergyTotals()
+        self._t = self.start
         self.load_kw = self.pv_kw = self.grid_kw = self.pv_used_kw = self.unserved_kw = 0.0
         self._faults: dict[str, Fault] = {}
         self._frozen: dict[str, Measurement] = {}
@@ -138,12 +147,20 @@ class SimulatedHome:
 
     # --- time ---------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
-        """Move the clock on by ``seconds`` [s], holding the last setpoints, in steps of ``max_step_s``."""
-        left = seconds
-        while left > 0:
+        """Move the clock on by ``seconds`` [s] and integrate up to it, holding the last setpoints."""
+        if seconds < 0:
+            raise ValueError("a simulated home does not go back in time")
+        self.clock.advance(seconds)
+        self.sync()
+
+    def sync(self) -> None:
+        """Integrate the physics from where it stopped up to the clock's present, in steps of
+        ``max_step_s``, holding the last setpoints (for a clock that runs by itself)."""
+        left = (self.clock.now() - self._t).total_seconds()
+        while left > 1e-9:
             dt_s = min(self.max_step_s, left)
             self._step(dt_s / 3600.0)
-            self.clock.advance(dt_s)
+            self._t += timedelta(seconds=dt_s)
             left -= dt_s
         self.refresh()
 
@@ -152,21 +169,34 @@ class SimulatedHome:
         self._step(0.0)
 
     def _step(self, dt_h: float) -> None:
-        elapsed_s = (self.clock.now() - self.start).total_seconds()
+        elapsed_s = (self._t - self.start).total_seconds()
         shed = sum(kw for c, kw in self.circuits_kw.items() if self.circuits_on[c])
         load = profile_at(self.load_profile, elapsed_s, self.profile_step_s) + shed
         pv = profile_at(self.pv_profile, elapsed_s, self.profile_step_s)
         stores = [s for s in (self.car, self.battery) if s is not None]
         asked = [s.limit_kw(s.setpoint_kw) for s in stores]
-        if not self.grid_up:  # islanded: charging only from PV and other storages' discharge
+        on_grid = self.grid_up and self.transfer_closed
+        dead = not self.grid_up and self.transfer_closed
+        if dead:  # the switch still joins the house to a dead grid: nothing is served, and any
+            # discharge would energize the utility's lines (recorded as backfeed, must stay 0)
+            backfeed = sum(max(-p, 0.0) for p in asked)
+            self.totals.backfeed_kwh += backfeed * dt_h
+            asked = [0.0 for _ in asked]
+        elif not on_grid:  # islanded: charging only from PV and other storages' discharge
             charging = sum(p for p in asked if p > 0)
             surplus = max(0.0, pv - load - sum(p for p in asked if p < 0))
             scale = min(1.0, surplus / charging) if charging > 0 else 1.0
             asked = [p * scale if p > 0 else p for p in asked]
+            discharging = sum(-p for p in asked if p < 0)
+            room = max(0.0, load + sum(p for p in asked if p > 0))  # an island cannot export
+            scale = min(1.0, room / discharging) if discharging > 0 else 1.0
+            asked = [p * scale if p < 0 else p for p in asked]
         applied = [s.step(p, dt_h) for s, p in zip(stores, asked, strict=True)]
         net = load + sum(applied) - pv
-        if self.grid_up:
+        if on_grid:
             grid, pv_used, unserved = net, pv, 0.0
+        elif dead:
+            grid, pv_used, unserved = 0.0, 0.0, load
         else:
             grid, pv_used, unserved = 0.0, pv + min(net, 0.0), max(net, 0.0)
         self.load_kw, self.pv_kw, self.grid_kw = load, pv, grid
@@ -189,6 +219,11 @@ class SimulatedHome:
     def grid_restore(self) -> None:
         """Bring the utility grid back."""
         self.grid_up = True
+        self.refresh()
+
+    def set_transfer(self, grid_connected: bool) -> None:
+        """Close or open the transfer switch between the house and the grid."""
+        self.transfer_closed = grid_connected
         self.refresh()
 
     # --- faults -------------------------------------------------------------------------------
@@ -224,8 +259,9 @@ class SimulatedHome:
             raise ConnectionError(f"simulated device {name!r} does not answer (dropped)")
 
     def measure(self, name: str) -> Measurement:
-        """The device's measurement as its faults make it."""
+        """The device's measurement as its faults make it (physics integrated up to now first)."""
         self.check(name)
+        self.sync()
         fault = self._faults.get(name)
         if fault == "freeze":
             return self._frozen[name]

@@ -1,0 +1,47 @@
+"""What the API and dashboard may see and change of a running controller."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from voltbridge.control.settings import Settings, SettingsUpdate
+from voltbridge.core.status import ControlEvent, ControlStatus
+from voltbridge.core.types import Plan
+
+
+class ControlHandle(Protocol):
+    """A running controller, as seen from outside the control loop."""
+
+    @property
+    def status(self) -> ControlStatus | None:
+        """The latest status (None before the first tick)."""
+        ...
+
+    @property
+    def plan(self) -> Plan | None:
+        """The plan being followed (None before the first plan)."""
+        ...
+
+    @property
+    def settings(self) -> Settings:
+        """The household's settings now."""
+        ...
+
+    @property
+    def vehicle_names(self) -> list[str]:
+        """The site's cars, in site-file order."""
+        ...
+
+    def apply_settings(self, update: SettingsUpdate, source: str) -> Settings:
+        """Merge ``update`` (ValueError naming the field if invalid), record a MODE event naming
+        ``source`` (e.g. ``"api"``), re-plan at the next tick, and return the new settings."""
+        ...
+
+    def subscribe(self) -> asyncio.Queue[ControlStatus | ControlEvent]:
+        """A queue receiving every new status and event (bounded; the oldest are dropped when full)."""
+        ...
+
+    def unsubscribe(self, queue: asyncio.Queue[ControlStatus | ControlEvent]) -> None:
+        """Stop feeding ``queue``."""
+        ...
