@@ -38,7 +38,7 @@ def test_simulated_devices_satisfy_their_protocols_and_only_those() -> None:
     assert isinstance(d.meter, Meter) and isinstance(d.meter, GridSensor)
     assert isinstance(d.pv, PvInverter) and isinstance(d.charger, Charger)
     assert isinstance(d.battery, Battery) and isinstance(d.relay, CircuitRelay)
-    assert capabilities_of(d.meter) == {"meter", "grid_sensor"}
+    assert capabilities_of(d.meter) == {"meter", "grid_sensor", "load_meter"}
     assert capabilities_of(d.charger) == {"charger", "backup"}
     assert capabilities_of(d.battery) == {"battery", "backup"}
     assert capabilities_of(d.pv) == {"pv_inverter"}

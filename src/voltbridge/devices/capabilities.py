@@ -23,6 +23,15 @@ class Meter(Protocol):
 
 
 @runtime_checkable
+class LoadMeter(Protocol):
+    """A meter on the house side (a current transformer on the panel): the house's own demand."""
+
+    async def read_load(self) -> Measurement:
+        """House consumption ``power_kw`` [kW], >= 0, chargers and battery excluded, on grid or islanded."""
+        ...
+
+
+@runtime_checkable
 class GridSensor(Protocol):
     """Tells whether the utility grid is present."""
 
@@ -112,6 +121,7 @@ class BackupCapable(Protocol):
 CAPABILITIES: dict[str, type] = {
     "meter": Meter,
     "grid_sensor": GridSensor,
+    "load_meter": LoadMeter,
     "pv_inverter": PvInverter,
     "charger": Charger,
     "battery": Battery,

@@ -37,6 +37,11 @@ class SimulatedMeter(_Device):
         """Grid power ``power_kw`` [kW] (+ import), ``voltage_v`` [V], ``frequency_hz`` [Hz]."""
         return self.home.measure(self.name)
 
+    async def read_load(self) -> Measurement:
+        """The house's demand ``power_kw`` [kW] (with the circuits that are on), served or not."""
+        m = self.home.measure(self.name)
+        return Measurement(self.name + ".load", m.at, power_kw=self.home.load_kw)
+
     async def grid_ok(self) -> bool:
         """True while the utility grid is up."""
         self.home.check(self.name)

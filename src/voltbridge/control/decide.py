@@ -1,0 +1,265 @@
+"""One tick's decision, as a pure function of what was read: setpoints, circuits and the guard's limits."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from voltbridge.control.guard import StorageLimits
+from voltbridge.control.io import Snapshot
+from voltbridge.control.island import IslandStorage, island_setpoints, plan_shedding
+from voltbridge.control.settings import Settings
+from voltbridge.control.site_model import ControlSite
+from voltbridge.control.tracking import (
+    TrackStorage,
+    absorb_deviation,
+    mode_setpoints,
+    plan_step,
+    ramp_limit,
+)
+from voltbridge.core.status import Mode
+from voltbridge.core.types import GridState, Plan
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do this tick, before the guard.
+
+    Attributes:
+        setpoints: AC power per storage device [kW], + charging (every charger and the battery).
+        reasons: why, per device.
+        limits: the guard's limits per device for this tick (floors include the reserves in force).
+        islanded: the house is off the grid (outage or enter-service wait).
+        ramp_done: on grid and past the reconnection ramp.
+        circuits: the relay state wanted per circuit, or None to leave them.
+        shed_reasons: why a circuit is shed.
+        reserve_reached: islanded with storage down to its floors: essentials shed.
+        cannot_island: why the house cannot be powered in this outage, or "".
+        plan_price_import: the plan's import price now [currency/kWh], or None.
+        plan_price_export: the plan's export price now [currency/kWh], or None.
+    """
+
+    setpoints: dict[str, float]
+    reasons: dict[str, str]
+    limits: dict[str, StorageLimits]
+    islanded: bool
+    ramp_done: bool = True
+    circuits: dict[str, bool] | None = None
+    shed_reasons: dict[str, str] = field(default_factory=dict)
+    reserve_reached: bool = False
+    cannot_island: str = ""
+    plan_price_import: float | None = None
+    plan_price_export: float | None = None
+
+
+def _storages(
+    site: ControlSite,
+    settings: Settings,
+    snap: Snapshot,
+    islanded: bool,
+    stale_after_s: float,
+    budgets: Mapping[str, float | None],
+) -> tuple[list[TrackStorage], list[IslandStorage], dict[str, StorageLimits]]:
+    track: list[TrackStorage] = []
+    island: list[IslandStorage] = []
+    limits: dict[str, StorageLimits] = {}
+    v2l = settings.mode is Mode.V2L
+    for v in site.vehicles:
+        if v.name not in snap.plugged_in:
+            continue  # no charger for this car
+        car = settings.vehicles.get(v.name)
+        m = snap.storages.get(v.name)
+        soc = m.soc_kwh if m is not None and m.soc_kwh is not None else None
+        usable = bool(snap.plugged_in.get(v.name)) and soc is not None and not v2l
+        floor = min(v.reserve_kwh(car, islanded), v.capacity_kwh)
+        max_dis = 0.0 if v2l else v.max_discharge_kw
+        limits[v.name] = StorageLimits(
+            device=v.name,
+            max_charge_kw=v.max_charge_kw,
+            max_discharge_kw=max_dis,
+            capacity_kwh=v.capacity_kwh,
+            soc_floor_kwh=floor,
+            eta_discharge=v.efficiency,
+            eta_charge=v.efficiency,
+            can_export=v.may_export and settings.v2g_allowed and not v2l,
+            discharge_budget_kwh=budgets.get(v.name),
+            stale_after_s=stale_after_s,
+        )
+        s = 0.0 if soc is None else soc
+        track.append(
+            TrackStorage(v.name, "vehicle", usable, s, v.target_kwh(car), v.max_charge_kw, max_dis)
+        )
+        island.append(
+            IslandStorage(
+                v.name,
+                "vehicle",
+                usable,
+                s,
+                floor,
+                v.capacity_kwh,
+                v.max_charge_kw,
+                max_dis,
+                v.efficiency,
+            )
+        )
+    b = site.battery
+    if b is not None and "battery" in snap.plugged_in:
+        m = snap.storages.get("battery")
+        soc = m.soc_kwh if m is not None and m.soc_kwh is not None else None
+        usable = soc is not None
+        limits["battery"] = StorageLimits(
+            device="battery",
+            max_charge_kw=b.max_charge_kw,
+            max_discharge_kw=b.max_discharge_kw,
+            capacity_kwh=b.max_soc_kwh,
+            soc_floor_kwh=b.min_soc_kwh,
+            eta_discharge=b.efficiency,
+            eta_charge=b.efficiency,
+            can_export=site.export_policy == "any",
+            stale_after_s=stale_after_s,
+        )
+        s = 0.0 if soc is None else soc
+        track.append(
+            TrackStorage(
+                "battery", "battery", usable, s, b.max_soc_kwh, b.max_charge_kw, b.max_discharge_kw
+            )
+        )
+        island.append(
+            IslandStorage(
+                "battery",
+                "battery",
+                usable,
+                s,
+                b.min_soc_kwh,
+                b.max_soc_kwh,
+                b.max_charge_kw,
+                b.max_discharge_kw,
+                b.efficiency,
+            )
+        )
+    return track, island, limits
+
+
+def decide(
+    *,
+    site: ControlSite,
+    settings: Settings,
+    snap: Snapshot,
+    now: datetime,
+    grid_state: GridState,
+    transfer_open: bool,
+    has_transfer: bool,
+    plan: Plan | None,
+    load_kw: float,
+    pv_kw: float,
+    dt_h: float,
+    circuits: Mapping[str, bool],
+    reconnected_s: float | None,
+    ramp_s: float,
+    stale_after_s: float = 30.0,
+    budgets: Mapping[str, float | None] | None = None,
+) -> Decision:
+    """Setpoints for every storage and, while islanded, the circuits to keep on.
+
+    On grid: the household's mode over the plan's step now, deviations from the plan's expected
+    net load absorbed, ramped after a reconnection. Off grid (outage or enter-service wait): only
+    with the transfer switch confirmed open, the storages balance the house above their floors
+    and circuits are shed by priority; without a confirmed-open switch, nothing discharges (it
+    would energize the utility's lines).
+    """
+    islanded = grid_state is not GridState.ON_GRID
+    track, island, limits = _storages(site, settings, snap, islanded, stale_after_s, budgets or {})
+    names = [s.name for s in track]
+    zeros = dict.fromkeys(names, 0.0)
+    step = plan_step(plan, now) if plan is not None else None
+    prices = (step.price_import, step.price_export) if step is not None else (None, None)
+    if islanded:
+        if not has_transfer or not transfer_open:
+            why = (
+                "no transfer switch: the house cannot be islanded, so no storage powers it in "
+                "this outage"
+                if not has_transfer
+                else "transfer switch not confirmed open: storages stay at 0 kW"
+            )
+            return Decision(
+                zeros,
+                dict.fromkeys(names, why),
+                limits,
+                True,
+                False,
+                cannot_island=why,
+                plan_price_import=prices[0],
+                plan_price_export=prices[1],
+            )
+        if settings.mode is Mode.OFF or not (math.isfinite(load_kw) and math.isfinite(pv_kw)):
+            why = "mode off" if settings.mode is Mode.OFF else "house load or PV unknown"
+            return Decision(zeros, dict.fromkeys(names, why), limits, True, False)
+        supply = sum(s.discharge_kw(dt_h) for s in island)
+        energy = sum(s.usable_kwh() for s in island)
+        shed = plan_shedding(list(site.circuits), dict(circuits), load_kw, pv_kw, supply, energy)
+        typical = {c.name: c.typical_kw for c in site.circuits}
+        est_load = load_kw
+        for name, on in shed.on.items():
+            was = circuits.get(name, True)
+            if was and not on:
+                est_load -= typical[name]
+            elif on and not was:
+                est_load += typical[name]
+        sp = island_setpoints(island, max(est_load, 0.0), pv_kw, dt_h)
+        reasons = {
+            n: (
+                "outage: covering the house"
+                if p < 0
+                else "outage: storing PV surplus"
+                if p > 0
+                else "outage"
+            )
+            for n, p in sp.items()
+        }
+        return Decision(
+            sp,
+            reasons,
+            limits,
+            True,
+            False,
+            shed.on,
+            shed.reasons,
+            shed.reserve_reached,
+            plan_price_import=prices[0],
+            plan_price_export=prices[1],
+        )
+    planned = step.power_kw if step is not None else {}
+    sp, reasons = mode_setpoints(settings.mode, planned, track)
+    if step is None:
+        reasons = {
+            n: (r if r != "plan" else "no plan yet: self-consumption") for n, r in reasons.items()
+        }
+    expected = step.expected_net_kw if step is not None else 0.0
+    deviation = (load_kw - pv_kw) - expected
+    if math.isfinite(deviation):
+        adjusted = absorb_deviation(sp, deviation, track, settings.mode)
+        for n in names:
+            if abs(adjusted[n] - sp[n]) > 1e-6:
+                reasons[n] += (
+                    f"; {'absorbing' if deviation < 0 else 'covering'} {abs(deviation):.2f} kW off forecast"
+                )
+        sp = adjusted
+    ramp_done = reconnected_s is None or reconnected_s >= ramp_s
+    if not ramp_done:
+        assert reconnected_s is not None
+        sp = ramp_limit(sp, reconnected_s, ramp_s)
+        reasons = {
+            n: r + f"; ramping after reconnection ({reconnected_s:.0f}/{ramp_s:.0f} s)"
+            for n, r in reasons.items()
+        }
+    return Decision(
+        sp,
+        reasons,
+        limits,
+        False,
+        ramp_done,
+        plan_price_import=prices[0],
+        plan_price_export=prices[1],
+    )

@@ -1,0 +1,167 @@
+"""Islanded operation, as pure functions: which circuits to shed and how storages share the house.
+
+While the grid is absent the house runs on PV and storage alone. Two decisions are made at every
+tick: which switchable circuits stay on (``plan_shedding``) and how much each storage charges or
+discharges (``island_setpoints``). Both only use what is measured now and the limits of the
+storages; the controller feeds them and the guard checks the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CircuitInfo:
+    """A switchable circuit of the house panel.
+
+    Attributes:
+        name: the circuit's name (as the relay driver knows it).
+        typical_kw: typical draw while on [kW].
+        essential: kept on as long as anything can be powered (fridge, lights, router, medical).
+        shed_priority: higher numbers are shed first; essentials after every other circuit.
+    """
+
+    name: str
+    typical_kw: float
+    essential: bool = False
+    shed_priority: int = 1
+
+
+@dataclass(frozen=True)
+class IslandStorage:
+    """What one storage can do for the island now.
+
+    Attributes:
+        name: device name.
+        kind: ``"battery"`` or ``"vehicle"`` (the battery covers the house first).
+        available: plugged in, fresh data and not in V2L: it may be used.
+        soc_kwh: stored energy [kWh].
+        floor_kwh: lowest SoC it may reach [kWh] (mobility or outage reserve, battery minimum).
+        capacity_kwh: usable capacity [kWh].
+        max_charge_kw: AC charge limit [kW].
+        max_discharge_kw: AC discharge limit [kW] (0 if it cannot power the house).
+        eta_discharge: stored energy to AC (0, 1].
+    """
+
+    name: str
+    kind: str
+    available: bool
+    soc_kwh: float
+    floor_kwh: float
+    capacity_kwh: float
+    max_charge_kw: float
+    max_discharge_kw: float
+    eta_discharge: float = 1.0
+
+    def discharge_kw(self, dt_h: float) -> float:
+        """AC power it can deliver for ``dt_h`` [h] without going below its floor [kW]."""
+        if not self.available:
+            return 0.0
+        above = max(0.0, self.soc_kwh - self.floor_kwh)
+        return min(self.max_discharge_kw, above * self.eta_discharge / dt_h)
+
+    def usable_kwh(self) -> float:
+        """AC energy it can deliver above its floor [kWh]."""
+        if not self.available or self.max_discharge_kw <= 0:
+            return 0.0
+        return max(0.0, self.soc_kwh - self.floor_kwh) * self.eta_discharge
+
+
+@dataclass(frozen=True)
+class SheddingPlan:
+    """Which circuits are on, and why the others are off."""
+
+    on: dict[str, bool]
+    reasons: dict[str, str]
+    reserve_reached: bool
+
+
+RESTORE_MARGIN = 1.2
+"""A shed circuit comes back only when its typical draw fits 1.2 times over (no flapping)."""
+
+
+def plan_shedding(
+    circuits: list[CircuitInfo],
+    current: dict[str, bool],
+    load_kw: float,
+    pv_kw: float,
+    supply_kw: float,
+    storage_kwh: float,
+) -> SheddingPlan:
+    """Circuits to keep on so that the house load fits the supply while islanded.
+
+    ``load_kw`` [kW] is the house load measured now with the ``current`` relay states,
+    ``supply_kw`` [kW] what the storages can discharge now above their floors, ``storage_kwh``
+    [kWh] the energy above the floors. Non-essential circuits go first, highest
+    ``shed_priority`` first; essential circuits go only when the storages are down to their
+    floors and PV does not cover them (``reserve_reached``). A shed circuit is restored, lowest
+    priority number first (essentials first), once its typical draw fits ``RESTORE_MARGIN`` times
+    into the spare supply.
+
+    >>> c = [CircuitInfo("fridge", 0.2, True), CircuitInfo("heat-pump", 3.0, False, 5)]
+    >>> p = plan_shedding(c, {"fridge": True, "heat-pump": True}, 4.0, 0.0, 2.0, 10.0)
+    >>> p.on
+    {'fridge': True, 'heat-pump': False}
+    """
+    on = {c.name: current.get(c.name, True) for c in circuits}
+    reasons: dict[str, str] = {}
+    capacity = pv_kw + supply_kw
+    reserve_reached = storage_kwh <= 1e-6 and supply_kw <= 1e-9
+    load = load_kw
+    order = sorted(circuits, key=lambda c: (c.essential, -c.shed_priority))
+    for c in order:
+        if load <= capacity + 1e-9:
+            break
+        if not on[c.name]:
+            continue
+        if c.essential and not reserve_reached:
+            continue
+        on[c.name] = False
+        load = max(0.0, load - c.typical_kw)
+        if c.essential:
+            reasons[c.name] = "storage down to its reserve and PV does not cover the essentials"
+        else:
+            reasons[c.name] = (
+                f"load {load_kw:.2f} kW over what PV and storage supply, {capacity:.2f} kW"
+            )
+    if load <= capacity + 1e-9:
+        for c in reversed(order):  # essentials first, then lowest shed priority
+            if on[c.name] or current.get(c.name, True):
+                continue
+            if load + RESTORE_MARGIN * c.typical_kw <= capacity and not (
+                reserve_reached and c.essential
+            ):
+                on[c.name] = True
+                load += c.typical_kw
+    return SheddingPlan(on=on, reasons=reasons, reserve_reached=reserve_reached)
+
+
+def island_setpoints(
+    storages: list[IslandStorage], load_kw: float, pv_kw: float, dt_h: float
+) -> dict[str, float]:
+    """AC setpoints [kW] (+ charging) that balance the island: PV covers the house first; a
+    deficit is covered by the battery, then the cars, each above its floor; a surplus charges the
+    battery, then the cars. What cannot be covered is left to shedding, what cannot be stored is
+    curtailed by the PV inverter.
+
+    >>> b = IslandStorage("battery", "battery", True, 5.0, 1.0, 10.0, 5.0, 5.0)
+    >>> car = IslandStorage("car", "vehicle", True, 40.0, 16.0, 80.0, 11.0, 11.0)
+    >>> island_setpoints([b, car], load_kw=7.0, pv_kw=0.0, dt_h=1.0)
+    {'battery': -4.0, 'car': -3.0}
+    """
+    out = {s.name: 0.0 for s in storages}
+    deficit = load_kw - pv_kw
+    for s in sorted(storages, key=lambda s: s.kind != "battery"):
+        if not s.available:
+            continue
+        if deficit > 0:
+            p = min(deficit, s.discharge_kw(dt_h))
+            out[s.name] = -p
+            deficit -= p
+        elif deficit < 0:
+            room = max(0.0, s.capacity_kwh - s.soc_kwh) / dt_h
+            p = min(-deficit, s.max_charge_kw, room)
+            out[s.name] = p
+            deficit += p
+    return out

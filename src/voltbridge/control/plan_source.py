@@ -1,0 +1,126 @@
+"""Where the controller's plans come from: the planner on a forecast, with the household's settings.
+
+The controller asks a ``PlanSource`` for a new plan every 15 minutes and on events. At home that
+is ``SitePlanSource`` (forecasts from the site file: clear-sky PV, the standard load profile, the
+trip schedule, the tariff); the simulator gives its own, built from the simulated past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+import numpy as np
+
+from voltbridge.config import Site
+from voltbridge.control.settings import Settings
+from voltbridge.core.timegrid import FloatArray, TimeGrid, ensure_utc
+from voltbridge.core.types import Plan
+from voltbridge.forecast import Availability, SiteForecast, forecast_site
+from voltbridge.planner import Planner
+from voltbridge.planner.from_site import plan_request
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """What is measured when a plan is asked for.
+
+    Attributes:
+        now: the plan's start (aware).
+        soc_pct: state of charge per storage name [%]; a car not at home may be missing.
+        plugged_in: per vehicle name, whether it is connected now.
+        settings: the household's settings now.
+    """
+
+    now: datetime
+    soc_pct: Mapping[str, float]
+    plugged_in: Mapping[str, bool]
+    settings: Settings
+
+
+class PlanSource(Protocol):
+    """Makes a plan for the present state."""
+
+    def make_plan(self, state: PlanState) -> Plan: ...
+
+
+def planning_grid(start_s: int, horizon_h: float = 48.0, fine_h: float = 4.0) -> TimeGrid:
+    """15-minute steps for the first ``fine_h`` hours, hourly after: near-term detail where
+    decisions are applied, and a cheap look-ahead (about 60 steps instead of 192 for 48 h)."""
+    fine = np.arange(start_s, start_s + int(fine_h * 3600), 900, dtype=np.int64)
+    coarse = np.arange(
+        start_s + int(fine_h * 3600), start_s + int(horizon_h * 3600) + 1, 3600, dtype=np.int64
+    )
+    return TimeGrid(np.concatenate((fine, coarse)))
+
+
+def site_with_settings(site: Site, settings: Settings) -> Site:
+    """``site`` with the household's settings in place of the site file's preferences."""
+    prefs = site.preferences.model_copy(
+        update={"v2g_allowed": settings.v2g_allowed, "backup_reserve_h": settings.backup_reserve_h}
+    )
+    vehicles = []
+    for v in site.vehicles:
+        car = settings.vehicles.get(v.name)
+        update: dict[str, float] = {}
+        if car is not None and car.target_soc_pct is not None:
+            update["departure_soc_pct"] = car.target_soc_pct
+        if car is not None and car.mobility_reserve_pct is not None:
+            update["mobility_reserve_pct"] = car.mobility_reserve_pct
+        vehicles.append(v.model_copy(update=update) if update else v)
+    return site.model_copy(update={"preferences": prefs, "vehicles": vehicles})
+
+
+def measured_forecast(
+    forecast: SiteForecast, grid: TimeGrid, plugged_in: Mapping[str, bool], settings: Settings
+) -> SiteForecast:
+    """The forecast corrected by what is measured and set now: each car's first step follows
+    whether it is plugged in, and a departure the household set replaces the schedule's next one
+    when that lies within ``MOVED_DEPARTURE_H`` of it (otherwise it is an extra departure)."""
+    vehicles: dict[str, Availability] = {}
+    for name, a in forecast.vehicles.items():
+        plugged = a.plugged_in.copy()
+        departures = a.departures
+        if name in plugged_in:
+            plugged[0] = bool(plugged_in[name])
+        car = settings.vehicles.get(name)
+        dep = None if car is None or car.departure is None else ensure_utc(car.departure)
+        if dep is not None and grid.start < dep <= grid.end:
+            moved = [
+                d for d in departures if abs((d - dep).total_seconds()) <= MOVED_DEPARTURE_H * 3600
+            ]
+            departures = tuple(sorted({dep, *(d for d in departures if d not in moved[:1])}))
+        vehicles[name] = Availability(plugged, a.driving_kwh, departures)
+    return replace(forecast, vehicles=vehicles)
+
+
+MOVED_DEPARTURE_H = 12.0
+"""A departure the household sets within this many hours of a scheduled one replaces it [h]."""
+
+
+class SitePlanSource:
+    """Plans from the site file's forecasts and tariff, over 48 h (15-minute steps for 4 h).
+
+    ``price_import``/``price_export`` may supply prices per planning step [currency/kWh] from a
+    live feed; by default the tariff's are used.
+    """
+
+    def __init__(self, site: Site, planner: Planner | None = None) -> None:
+        self.site = site
+        self.planner = planner or Planner()
+
+    def make_plan(
+        self,
+        state: PlanState,
+        price_import: FloatArray | None = None,
+        price_export: FloatArray | None = None,
+    ) -> Plan:
+        grid = planning_grid(int(ensure_utc(state.now).timestamp()))
+        site = site_with_settings(self.site, state.settings)
+        forecast = measured_forecast(
+            forecast_site(site, grid), grid, state.plugged_in, state.settings
+        )
+        req = plan_request(site, grid, forecast, state.soc_pct, price_import, price_export)
+        return self.planner.plan(req)

@@ -1,0 +1,191 @@
+"""The site as the controller needs it: every limit resolved once from the site file and catalog."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from voltbridge.config import Site, resolve_vehicles
+from voltbridge.control.guard import ExportPolicy
+from voltbridge.control.island import CircuitInfo
+from voltbridge.control.settings import Settings, VehicleSettings
+from voltbridge.planner.from_site import HOURS_PER_YEAR, discharge_modes
+
+DEFAULT_TIMEZONE_60HZ = ("America/", "Pacific/Honolulu", "Asia/Manila", "Asia/Taipei", "Asia/Seoul")
+"""Timezone prefixes of 60 Hz grids (North and most of South America, Taiwan, Korea, the
+Philippines); everywhere else defaults to 50 Hz (Japan is split: set it in the site file)."""
+
+
+def nominal_frequency_hz(timezone: str) -> float:
+    """The grid's nominal frequency [Hz] guessed from the site's timezone.
+
+    >>> nominal_frequency_hz("America/Los_Angeles"), nominal_frequency_hz("Europe/Berlin")
+    (60.0, 50.0)
+    """
+    return 60.0 if timezone.startswith(DEFAULT_TIMEZONE_60HZ) else 50.0
+
+
+@dataclass(frozen=True)
+class VehicleLimits:
+    """One car on its charger, as the controller uses it.
+
+    Attributes:
+        name: the vehicle's name (also its charger's key in the device set).
+        capacity_kwh: usable capacity [kWh].
+        max_charge_kw: AC charge limit of car and charger [kW].
+        max_discharge_kw: AC discharge limit [kW]; 0 when the pair cannot power the house.
+        efficiency: one-way charger efficiency [-].
+        may_export: car, charger and site allow V2G (the household's permission comes on top).
+        mobility_reserve_pct: SoC never used for the house or grid [%] (site file).
+        discharge_floor_pct: the manufacturer's lowest SoC for discharging [%].
+        target_soc_pct: SoC wanted at departure [%] (site file).
+        consumption_kwh_per_km: [kWh/km].
+        discharge_budget_kwh_per_h: warranty discharge allowance per hour [kWh/h], or None.
+    """
+
+    name: str
+    capacity_kwh: float
+    max_charge_kw: float
+    max_discharge_kw: float
+    efficiency: float
+    may_export: bool
+    mobility_reserve_pct: float
+    discharge_floor_pct: float
+    target_soc_pct: float
+    consumption_kwh_per_km: float
+    discharge_budget_kwh_per_h: float | None = None
+
+    def reserve_kwh(self, car: VehicleSettings | None, islanded: bool) -> float:
+        """The SoC floor for discharging [kWh]: the mobility reserve (the household's, or a lower
+        one it chose for this outage while islanded), never below the manufacturer's floor."""
+        pct = self.mobility_reserve_pct
+        if car is not None and car.mobility_reserve_pct is not None:
+            pct = car.mobility_reserve_pct
+        if islanded and car is not None and car.outage_reserve_pct is not None:
+            pct = car.outage_reserve_pct
+        return max(pct, self.discharge_floor_pct) / 100.0 * self.capacity_kwh
+
+    def target_kwh(self, car: VehicleSettings | None) -> float:
+        """SoC wanted at departure [kWh]."""
+        pct = self.target_soc_pct
+        if car is not None and car.target_soc_pct is not None:
+            pct = car.target_soc_pct
+        return pct / 100.0 * self.capacity_kwh
+
+
+@dataclass(frozen=True)
+class BatteryLimits:
+    """The home battery: capacity and floor [kWh], AC limits [kW], one-way efficiency [-]."""
+
+    capacity_kwh: float
+    min_soc_kwh: float
+    max_soc_kwh: float
+    max_charge_kw: float
+    max_discharge_kw: float
+    efficiency: float
+
+
+@dataclass(frozen=True)
+class ControlSite:
+    """Everything about the site the controller needs, resolved once.
+
+    Attributes:
+        name: the site's name.
+        timezone: IANA name.
+        vehicles: the cars, in site-file order.
+        battery: the home battery, or None.
+        import_limit_kw: import limit after the main breaker [kW].
+        export_limit_kw: export limit after policy and breaker [kW].
+        export_policy: none, pv-only or any.
+        circuits: the switchable circuits.
+        essential_kw: typical draw of the essential circuits [kW].
+        nominal_voltage_v: [V].
+        nominal_frequency_hz: [Hz].
+        defaults: the settings the site file implies.
+    """
+
+    name: str
+    timezone: str
+    vehicles: tuple[VehicleLimits, ...]
+    battery: BatteryLimits | None
+    import_limit_kw: float
+    export_limit_kw: float
+    export_policy: ExportPolicy
+    circuits: tuple[CircuitInfo, ...]
+    essential_kw: float
+    nominal_voltage_v: float
+    nominal_frequency_hz: float
+    defaults: Settings
+
+    def vehicle(self, name: str) -> VehicleLimits:
+        for v in self.vehicles:
+            if v.name == name:
+                return v
+        raise KeyError(f"no vehicle named {name!r}")
+
+
+def control_site(site: Site) -> ControlSite:
+    """Resolve ``site`` (catalog, fallbacks, compatibility) into the controller's limits."""
+    prefs = site.preferences
+    export_site = site.model_copy(
+        update={"preferences": prefs.model_copy(update={"v2g_allowed": True})}
+    )
+    vehicles = []
+    for rv in resolve_vehicles(site):
+        _, may_export = discharge_modes(export_site, rv)
+        can_discharge = discharge_modes(site, rv)[0] or may_export
+        entry = rv.entry
+        limit, years = rv.vehicle.warranty_discharge_limit_kwh, rv.vehicle.warranty_years
+        budget = None
+        if can_discharge and limit is not None and years is not None:
+            budget = limit / (years * HOURS_PER_YEAR)
+        vehicles.append(
+            VehicleLimits(
+                name=entry.name,
+                capacity_kwh=rv.usable_kwh,
+                max_charge_kw=rv.max_charge_kw,
+                max_discharge_kw=rv.max_discharge_kw if can_discharge else 0.0,
+                efficiency=rv.efficiency,
+                may_export=may_export,
+                mobility_reserve_pct=(
+                    entry.mobility_reserve_pct
+                    if entry.mobility_reserve_pct is not None
+                    else prefs.mobility_reserve_pct
+                ),
+                discharge_floor_pct=rv.vehicle.discharge_floor_pct or 0.0,
+                target_soc_pct=(
+                    entry.departure_soc_pct
+                    if entry.departure_soc_pct is not None
+                    else prefs.departure_soc_pct
+                ),
+                consumption_kwh_per_km=rv.consumption_kwh_per_km,
+                discharge_budget_kwh_per_h=budget,
+            )
+        )
+    battery = None
+    if site.battery is not None:
+        b = site.battery
+        battery = BatteryLimits(
+            capacity_kwh=b.usable_kwh,
+            min_soc_kwh=b.min_soc_pct / 100.0 * b.usable_kwh,
+            max_soc_kwh=b.max_soc_pct / 100.0 * b.usable_kwh,
+            max_charge_kw=b.max_charge_kw,
+            max_discharge_kw=b.max_discharge_kw,
+            efficiency=math.sqrt(b.round_trip_efficiency),
+        )
+    return ControlSite(
+        name=site.name,
+        timezone=site.location.timezone,
+        vehicles=tuple(vehicles),
+        battery=battery,
+        import_limit_kw=site.grid.import_cap_kw,
+        export_limit_kw=site.grid.export_cap_kw,
+        export_policy=site.grid.export_policy,
+        circuits=tuple(
+            CircuitInfo(c.name, c.typical_kw, c.essential, c.shed_priority) for c in site.circuits
+        ),
+        essential_kw=site.essential_kw,
+        nominal_voltage_v=site.grid.voltage_v,
+        nominal_frequency_hz=nominal_frequency_hz(site.location.timezone),
+        defaults=Settings(v2g_allowed=prefs.v2g_allowed, backup_reserve_h=prefs.backup_reserve_h),
+    )

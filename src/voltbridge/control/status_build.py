@@ -1,0 +1,220 @@
+"""The status the household sees, made from one tick: flows, cars, backup hours, the decision in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import numpy as np
+
+from voltbridge.control.decide import Decision
+from voltbridge.control.estimates import backup_hours, range_km
+from voltbridge.control.grid_state import GridStateMachine
+from voltbridge.control.io import Snapshot
+from voltbridge.control.settings import Settings
+from voltbridge.control.site_model import ControlSite
+from voltbridge.core.status import BatteryStatus, ControlStatus, PowerFlows, VehicleStatus
+from voltbridge.core.timegrid import ensure_utc
+from voltbridge.core.types import Command, Plan
+
+
+class ShadowBaseline:
+    """Uncontrolled charging, alongside: each car charges at full power from plug-in until its
+    target, nothing discharges. Its grid power prices the household's savings."""
+
+    def __init__(self, site: ControlSite) -> None:
+        self.site = site
+        self.soc: dict[str, float | None] = {}
+        self.plugged: dict[str, bool] = {}
+        self._last: datetime | None = None
+        self.power_kw: dict[str, float] = {}
+
+    def plug(self, name: str, plugged: bool, soc_kwh: float | None) -> None:
+        """A car was plugged in (its shadow starts from the measured SoC) or out."""
+        self.plugged[name] = plugged
+        if plugged:
+            self.soc[name] = soc_kwh
+        self.power_kw[name] = 0.0
+
+    def step(self, now: datetime, settings: Settings) -> None:
+        """Advance the shadow cars to ``now``."""
+        dt_h = 0.0 if self._last is None else max(0.0, (now - self._last).total_seconds() / 3600)
+        self._last = now
+        for v in self.site.vehicles:
+            soc = self.soc.get(v.name)
+            if not self.plugged.get(v.name) or soc is None:
+                self.power_kw[v.name] = 0.0
+                continue
+            target = v.target_kwh(settings.vehicles.get(v.name))
+            p = v.max_charge_kw if soc < target else 0.0
+            self.power_kw[v.name] = p
+            self.soc[v.name] = min(soc + p * v.efficiency * dt_h, v.capacity_kwh)
+
+    def grid_kw(self, load_kw: float, pv_kw: float) -> float:
+        """Grid power of the baseline [kW], + import (PV beyond the house is exported)."""
+        return load_kw - pv_kw + sum(self.power_kw.values())
+
+
+def _next_departure(plan: Plan | None, name: str, now: datetime) -> datetime | None:
+    if plan is None:
+        return None
+    try:
+        s = plan.storage(name)
+    except KeyError:
+        return None
+    edges = plan.grid.edges_s
+    t = ensure_utc(now).timestamp()
+    plugged = s.plugged_in.astype(bool)
+    for k in range(1, len(plugged)):
+        if plugged[k - 1] and not plugged[k] and edges[k] > t:
+            return datetime.fromtimestamp(float(edges[k]), UTC)
+    return None
+
+
+def _pv_ahead(plan: Plan | None, now: datetime) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if plan is None:
+        return None, None
+    t = ensure_utc(now).timestamp()
+    edges = plan.grid.edges_s
+    k = int(np.searchsorted(edges, t, side="right")) - 1
+    if k < 0 or k >= plan.grid.n:
+        return None, None
+    dt = plan.grid.dt_h[k:].copy()
+    dt[0] = (float(edges[k + 1]) - t) / 3600.0
+    return plan.pv_kw[k:], dt
+
+
+def describe(decision: Decision, commands: list[Command], snap: Snapshot, site: ControlSite) -> str:
+    """The decision in one sentence: "discharging 5.2 kW: peak price 0.48, SoC 61% above reserve 35%"."""
+    active = [c for c in commands if abs(c.power_kw) > 0.05]
+    if not active:
+        why = next(iter(decision.reasons.values()), "") if decision.reasons else ""
+        return "idle" + (f": {why}" if why and why != "plan" else "")
+    c = max(active, key=lambda c: abs(c.power_kw))
+    verb = "charging" if c.power_kw > 0 else "discharging"
+    parts = [decision.reasons.get(c.device, "").split(";")[0]]
+    if decision.plan_price_import is not None:
+        parts.append(f"import price {decision.plan_price_import:.2f}")
+    m = snap.storages.get(c.device)
+    lim = decision.limits.get(c.device)
+    if m is not None and m.soc_kwh is not None and lim is not None and lim.capacity_kwh > 0:
+        cap = next((v.capacity_kwh for v in site.vehicles if v.name == c.device), lim.capacity_kwh)
+        soc_pct = 100 * m.soc_kwh / cap
+        floor_pct = 100 * lim.soc_floor_kwh / cap
+        parts.append(
+            f"SoC {soc_pct:.0f}% {'above' if soc_pct >= floor_pct else 'below'} reserve {floor_pct:.0f}%"
+        )
+    return f"{c.device} {verb} {abs(c.power_kw):.1f} kW: " + ", ".join(p for p in parts if p)
+
+
+def build_status(
+    *,
+    site: ControlSite,
+    settings: Settings,
+    snap: Snapshot,
+    now: datetime,
+    grid: GridStateMachine,
+    decision: Decision,
+    commands: list[Command],
+    plan: Plan | None,
+    plan_at: datetime | None,
+    load_kw: float,
+    pv_kw: float,
+    circuits: Mapping[str, bool],
+    faults: Mapping[str, str],
+    baseline: ShadowBaseline,
+) -> ControlStatus:
+    """The ``ControlStatus`` of this tick."""
+    sent = {c.device: c.power_kw for c in commands}
+
+    def power(name: str) -> float:
+        m = snap.storages.get(name)
+        return 0.0 if m is None or m.power_kw is None else float(m.power_kw)
+
+    grid_kw = 0.0 if snap.grid is None or snap.grid.power_kw is None else snap.grid.power_kw
+    safe_load = load_kw if np.isfinite(load_kw) else 0.0
+    safe_pv = pv_kw if np.isfinite(pv_kw) else 0.0
+    # backup: energy above the floors that would apply in an outage, PV forecast refilling
+    usable, room, eta = 0.0, 0.0, 1.0
+    b = site.battery
+    batt_m = snap.storages.get("battery")
+    batt_soc = None if batt_m is None else batt_m.soc_kwh
+    battery_backup = 0.0
+    if b is not None and batt_soc is not None:
+        battery_backup = max(0.0, batt_soc - b.min_soc_kwh) * b.efficiency
+        usable += battery_backup
+        room += max(0.0, b.max_soc_kwh - batt_soc)
+        eta = b.efficiency
+    need_kwh = settings.backup_reserve_h * site.essential_kw
+    left_need = max(0.0, need_kwh - battery_backup)
+    vehicles: dict[str, VehicleStatus] = {}
+    for v in site.vehicles:
+        car = settings.vehicles.get(v.name)
+        m = snap.storages.get(v.name)
+        plugged = bool(snap.plugged_in.get(v.name))
+        soc = None if m is None else m.soc_kwh
+        reserve = v.reserve_kwh(car, grid.state.value != "on_grid")
+        for_driving = reserved = 0.0
+        rng = None
+        if soc is not None:
+            rng = range_km(max(soc, 0.0), v.consumption_kwh_per_km)
+            for_driving = min(soc, reserve)
+            above = max(0.0, soc - for_driving)
+            if plugged and v.max_discharge_kw > 0:
+                usable += above * v.efficiency
+                room += max(0.0, v.capacity_kwh - soc)
+                reserved = min(above, left_need / v.efficiency)
+                left_need = max(0.0, left_need - reserved * v.efficiency)
+        departure = car.departure if car is not None and car.departure is not None else None
+        if departure is None or departure <= now:
+            departure = _next_departure(plan, v.name, now)
+        vehicles[v.name] = VehicleStatus(
+            name=v.name,
+            plugged_in=plugged,
+            soc_kwh=soc,
+            capacity_kwh=v.capacity_kwh,
+            power_kw=power(v.name),
+            setpoint_kw=sent.get(v.name, 0.0),
+            range_km=rng,
+            for_driving_kwh=for_driving,
+            reserved_for_backup_kwh=reserved,
+            mobility_reserve_kwh=reserve,
+            departure=departure,
+            target_soc_pct=100.0 * v.target_kwh(car) / v.capacity_kwh,
+        )
+    pv_ahead, dt_ahead = _pv_ahead(plan, now)
+    hours = backup_hours(usable, site.essential_kw, pv_ahead, dt_ahead, room, eta)
+    battery = None
+    if b is not None:
+        battery = BatteryStatus(
+            soc_kwh=batt_soc,
+            capacity_kwh=b.capacity_kwh,
+            power_kw=power("battery"),
+            setpoint_kw=sent.get("battery", 0.0),
+            reserve_kwh=b.min_soc_kwh,
+        )
+    baseline.step(now, settings)
+    return ControlStatus(
+        at=now,
+        grid_state=grid.state,
+        mode=settings.mode,
+        v2g_allowed=settings.v2g_allowed,
+        power=PowerFlows(
+            grid_kw=grid_kw,
+            pv_kw=safe_pv,
+            load_kw=safe_load,
+            battery_kw=power("battery"),
+            vehicles_kw={v.name: power(v.name) for v in site.vehicles},
+        ),
+        backup_hours=hours,
+        vehicles=vehicles,
+        battery=battery,
+        circuits=dict(circuits),
+        restoring_remaining_s=grid.restoring_remaining_s(now),
+        faults=tuple(f"{n}: {why}" for n, why in sorted(faults.items())),
+        decision=describe(decision, commands, snap, site),
+        plan_created=plan_at,
+        price_import=decision.plan_price_import,
+        price_export=decision.plan_price_export,
+        baseline_grid_kw=baseline.grid_kw(safe_load, safe_pv),
+    )

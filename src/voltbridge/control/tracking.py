@@ -1,0 +1,159 @@
+"""On grid, between plans: the plan's setpoints now, the household's mode on top, and deviations absorbed.
+
+Pure functions over plain values; the controller feeds them measurements and the guard checks
+what comes out. Powers are AC [kW], positive charging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from voltbridge.core.status import Mode
+from voltbridge.core.timegrid import ensure_utc
+from voltbridge.core.types import Plan
+
+
+@dataclass(frozen=True)
+class TrackStorage:
+    """One storage as tracking sees it.
+
+    Attributes:
+        name: device name ("battery" or the vehicle's name).
+        kind: ``"battery"`` or ``"vehicle"``.
+        usable: plugged in with fresh data (and not in V2L): it may be commanded.
+        soc_kwh: stored energy [kWh].
+        target_kwh: for a car, the SoC wanted at departure [kWh]; for the battery its maximum.
+        max_charge_kw: AC charge limit [kW].
+        max_discharge_kw: AC discharge limit [kW].
+    """
+
+    name: str
+    kind: str
+    usable: bool
+    soc_kwh: float
+    target_kwh: float
+    max_charge_kw: float
+    max_discharge_kw: float
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """The plan at one instant: setpoint per storage [kW], the net load it expected [kW], prices."""
+
+    power_kw: dict[str, float]
+    expected_net_kw: float
+    price_import: float
+    price_export: float
+    soc_kwh: dict[str, float]
+
+
+def plan_step(plan: Plan, now: datetime) -> PlanStep | None:
+    """The step of ``plan`` holding ``now``, with each storage's SoC interpolated at ``now``;
+    None when ``now`` is outside the plan."""
+    t = ensure_utc(now).timestamp()
+    edges = plan.grid.edges_s
+    if t < edges[0] or t >= edges[-1]:
+        return None
+    k = int(np.searchsorted(edges, t, side="right")) - 1
+    frac = (t - float(edges[k])) / float(edges[k + 1] - edges[k])
+    return PlanStep(
+        power_kw={s.name: float(s.power_kw[k]) for s in plan.storages},
+        expected_net_kw=float(plan.load_kw[k] - plan.pv_used_kw[k]),
+        price_import=float(plan.price_import[k]),
+        price_export=float(plan.price_export[k]),
+        soc_kwh={
+            s.name: float(s.soc_kwh[k] + frac * (s.soc_kwh[k + 1] - s.soc_kwh[k]))
+            for s in plan.storages
+        },
+    )
+
+
+def mode_setpoints(
+    mode: Mode, planned: dict[str, float], storages: list[TrackStorage]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The setpoints [kW] the household's mode asks for on grid, with a reason per storage.
+
+    ``auto`` follows the plan; ``charge-now`` charges every car at full power until its target
+    (the battery follows the plan); ``backup-only`` keeps the plan's charging but never
+    discharges; ``v2l`` leaves the cars alone (they feed their own loads); ``off`` is 0 for all.
+
+    >>> s = [TrackStorage("ev", "vehicle", True, 20.0, 60.0, 11.0, 11.0)]
+    >>> mode_setpoints(Mode.CHARGE_NOW, {"ev": -3.0}, s)[0]
+    {'ev': 11.0}
+    """
+    out: dict[str, float] = {}
+    why: dict[str, str] = {}
+    for s in storages:
+        p = planned.get(s.name, 0.0) if s.usable else 0.0
+        reason = "plan"
+        if not s.usable:
+            reason = "not available"
+        elif mode is Mode.OFF:
+            p, reason = 0.0, "mode off"
+        elif mode is Mode.CHARGE_NOW and s.kind == "vehicle":
+            if s.soc_kwh < s.target_kwh - 1e-6:
+                p, reason = s.max_charge_kw, "charge-now until the departure target"
+            else:
+                p, reason = max(p, 0.0), "charge-now: target reached"
+        elif mode is Mode.BACKUP_ONLY and p < 0:
+            p, reason = 0.0, "backup-only: no discharging on grid"
+        elif mode is Mode.V2L and s.kind == "vehicle":
+            p, reason = 0.0, "v2l: the car feeds its own loads"
+        out[s.name], why[s.name] = p, reason
+    return out, why
+
+
+def absorb_deviation(
+    setpoints: dict[str, float],
+    deviation_kw: float,
+    storages: list[TrackStorage],
+    mode: Mode,
+) -> dict[str, float]:
+    """Adjust ``setpoints`` [kW] for a net load ``deviation_kw`` [kW] above what the plan expected
+    (negative: more PV surplus than expected).
+
+    A surplus goes into the battery, then the cars; a deficit is covered by the battery, then by
+    charging the cars less, never by discharging a car more than planned. The household's mode
+    bounds it: nothing absorbs in ``off``, cars keep full power in ``charge-now``, nothing
+    discharges in ``backup-only``.
+
+    >>> s = [TrackStorage("battery", "battery", True, 5.0, 10.0, 3.0, 3.0),
+    ...      TrackStorage("ev", "vehicle", True, 20.0, 60.0, 11.0, 11.0)]
+    >>> absorb_deviation({"battery": 0.0, "ev": 2.0}, -5.0, s, Mode.AUTO)
+    {'battery': 3.0, 'ev': 4.0}
+    """
+    out = dict(setpoints)
+    if mode is Mode.OFF:
+        return out
+    dev = deviation_kw
+    for s in sorted(storages, key=lambda s: s.kind != "battery"):
+        if abs(dev) < 1e-9:
+            break
+        if not s.usable or (s.kind == "vehicle" and mode in (Mode.CHARGE_NOW, Mode.V2L)):
+            continue
+        now = out.get(s.name, 0.0)
+        lo = -s.max_discharge_kw if s.kind == "battery" else min(now, 0.0)
+        if mode is Mode.BACKUP_ONLY:
+            lo = max(lo, 0.0)
+        hi = s.max_charge_kw
+        if s.kind == "vehicle" and s.soc_kwh >= s.target_kwh and mode is not Mode.AUTO:
+            hi = max(now, 0.0)
+        wanted = min(max(now - dev, lo), hi)
+        dev -= now - wanted
+        out[s.name] = wanted
+    return out
+
+
+def ramp_limit(setpoints: dict[str, float], elapsed_s: float, ramp_s: float) -> dict[str, float]:
+    """Limit setpoints [kW] to a linear ramp from 0 over ``ramp_s`` [s] after reconnection.
+
+    >>> ramp_limit({"ev": -10.0}, 30.0, 300.0)
+    {'ev': -1.0}
+    """
+    if ramp_s <= 0 or elapsed_s >= ramp_s:
+        return dict(setpoints)
+    share = max(0.0, elapsed_s) / ramp_s
+    return {k: v * share for k, v in setpoints.items()}
