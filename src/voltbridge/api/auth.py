@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections import OrderedDict, deque
@@ -107,10 +108,8 @@ class LoginLimiter:
         if mine:
             # Only the succeeding attempt leaves the shared count; earlier failures stay counted.
             last = mine[-1]
-            try:
+            with contextlib.suppress(ValueError):
                 self._total.remove(last)
-            except ValueError:
-                pass
 
     def _prune(self, now: float) -> None:
         horizon = now - self._window_s

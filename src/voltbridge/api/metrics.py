@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, Counter
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -121,8 +122,10 @@ class ApiMetrics:
             registry=self.registry,
         )
 
-    def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+    def exposition(self, accept: str) -> tuple[bytes, str]:
+        """The metrics in the format ``accept`` asks for (Prometheus text 0.0.4 by default)."""
+        encode, media_type = choose_encoder(accept)
+        return encode(self.registry), media_type
 
 
 def route_label(scope: Scope) -> str:
@@ -176,10 +179,12 @@ def router(ctx: ApiContext, metrics: ApiMetrics) -> APIRouter:
         "/metrics",
         dependencies=[Depends(ctx.auth.require_metrics)],
         response_class=Response,
-        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+        responses={200: {"content": {CONTENT_TYPE_PLAIN_0_0_4: {}}}},
     )
-    async def get_metrics() -> Response:
-        """Prometheus text format: power [kW], SoC, backup hours, grid state, request counts."""
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+    async def get_metrics(request: Request) -> Response:
+        """Prometheus text format (or OpenMetrics when asked): power [kW], SoC, backup hours, grid
+        state, circuits, request counts."""
+        body, media_type = metrics.exposition(request.headers.get("accept", ""))
+        return Response(body, headers={"Content-Type": media_type})
 
     return api

@@ -56,7 +56,7 @@ def router(ctx: ApiContext) -> APIRouter:
     read = [Depends(ctx.auth.require_read)]
     write = [Depends(ctx.auth.require_write)]
     api = APIRouter(prefix="/api", tags=["control"])
-    unauth = {401: {"model": Message}}
+    unauth: dict[int | str, dict[str, Any]] = {401: {"model": Message}}
 
     @api.get("/status", dependencies=read, responses={**unauth, 503: {"model": Message}})
     async def get_status() -> dict[str, Any]:

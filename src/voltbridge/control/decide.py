@@ -15,6 +15,7 @@ from voltbridge.control.site_model import ControlSite
 from voltbridge.control.tracking import (
     TrackStorage,
     absorb_deviation,
+    battery_on_grid,
     mode_setpoints,
     plan_step,
     ramp_limit,
@@ -246,6 +247,26 @@ def decide(
                     f"; {'absorbing' if deviation < 0 else 'covering'} {abs(deviation):.2f} kW off forecast"
                 )
         sp = adjusted
+    b = site.battery
+    batt = next((s for s in track if s.kind == "battery"), None)
+    if (
+        b is not None
+        and batt is not None
+        and batt.usable
+        and settings.mode in (Mode.AUTO, Mode.CHARGE_NOW, Mode.V2L)
+        and math.isfinite(load_kw - pv_kw)
+    ):
+        cars = sum(p for n, p in sp.items() if n != "battery")
+        planned_cars = sum(p for n, p in planned.items() if n != "battery")
+        sp["battery"], reasons["battery"] = battery_on_grid(
+            planned.get("battery", 0.0),
+            expected + planned_cars,
+            load_kw - pv_kw + cars,
+            batt,
+            b.min_soc_kwh,
+            b.efficiency,
+            dt_h,
+        )
     ramp_done = reconnected_s is None or reconnected_s >= ramp_s
     if not ramp_done:
         assert reconnected_s is not None

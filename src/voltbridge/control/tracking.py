@@ -157,3 +157,38 @@ def ramp_limit(setpoints: dict[str, float], elapsed_s: float, ramp_s: float) -> 
         return dict(setpoints)
     share = max(0.0, elapsed_s) / ramp_s
     return {k: v * share for k, v in setpoints.items()}
+
+
+def battery_on_grid(
+    planned_kw: float,
+    expected_residual_kw: float,
+    residual_kw: float,
+    battery: TrackStorage,
+    floor_kwh: float,
+    eta_discharge: float,
+    dt_h: float,
+) -> tuple[float, str]:
+    """The home battery's setpoint [kW] on grid, and why.
+
+    The plan is kept where it moves energy through the grid on purpose: charging beyond the
+    PV surplus it expected (cheap hours) or discharging beyond the load it expected (export).
+    Otherwise the battery covers the house's residual load now (``residual_kw``: load - PV +
+    the cars' setpoints [kW]; negative is surplus), within its limits and floor: with forecasts
+    of PV and load that are often wrong by more than the battery's power, measured
+    self-consumption beats shifting by forecast (on the dynamic-tariff example over 12 days
+    the plan's battery power cost more than this rule).
+
+    >>> b = TrackStorage("battery", "battery", True, 5.0, 10.0, 3.0, 3.0)
+    >>> battery_on_grid(0.0, 1.0, -2.0, b, 1.0, 1.0, 0.25)
+    (2.0, 'storing PV surplus')
+    >>> battery_on_grid(3.0, 1.0, 1.0, b, 1.0, 1.0, 0.25)
+    (3.0, 'plan: charging from the grid in cheap hours')
+    """
+    if planned_kw > max(0.0, -expected_residual_kw) + 0.1:
+        return planned_kw, "plan: charging from the grid in cheap hours"
+    if planned_kw < -max(0.0, expected_residual_kw) - 0.1:
+        return planned_kw, "plan: exporting at a high price"
+    if residual_kw < 0:
+        return min(-residual_kw, battery.max_charge_kw), "storing PV surplus"
+    above = max(battery.soc_kwh - floor_kwh, 0.0) * eta_discharge / dt_h
+    return -min(residual_kw, battery.max_discharge_kw, above), "covering the house"

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from voltbridge.control.plan_source import planning_grid
 from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
 from voltbridge.forecast import Availability, SiteForecast, availability
 from voltbridge.sim.world import World
 
+__all__ = ["past_forecast", "perfect_forecast", "planning_grid"]
+
 PV_HISTORY_DAYS = 1
 PV_RECENT_H = 2.0
 LOAD_HISTORY_DAYS = 7
-
-
-def planning_grid(start_s: int, horizon_h: float = 48.0, fine_h: float = 4.0) -> TimeGrid:
-    """15-minute steps for the first ``fine_h`` hours, hourly after: near-term detail where
-    decisions are applied, and a cheap look-ahead (about 60 steps instead of 192 for 48 h)."""
-    fine = np.arange(start_s, start_s + int(fine_h * 3600), 900, dtype=np.int64)
-    coarse = np.arange(
-        start_s + int(fine_h * 3600), start_s + int(horizon_h * 3600) + 1, 3600, dtype=np.int64
-    )
-    return TimeGrid(np.concatenate((fine, coarse)))
 
 
 def window(world: World, t: int, grid: TimeGrid) -> slice:

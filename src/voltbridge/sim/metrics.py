@@ -111,6 +111,34 @@ def monthly_bills(world: World, trace: SimTrace) -> dict[str, float]:
     return months
 
 
+def outage_figures(trace: SimTrace, outages: int) -> dict[str, float]:
+    """What the household got during outages [kWh, h]: the house off the grid (the outage and,
+    with the controller, its enter-service wait), essential load served and unserved, load shed
+    by opening circuits, and anything exported while off the grid (must be 0).
+
+    Unserved load is split between essential and other circuits in proportion to the demand
+    still connected (a house without shedding goes dark as a whole)."""
+    dt = trace.grid.dt_h
+    off = ~(trace.on_grid if trace.on_grid is not None else trace.grid_up).astype(bool)
+    off |= ~trace.grid_up.astype(bool)
+    shed = trace.shed_kw if trace.shed_kw is not None else np.zeros_like(dt)
+    demand = trace.demand_kw if trace.demand_kw is not None else trace.load_kw + trace.unserved_kw
+    essential = trace.essential_kw if trace.essential_kw is not None else np.zeros_like(dt)
+    connected = np.maximum(demand - shed, 0.0)
+    ess_connected = np.minimum(essential, connected)
+    share = np.divide(ess_connected, connected, out=np.zeros_like(dt), where=connected > 1e-12)
+    ess_unserved = trace.unserved_kw * share
+    ess_shed = np.maximum(essential - ess_connected, 0.0)
+    return {
+        "count": outages,
+        "islanded_hours": float(dt[off].sum()),
+        "essential_served_kwh": float(((essential - ess_shed - ess_unserved) * dt)[off].sum()),
+        "essential_unserved_kwh": float(((ess_unserved + ess_shed) * dt)[off].sum()),
+        "shed_kwh": float((shed * dt)[off].sum()),
+        "exported_during_outage_kwh": float((np.maximum(-trace.grid_kw, 0.0) * dt)[off].sum()),
+    }
+
+
 def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dict[str, Any]:
     """The per-strategy figures of `voltbridge simulate --json`."""
     e = energy_totals(trace)
@@ -153,4 +181,5 @@ def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dic
         "backup_hours_p5": float(np.percentile(hours, 5)) if hours.size else 0.0,
         "balance_error_kwh": e.balance_error_kwh,
         "monthly_bill": monthly_bills(world, trace),
+        **({"outages": outage_figures(trace, len(world.outages))} if world.outages else {}),
     }

@@ -127,13 +127,27 @@ class Plant:
         return min(ac_kw, 0.0)
 
     def step(
-        self, t: int, setpoints_kw: list[float], load_kw: float, pv_kw: float, grid_up: bool
+        self,
+        t: int,
+        setpoints_kw: list[float],
+        load_kw: float,
+        pv_kw: float,
+        grid_up: bool,
+        grid_forming: bool = False,
     ) -> None:
-        """Advance one step with the strategy's AC setpoints (one per storage, in order)."""
+        """Advance one step with the strategy's AC setpoints (one per storage, in order).
+
+        Off grid, storages either keep the house up by themselves down to their reserve (the
+        default: backup hardware with fixed settings), or, with ``grid_forming``, deliver what
+        their setpoints allow (a controller sets them, and sheds circuits, every tick).
+        """
         dt = self.dt_h[t]
         ac = [self._limit_ac(i, t, p) for i, p in enumerate(setpoints_kw)]
         if grid_up:
             pv_used, load_served = self._on_grid(t, ac, load_kw, pv_kw)
+        elif grid_forming:
+            pv_used, load_served = self._islanded_setpoints(ac, load_kw, pv_kw)
+            self.grid_kw[t] = 0.0
         else:
             pv_used, load_served = self._islanded(t, ac, load_kw, pv_kw)
         for i, m in enumerate(self.models):
@@ -222,6 +236,30 @@ class Plant:
         if deficit > 0:
             return pv_kw, load_kw - deficit
         return pv_kw + deficit, load_kw  # negative deficit: PV curtailed
+
+    @staticmethod
+    def _islanded_setpoints(ac: list[float], load_kw: float, pv_kw: float) -> tuple[float, float]:
+        """No grid, storages at their (limited) setpoints as upper bounds: charging only from
+        PV and other storages' discharge, discharge only up to what the house draws (an island
+        cannot export); the rest of the load is unserved, the rest of the PV curtailed."""
+        charging = sum(p for p in ac if p > 0)
+        surplus = max(0.0, pv_kw - load_kw - sum(p for p in ac if p < 0))
+        if charging > surplus:
+            scale = surplus / charging
+            for i, p in enumerate(ac):
+                if p > 0:
+                    ac[i] = p * scale
+        discharging = sum(-p for p in ac if p < 0)
+        room = max(0.0, load_kw - pv_kw + sum(p for p in ac if p > 0))
+        if discharging > room:
+            scale = room / discharging
+            for i, p in enumerate(ac):
+                if p < 0:
+                    ac[i] = p * scale
+        net = load_kw + sum(ac) - pv_kw
+        if net > 0:
+            return pv_kw, load_kw - net
+        return pv_kw + net, load_kw
 
     def traces(self, reserves: list[FloatArray]) -> list[StorageTrace]:
         """The recorded traces, one per storage."""

@@ -1,5 +1,5 @@
-"""Strategies driven by voltbridge's planner: ``optimal`` (receding horizon on forecasts from the
-past) and ``oracle`` (perfect foresight, the upper bound on value)."""
+"""The ``oracle`` strategy (perfect foresight, the upper bound on value) and the planning helpers it
+shares with ``optimal`` (which runs the real-time controller: see ``sim/controlled.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from voltbridge.forecast import SiteForecast, standard_load_kw, week_profile_kw
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
 from voltbridge.sim.context import Context
-from voltbridge.sim.forecasting import past_forecast, perfect_forecast, planning_grid
+from voltbridge.sim.forecasting import perfect_forecast
 from voltbridge.sim.rules import battery_self_consumption
 
 REPLAN_MINUTES = 15
@@ -67,43 +67,10 @@ def absorb_deviation(
     return out
 
 
-class Optimal:
-    """Re-plan every 15 minutes over 48 h from forecasts built only from the past; apply each
-    plan's first step to the cars (until the real-time controller runs in the simulator), PV
-    surplus beyond the forecast going into them; the home battery runs self-consumption."""
-
-    name = "optimal"
-
-    def __init__(self) -> None:
-        self.planner = Planner()
-        self.current: list[float] = []
-        self.expected_net_kw = 0.0
-        self.prior: FloatArray | None = None
-        self.plans = 0
-
-    def setpoints(self, t: int, ctx: Context) -> list[float]:
-        w = ctx.world
-        every = round(REPLAN_MINUTES / (float(w.dt_h[0]) * 60))
-        if t % every == 0 or not self.current:
-            if self.prior is None:
-                self.prior = site_prior_load(ctx)
-            grid = planning_grid(int(w.grid.edges_s[t]))
-            plan = plan_for(ctx, t, grid, past_forecast(w, t, grid, self.prior), self.planner)
-            self.current = [float(s.power_kw[0]) for s in plan.storages]
-            self.expected_net_kw = float(plan.load_kw[0] - plan.pv_kw[0])
-            self.plans += 1
-        out = absorb_deviation(t, ctx, self.current, self.expected_net_kw)
-        # The home battery keeps its own self-consumption loop around the planned cars: with
-        # forecasts from the past, following its planned power did worse than that loop on the
-        # PV-plus-battery example (the real-time controller, next, will track the plan instead).
-        battery_self_consumption(t, ctx, out)
-        return out
-
-
 class Oracle:
     """Perfect foresight: plan a week at a time with two more days of look-ahead, at 15-minute
-    steps, on what really happens (load, PV, trips, prices), executed exactly as ``optimal`` is,
-    so that the gap between the two is the value of perfect forecasts."""
+    steps, on what really happens (load, PV, trips, prices), each step's setpoints adjusted for
+    the difference from the plan's load and PV, the home battery on its self-consumption loop."""
 
     name = "oracle"
 
@@ -127,7 +94,7 @@ class Oracle:
         planned = [float(s.power_kw[k]) for s in self.plan.storages]
         expected = float(self.plan.load_kw[k] - self.plan.pv_kw[k])
         out = absorb_deviation(t, ctx, planned, expected)
-        battery_self_consumption(t, ctx, out)  # executed as in ``optimal``: only foresight differs
+        battery_self_consumption(t, ctx, out)
         return out
 
 

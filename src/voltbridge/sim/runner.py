@@ -8,8 +8,9 @@ import numpy as np
 
 from voltbridge.core.timegrid import TimeGrid
 from voltbridge.sim.context import Context, initial_soc, plant_models, storage_params
+from voltbridge.sim.controlled import ControlledOptimal
 from voltbridge.sim.physics import Plant
-from voltbridge.sim.planned import Optimal, Oracle
+from voltbridge.sim.planned import Oracle
 from voltbridge.sim.rules import SmartCharge, Strategy, Uncontrolled, V2HRules
 from voltbridge.sim.types import SimTrace
 from voltbridge.sim.world import World
@@ -18,7 +19,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "uncontrolled": Uncontrolled,
     "smart-charge": SmartCharge,
     "v2h-rules": V2HRules,
-    "optimal": Optimal,
+    "optimal": ControlledOptimal,
     "oracle": Oracle,
 }
 """Strategy names accepted by `voltbridge simulate --strategies`."""
@@ -54,10 +55,24 @@ def run(
     )
     ctx = Context(world, params, plant)
     load, pv, up = world.load_kw, world.pv_kw, world.grid_up
-    for t in range(n):
-        plant.step(t, strategy.setpoints(t, ctx), float(load[t]), float(pv[t]), bool(up[t]))
-        if progress is not None:
-            progress(t)
+    house = getattr(strategy, "house", None)  # a controller that islands and sheds itself
+    joined = up[:n].copy()
+    shed = np.zeros(n)
+    try:
+        for t in range(n):
+            setpoints = strategy.setpoints(t, ctx)
+            demand = float(load[t])
+            if house is not None:
+                closed, shed[t] = house(t)
+                joined[t] = bool(up[t]) and closed
+                demand -= shed[t]
+            plant.step(t, setpoints, demand, float(pv[t]), bool(joined[t]), house is not None)
+            if progress is not None:
+                progress(t)
+    finally:
+        close = getattr(strategy, "close", None)
+        if close is not None:
+            close()
     reserves = [np.full(n + 1, p.reserve_kwh) for p in params]
     return SimTrace(
         strategy=strategy.name,
@@ -71,4 +86,8 @@ def run(
         grid_kw=plant.grid_kw,
         grid_up=up[:n],
         storages=plant.traces(reserves),
+        on_grid=joined,
+        shed_kw=shed,
+        essential_kw=world.essential_kw[:n],
+        demand_kw=load[:n],
     )

@@ -91,6 +91,11 @@ class SimTrace:
         grid_kw: grid power [kW], positive import, negative export.
         grid_up: whether the grid was present in each step.
         storages: one trace per car and home battery.
+        on_grid: whether the house was joined to the grid (False in outages and, with the
+            controller, during the enter-service wait); defaults to ``grid_up``.
+        shed_kw: demand removed by shedding circuits [kW].
+        essential_kw: the essential circuits' part of the demand [kW].
+        demand_kw: the household's demand before shedding [kW].
     """
 
     strategy: str
@@ -104,3 +109,7 @@ class SimTrace:
     grid_kw: FloatArray
     grid_up: np.ndarray
     storages: list[StorageTrace]
+    on_grid: np.ndarray | None = None
+    shed_kw: FloatArray | None = None
+    essential_kw: FloatArray | None = None
+    demand_kw: FloatArray | None = None

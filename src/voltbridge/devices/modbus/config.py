@@ -160,6 +160,8 @@ class RelayConfig(ModbusConfig):
             raise ValueError(f"coils {dup} are used twice (circuits and transfer_coil must differ)")
         if not coils:
             raise ValueError("give at least one circuit or a transfer_coil")
+        if self.circuits and max(self.circuits.values()) - min(self.circuits.values()) >= 2000:
+            raise ValueError("circuit coils must lie within 2000 addresses (one Modbus read)")
         return self
 
 

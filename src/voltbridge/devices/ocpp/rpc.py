@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.exceptions import InternalError, NotSupportedError, OCPPError
+from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.messages import Call, CallError, MessageType, unpack, validate_payload
 from ocpp.routing import on
 from ocpp.v21 import ChargePoint as _ChargePoint21
@@ -103,6 +103,10 @@ class OcppEndpoint(_ChargePoint21):  # type: ignore[misc]  # ocpp ships no type 
     def version(self) -> str:
         """The OCPP version spoken on this connection."""
         return cast(str, self._ocpp_version)
+
+    async def close(self) -> None:
+        """Close the websocket."""
+        await self._connection.close()
 
     def on_frame(self) -> None:
         """Called for every frame received, before it is routed (override to track liveness)."""
