@@ -166,9 +166,7 @@ def test_battery_with_only_model_124_needs_capacity_from_config(
     async def body(srv: SunSpecServer) -> None:
         m = await driver(srv, "battery").read_battery()  # driver_config gives capacity_kwh
         assert m.soc_kwh == pytest.approx(5.0)
-        cfg = {k: v for k, v in srv.driver_config("battery").items() if k != "capacity_kwh"}
-        bare = driver(srv, "battery", **cfg)
-        bare.config.capacity_kwh = None
+        bare = driver(srv, "battery", capacity_kwh=None)
         with pytest.raises(DiscoveryError, match="set capacity_kwh"):
             await bare.read_battery()
 
