@@ -238,7 +238,7 @@ def test_report_is_self_contained_and_escaped(fortnight: Any) -> None:
     assert "TEST &lt;STATION&gt;" in page and "<STATION>" not in page
     # Monthly bill, summer and winter week, ageing, one outage.
     assert len(re.findall(r'<div id="chart-\d+"', page)) == 5
-    assert "Circuits shed are not modelled yet" in page
+    assert "sheds circuits by priority" in page
     assert "Fri 19 Jun 2026 18:00" in page  # the outage, in the site's local time
     assert len(page.encode()) < 6_000_000
 

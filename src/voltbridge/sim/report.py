@@ -126,7 +126,8 @@ class _Charts:
 
 
 def _outage_table(traces: dict[str, SimTrace], outage: Outage) -> str:
-    """Energy demanded, served and unserved [kWh] during ``outage`` and the lowest SoC [%]."""
+    """Energy demanded, served, shed (circuits switched off) and unserved [kWh] during
+    ``outage``, and the lowest SoC [%]."""
     rows = []
     for name, tr in traces.items():
         edges = tr.grid.edges_s
@@ -138,7 +139,8 @@ def _outage_table(traces: dict[str, SimTrace], outage: Outage) -> str:
         dt = tr.grid.dt_h[sl]
         served = float(np.sum(tr.load_kw[sl] * dt))
         unserved = float(np.sum(tr.unserved_kw[sl] * dt))
-        demand = served + unserved
+        shed = 0.0 if tr.shed_kw is None else float(np.sum(tr.shed_kw[sl] * dt))
+        demand = served + unserved + shed
         lowest = (
             ", ".join(
                 f"{storage_label(s)} {100 * float(s.soc_kwh[sl.start : sl.stop + 1].min()) / s.capacity_kwh:.0f}%"
@@ -150,12 +152,13 @@ def _outage_table(traces: dict[str, SimTrace], outage: Outage) -> str:
         share = _fmt(100 * served / demand if demand > 0 else None, 0)
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td>{_fmt(demand, 1)}</td>"
-            f"<td>{_fmt(served, 1)}</td><td>{_fmt(unserved, 1)}</td><td>{share}</td>"
+            f"<td>{_fmt(served, 1)}</td><td>{_fmt(shed, 1)}</td><td>{_fmt(unserved, 1)}</td>"
+            f"<td>{share}</td>"
             f"<td>{lowest}</td></tr>"
         )
     return (
         '<div class="scroll"><table><thead><tr><th>strategy</th><th>demand [kWh]</th>'
-        "<th>served [kWh]</th><th>unserved [kWh]</th><th>served [%]</th>"
+        "<th>served [kWh]</th><th>shed [kWh]</th><th>unserved [kWh]</th><th>served [%]</th>"
         f"<th>lowest SoC</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
@@ -214,9 +217,11 @@ def render_report(result: dict[str, Any], traces: dict[str, SimTrace], world: Wo
             body.append('<p class="note">No outages in this period.</p>')
         else:
             body.append(
-                '<p class="note">Circuits shed are not modelled yet: during an outage the '
-                "whole household load is served as far as PV and the storage above its "
-                "reserve allow, and the rest counts as unserved.</p>"
+                '<p class="note">The rule strategies keep the whole house on as far as PV '
+                "and the storage above its reserve allow; the rest is unserved. "
+                "<code>optimal</code> runs voltbridge's controller: it islands the house, "
+                "sheds circuits by priority (shed) so the essential ones fit, and keeps the "
+                "car's mobility reserve.</p>"
             )
         for o in world.outages:
             title = f"{_local(o.start, tz)}, {o.hours:.1f} h"
