@@ -97,6 +97,7 @@ def test_docs_work_offline_and_list_every_endpoint(tmp_path: Path) -> None:
 def test_the_dashboard_files_load_nothing_from_the_internet() -> None:
     static = Path(__file__).resolve().parents[2] / "src/voltbridge/web/static"
     for path in static.iterdir():
-        text = path.read_text(encoding="utf-8")
+        # The SVG namespace is a name, not a download.
+        text = path.read_text(encoding="utf-8").replace("http://www.w3.org/2000/svg", "")
         for scheme in ("http://", "https://", "//cdn"):
             assert scheme not in text, f"{path.name} refers to {scheme}"

@@ -124,11 +124,14 @@ class FakePlans:
 
     ``power_kw`` is a mapping (the same for every plan) or a function of the ``PlanState``; the
     plan's SoC follows from it (clipped to the site's capacity) so that it never looks off plan
-    when the devices do as told. ``load_kw``/``pv_kw`` are the forecast it expects.
+    when the devices do as told. A storage named in ``stop_kwh`` charges only up to that SoC
+    [kWh], its last step at the part power that lands on it, as a planner charging toward a
+    departure target would. ``load_kw``/``pv_kw`` are the forecast it expects.
     """
 
     control_site: ControlSite
     power_kw: Mapping[str, float] | PowerRule = field(default_factory=dict)
+    stop_kwh: Mapping[str, float] = field(default_factory=dict)
     load_kw: float = 0.0
     pv_kw: float = 0.0
     price_import: float = 0.40
@@ -151,16 +154,20 @@ class FakePlans:
             caps["battery"] = (cs.battery.capacity_kwh, cs.battery.efficiency, "battery")
         for name, (cap, eta, kind) in caps.items():
             p = float(power.get(name, 0.0))
+            stop = self.stop_kwh.get(name, cap)
             soc = np.empty(n + 1)
             soc[0] = state.soc_pct.get(name, 50.0) / 100.0 * cap
+            steps = np.full(n, p)
             for k in range(n):
-                cell = p * eta if p > 0 else p / eta
+                if p > 0:
+                    steps[k] = min(p, max(0.0, stop - soc[k]) / (eta * dt_h))
+                cell = steps[k] * eta if steps[k] > 0 else steps[k] / eta
                 soc[k + 1] = min(max(soc[k] + cell * dt_h, 0.0), cap)
             storages.append(
                 StoragePlan(
                     name=name,
                     kind=kind,
-                    power_kw=np.full(n, p),
+                    power_kw=steps,
                     soc_kwh=soc,
                     plugged_in=np.ones(n, dtype=bool),
                     driving_kwh=np.zeros(n),

@@ -52,7 +52,13 @@ def test_config_errors_name_the_field() -> None:
 
 
 def test_registries_are_independent_instances() -> None:
-    assert default_registry().names() == ["simulated"]
+    assert default_registry().names() == [
+        "modbus-relay",
+        "simulated",
+        "sunspec-battery",
+        "sunspec-inverter",
+        "sunspec-meter",
+    ]
     assert DriverRegistry().names() == []
     assert default_registry() is not default_registry()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from voltbridge.cli import catalog_cmd, check_cmd, plan_cmd, simulate_cmd
+from voltbridge.cli import catalog_cmd, check_cmd, plan_cmd, run_cmd, sim_charger_cmd, simulate_cmd
 
 app = typer.Typer(
     name="voltbridge",
@@ -13,9 +13,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("run")(run_cmd.run)
 app.command("plan")(plan_cmd.plan)
 app.command("simulate")(simulate_cmd.simulate)
 app.command("check")(check_cmd.check)
 app.command("catalog")(catalog_cmd.catalog)
 app.command("tariffs")(catalog_cmd.tariffs)
 app.command("examples")(check_cmd.examples)
+app.command("sim-charger")(sim_charger_cmd.sim_charger)

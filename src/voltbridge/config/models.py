@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -286,6 +286,9 @@ class Site(Strict):
     vehicles: list[VehicleEntry] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
     outages: OutageRisk = Field(default_factory=OutageRisk)
+    devices: dict[str, Any] | None = None
+    """The home's devices for `voltbridge run --site` (drivers, addresses, the OCPP central
+    system); checked when the controller starts (see ``voltbridge.runtime.devices``)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -119,6 +120,8 @@ class Controller:
         self.events: list[ControlEvent] = []
         """Every event since start, oldest first (the store keeps them for longer)."""
         self.decisions = 0
+        self.settings_listeners: list[Callable[[Settings], None]] = []
+        """Called with the new settings whenever the household changes them (to persist them)."""
 
     # --- ControlHandle ------------------------------------------------------------------------
     @property
@@ -143,6 +146,8 @@ class Controller:
             return new
         old, self._settings = self._settings, new
         changed = sorted(k for k in Settings.model_fields if getattr(old, k) != getattr(new, k))
+        for listener in self.settings_listeners:
+            listener(new)
         self._event(
             EventKind.MODE,
             f"settings changed by {source}: {', '.join(changed)}"

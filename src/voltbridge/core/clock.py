@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -53,3 +54,28 @@ class VirtualClock:
         else:
             await asyncio.sleep(0)
         self.advance(seconds)
+
+
+class ScaledClock:
+    """Real time, ``speed`` times faster, from ``start``: a demo that shows a day in minutes.
+
+    Unlike ``VirtualClock`` (which moves when told), every task sleeping on it shares one
+    time line, so concurrent peers (charger simulator, Modbus server, controller) stay in step.
+    """
+
+    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed is {speed}; give a factor > 0")
+        self._start = ensure_utc(start)
+        self._speed = speed
+        self._m0 = time.monotonic()
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=(time.monotonic() - self._m0) * self._speed)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self._speed)

@@ -95,9 +95,12 @@ class DriverRegistry:
 
 
 def default_registry() -> DriverRegistry:
-    """A fresh registry holding the drivers shipped with voltbridge (today: ``"simulated"``)."""
+    """A fresh registry holding the drivers shipped with voltbridge: ``"simulated"`` and the
+    Modbus ones (``sunspec-meter``, ``sunspec-inverter``, ``sunspec-battery``, ``modbus-relay``)."""
+    from voltbridge.devices.modbus import register_modbus
     from voltbridge.devices.simulated import SimulatedConfig, build_simulated
 
     reg = DriverRegistry()
     reg.add("simulated", SimulatedConfig, build_simulated)
+    register_modbus(reg)
     return reg

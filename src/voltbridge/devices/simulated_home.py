@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Literal
 
-from voltbridge.core.clock import VirtualClock
+from voltbridge.core.clock import Clock, VirtualClock
 from voltbridge.core.types import Measurement
 
 Profile = float | Sequence[float]
@@ -112,7 +112,7 @@ class SimulatedHome:
 
     def __init__(
         self,
-        clock: VirtualClock,
+        clock: Clock,
         *,
         load_kw: Profile = 0.0,
         pv_kw: Profile = 0.0,
@@ -150,6 +150,8 @@ class SimulatedHome:
         """Move the clock on by ``seconds`` [s] and integrate up to it, holding the last setpoints."""
         if seconds < 0:
             raise ValueError("a simulated home does not go back in time")
+        if not isinstance(self.clock, VirtualClock):
+            raise TypeError("advance needs a VirtualClock; with a running clock call sync()")
         self.clock.advance(seconds)
         self.sync()
 

@@ -47,9 +47,7 @@ def home() -> SimulatedHome:
 def serve() -> Serve:
     """``serve(home, body, **server_kwargs)``: run ``await body(server)`` against a started server."""
 
-    def run(
-        home: SimulatedHome, body: Callable[[SunSpecServer], Awaitable[Any]], **kw: Any
-    ) -> Any:
+    def run(home: SimulatedHome, body: Callable[[SunSpecServer], Awaitable[Any]], **kw: Any) -> Any:
         async def main() -> Any:
             async with SunSpecServer(home, **kw) as srv:
                 return await body(srv)

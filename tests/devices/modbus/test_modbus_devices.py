@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from voltbridge.devices.capabilities import Battery, CircuitRelay, Meter, PvInverter, TransferSwitch
+from voltbridge.devices.capabilities import Battery, CircuitRelay, TransferSwitch, capabilities_of
 from voltbridge.devices.modbus import DeviceRefusedError, DiscoveryError, SunSpecServer
 from voltbridge.devices.modbus.client import discover
 from voltbridge.devices.simulated_home import SimulatedHome
@@ -42,28 +42,32 @@ def test_discovery_without_a_sunspec_map_names_what_to_check(
 ) -> None:
     async def body(srv: SunSpecServer) -> None:
         dev = driver(srv, "meter", base_addresses=[40000])
-        with pytest.raises(DiscoveryError, match=r"no SunSpec marker 'SunS' at addresses \[40000\]"):
+        with pytest.raises(
+            DiscoveryError, match=r"no SunSpec marker 'SunS' at addresses \[40000\]"
+        ):
             await discover(dev.link, [40000])
 
     serve(home, body, base_address=0)
 
 
+@pytest.mark.parametrize("model", [203, 201])
 def test_meter_reads_the_homes_grid_power_import_positive(
-    home: SimulatedHome, serve: Serve, driver: Driver
+    home: SimulatedHome, serve: Serve, driver: Driver, model: int
 ) -> None:
     async def body(srv: SunSpecServer) -> None:
         meter = driver(srv, "meter")
-        assert isinstance(meter, Meter)
+        assert capabilities_of(meter) == {"meter", "grid_sensor"}
+        assert (await meter.layout()).ids() == [1, model]
         m = await meter.read_grid()
         assert m.power_kw == pytest.approx(1.5, abs=1e-3)  # 2 + 1 + 2 - 3.5 kW, importing
-        assert (m.voltage_v, m.frequency_hz) == (pytest.approx(230.0), pytest.approx(50.0))
+        assert m.voltage_v == pytest.approx(230.0) and m.frequency_hz == pytest.approx(50.0)
         assert m.at == srv.home.clock.now()
         srv.home.advance(3600)
         m = await meter.read_grid()
         assert m.energy_kwh == pytest.approx(1.5, abs=1e-4)  # net import over the hour [kWh]
         assert m.at == srv.home.clock.now()
 
-    serve(home, body)
+    serve(home, body, meter_model=model)
 
 
 def test_meter_reads_export_negative_and_invert_power_flips_it(
@@ -95,7 +99,7 @@ def test_pv_reads_pv_used_from_model_701_or_103(
 ) -> None:
     async def body(srv: SunSpecServer) -> None:
         pv = driver(srv, "pv", models=preferred)
-        assert isinstance(pv, PvInverter)
+        assert capabilities_of(pv) == {"pv_inverter"}
         srv.home.advance(3600)
         m = await pv.read_pv()
         assert (await pv.layout()).first_of(preferred) == used
@@ -106,7 +110,9 @@ def test_pv_reads_pv_used_from_model_701_or_103(
     serve(home, body, pv_models=served)
 
 
-def test_pv_at_night_reads_zero(make_home: Callable[..., SimulatedHome], serve: Serve, driver: Driver) -> None:
+def test_pv_at_night_reads_zero(
+    make_home: Callable[..., SimulatedHome], serve: Serve, driver: Driver
+) -> None:
     async def body(srv: SunSpecServer) -> None:
         m = await driver(srv, "pv").read_pv()
         assert m.power_kw == 0.0 and m.power_kw >= 0
@@ -217,5 +223,19 @@ def test_a_write_to_a_read_only_register_is_refused(
         with pytest.raises(DeviceRefusedError, match="illegal data address") as err:
             await meter.link.write_registers(at.address + 18, [100])  # 203.W
         assert err.value.code == 2
+
+    serve(home, body)
+
+
+def test_concurrent_reads_on_one_driver_share_its_connection(
+    home: SimulatedHome, serve: Serve, driver: Driver
+) -> None:
+    import asyncio
+
+    async def body(srv: SunSpecServer) -> None:
+        meter = driver(srv, "meter")
+        results = await asyncio.gather(meter.read_grid(), meter.grid_ok(), meter.read_grid())
+        assert results[1] is True
+        assert results[0].power_kw == results[2].power_kw == pytest.approx(1.5)
 
     serve(home, body)

@@ -47,6 +47,8 @@ class ModbusLink:
 
     The pymodbus client is made on first use inside the running event loop (and made again if
     the loop changes or after a failure); pymodbus's own retries are off: the caller polls again.
+    Requests on one link run one at a time (many Modbus devices serve one request at a time); the
+    wait for the link counts against ``timeout_s``.
     """
 
     def __init__(self, device: str, host: str, port: int, unit_id: int, timeout_s: float) -> None:
@@ -54,6 +56,8 @@ class ModbusLink:
         self.unit_id, self.timeout_s = unit_id, timeout_s
         self._client: AsyncModbusTcpClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
 
     def where(self) -> str:
         """``host:port unit N``, for messages."""
@@ -61,9 +65,14 @@ class ModbusLink:
 
     def close(self) -> None:
         """Close the connection (the next request opens a new one)."""
-        if self._client is not None:
-            self._client.close()
-        self._client = None
+        client, self._client = self._client, None
+        if client is not None and not (self._loop is not None and self._loop.is_closed()):
+            client.close()  # a client whose event loop has ended has nothing left to close on
+
+    def _lock_for(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
 
     async def _connected(self) -> AsyncModbusTcpClient:
         loop = asyncio.get_running_loop()
@@ -90,8 +99,9 @@ class ModbusLink:
     async def _call(
         self, what: str, request: Callable[[AsyncModbusTcpClient], Awaitable[ModbusPDU]]
     ) -> ModbusPDU:
+        lock = self._lock_for(asyncio.get_running_loop())
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(self.timeout_s), lock:
                 client = await self._connected()
                 response = await request(client)
         except _NotConnectedError:

@@ -137,7 +137,9 @@ class CentralSystem:
             try:
                 await asyncio.wait_for(self._server.wait_closed(), CLOSE_TIMEOUT_S * 2)
             except TimeoutError:
-                log.warning("some charger connections did not close within %s s", CLOSE_TIMEOUT_S * 2)
+                log.warning(
+                    "some charger connections did not close within %s s", CLOSE_TIMEOUT_S * 2
+                )
             self._server = None
         log.info("OCPP central system stopped")
 
@@ -204,7 +206,12 @@ class CentralSystem:
             response_timeout_s=self.config.response_timeout_s,
         )
         previous = driver.attach(link)
-        log.info("charger %s connected (OCPP %s) from %s", driver.name, version, connection.remote_address)
+        log.info(
+            "charger %s connected (OCPP %s) from %s",
+            driver.name,
+            version,
+            connection.remote_address,
+        )
         if version == "2.0.1":
             log.warning(
                 "charger %s speaks OCPP 2.0.1: it can only charge, so negative setpoints are "

@@ -119,7 +119,13 @@ class CsmsLink(OcppEndpoint):
             self.driver.record_meter_values(meter_value)
         started = self.driver.record_transaction(event_type, tx)
         if event_type != "Updated":
-            log.info("charger %s: transaction %s %s (%s)", self.driver.name, tx, event_type, trigger_reason)
+            log.info(
+                "charger %s: transaction %s %s (%s)",
+                self.driver.name,
+                tx,
+                event_type,
+                trigger_reason,
+            )
         if started:
             self.spawn(self.driver.on_transaction_started())
         token_info = {"status": "Accepted"} if id_token else None
@@ -140,6 +146,8 @@ class CsmsLink(OcppEndpoint):
         payload = {"transactionId": tx, "allowedEnergyTransfer": modes}
         try:
             answer = await self.request("NotifyAllowedEnergyTransfer", payload)
-            log.info("charger %s <- NotifyAllowedEnergyTransfer %s: %s", self.driver.name, modes, answer)
+            log.info(
+                "charger %s <- NotifyAllowedEnergyTransfer %s: %s", self.driver.name, modes, answer
+            )
         except Exception as exc:  # advisory: the setpoint limits are what protect the car
             log.warning("charger %s: NotifyAllowedEnergyTransfer failed: %s", self.driver.name, exc)

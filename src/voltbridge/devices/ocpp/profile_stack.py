@@ -170,7 +170,9 @@ class ProfileStack:
         """Drop the profiles made invalid for good by ``offline_s`` [s] offline; returns them."""
         if offline_s is None:
             return []
-        gone = [p for p in self.profiles.values() if p.invalid_after_offline and _expired(p, offline_s)]
+        gone = [
+            p for p in self.profiles.values() if p.invalid_after_offline and _expired(p, offline_s)
+        ]
         for p in gone:
             del self.profiles[p.id]
         return gone

@@ -81,6 +81,11 @@ def frame_type(raw: str | bytes) -> object:
     return frame[0] if isinstance(frame, list) and frame else None
 
 
+def _cause(error: OCPPError) -> str:
+    details = error.details
+    return str(details.get("cause", "")) if isinstance(details, dict) else ""
+
+
 class OcppEndpoint(_ChargePoint21):  # type: ignore[misc]  # ocpp ships no type hints
     """One end of an OCPP-J websocket (either side), speaking ``version`` (``"2.1"`` or ``"2.0.1"``).
 
@@ -102,7 +107,7 @@ class OcppEndpoint(_ChargePoint21):  # type: ignore[misc]  # ocpp ships no type 
     @property
     def version(self) -> str:
         """The OCPP version spoken on this connection."""
-        return cast(str, self._ocpp_version)
+        return self._ocpp_version
 
     async def close(self) -> None:
         """Close the websocket."""
@@ -117,19 +122,22 @@ class OcppEndpoint(_ChargePoint21):  # type: ignore[misc]  # ocpp ships no type 
         try:
             msg = unpack(raw_msg)
         except OCPPError as exc:
-            if frame_type(raw_msg) in (MessageType.CallResult, MessageType.CallError):
+            kind = frame_type(raw_msg)
+            if kind in (MessageType.CallResult, MessageType.CallError):
                 log.warning("%s: dropped a malformed response frame: %s", self.id, exc)
                 return
-            log.warning("%s: malformed frame answered with %s: %.200r", self.id, exc.code, raw_msg)
-            await self._send_error(frame_id(raw_msg), exc)
+            code, text = exc.code, exc.description
+            if isinstance(kind, int) and kind != MessageType.Call:
+                code, text = "MessageTypeNotSupported", f"message type {kind} is not 2, 3 or 4"
+            log.warning("%s: malformed frame answered with %s: %.200r", self.id, code, raw_msg)
+            await self._send_error(frame_id(raw_msg), code, text, _cause(exc))
             return
         if isinstance(msg, Call) and not self._routable(msg.action):
             known = isinstance(msg.action, str) and msg.action in KNOWN_ACTIONS
-            error: OCPPError = (OcppNotImplemented if known else NotSupportedError)(
-                details={"cause": f"{msg.action!r} is not handled here"}
-            )
+            error: OCPPError = OcppNotImplemented() if known else NotSupportedError()
             log.warning("%s: %s for unhandled action %r", self.id, error.code, msg.action)
-            await self._send_error(msg.unique_id, error)
+            cause = f"{msg.action!r} is not handled here"
+            await self._send_error(msg.unique_id, error.code, error.description, cause)
             return
         try:
             await super().route_message(raw_msg)
@@ -138,14 +146,14 @@ class OcppEndpoint(_ChargePoint21):  # type: ignore[misc]  # ocpp ships no type 
         except Exception as exc:  # a bug in a handler must not end the session
             log.exception("%s: error while handling %.200r", self.id, raw_msg)
             if isinstance(msg, Call):
-                await self._send_error(msg.unique_id, InternalError(details={"cause": str(exc)}))
+                error = InternalError()
+                await self._send_error(msg.unique_id, error.code, error.description, str(exc))
 
     def _routable(self, action: object) -> bool:
         return isinstance(action, str) and "_on_action" in self.route_map.get(action, {})
 
-    async def _send_error(self, unique_id: str, error: OCPPError) -> None:
-        cause = str(error.details.get("cause", "")) if isinstance(error.details, dict) else ""
-        frame = CallError(unique_id, error.code, error.description, {"cause": cause[:500]})
+    async def _send_error(self, unique_id: str, code: str, description: str, cause: str) -> None:
+        frame = CallError(unique_id, code, description, {"cause": cause[:500]})
         await self._send(frame.to_json())
 
     async def request(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -134,7 +134,9 @@ def charging_needs(at: datetime, evse_id: int, n: CarNeeds) -> dict[str, Any]:
         "timestamp": iso(at),
         "chargingNeeds": {
             "requestedEnergyTransfer": "AC_BPT" if bidirectional else "AC_three_phase",
-            "availableEnergyTransfer": ["AC_three_phase", "AC_BPT"] if bidirectional else ["AC_three_phase"],
+            "availableEnergyTransfer": ["AC_three_phase", "AC_BPT"]
+            if bidirectional
+            else ["AC_three_phase"],
             "controlMode": "DynamicControl",
             "departureTime": iso(n.departure),
             "v2xChargingParameters": v2x,

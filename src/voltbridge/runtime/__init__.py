@@ -1,0 +1,1 @@
+"""Running a home: devices from configuration, the embedded demo peers, and `voltbridge run`."""

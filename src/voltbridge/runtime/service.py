@@ -1,0 +1,161 @@
+"""`voltbridge run`: the controller, its devices, the store and the dashboard, until stopped.
+
+Stopping (Ctrl-C, SIGTERM or ``--duration``) is orderly: the controller sends every charger its
+safe default and the battery 0 kW first, then the central system, the peers, the web server and
+the store close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from voltbridge.api.app import create_app
+from voltbridge.api.config import ApiConfig
+from voltbridge.api.password import ensure_password
+from voltbridge.api.server import make_server
+from voltbridge.config import Site
+from voltbridge.control.controller import ControlConfig, Controller
+from voltbridge.control.plan_source import SitePlanSource
+from voltbridge.control.settings import Settings
+from voltbridge.control.site_model import control_site
+from voltbridge.core.clock import Clock, RealClock, ScaledClock
+from voltbridge.runtime.demo import connect_station, start_demo_peers
+from voltbridge.runtime.devices import DevicesSection, open_devices
+from voltbridge.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run.
+
+    Attributes:
+        demo: run the embedded simulated home as network peers (else the site's ``[devices]``).
+        speed: the demo's clock runs this many times faster than real time.
+        duration_s: stop after this wall-clock time [s]; None runs until stopped.
+        data_dir: where the SQLite store and the dashboard password hash live.
+        http_port: the dashboard's port (0: do not serve it).
+        password: the dashboard password (else the stored one, or a new one shown once).
+        public_read: let the local network read the dashboard without logging in.
+        tick_s: the controller's tick [s].
+    """
+
+    demo: bool = True
+    speed: float = 1.0
+    duration_s: float | None = None
+    data_dir: Path = Path("voltbridge-data")
+    http_port: int = 8080
+    password: str | None = None
+    public_read: bool = False
+    tick_s: float = 2.0
+
+
+@dataclass
+class RunResult:
+    """What a run did, for the command's summary."""
+
+    ticks: int
+    events: int
+    new_password: str | None
+    url: str | None
+
+
+async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> RunResult:
+    """Run until stopped; ``on_ready(url, password)`` is called once everything listens."""
+    control = control_site(site)
+    clock: Clock = ScaledClock(datetime.now(UTC), options.speed) if options.demo else RealClock()
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    peers = None
+    if options.demo:
+        peers = await start_demo_peers(site, control, clock, ocpp_port=0)
+        section = peers.section
+    else:
+        if site.devices is None:
+            raise ValueError(
+                "the site file has no [devices] table: add the meter, inverter, battery, relay "
+                "and OCPP chargers (see `voltbridge run --help`), or run the demo without --site"
+            )
+        section = DevicesSection.model_validate(site.devices)
+    home_devices = await open_devices(section, control, clock)
+    if peers is not None and home_devices.central is not None:
+        link = section.ocpp.chargers[0] if section.ocpp and section.ocpp.chargers else None
+        if link is not None:
+            connect_station(peers, home_devices.central.url(link.charger_id), clock, clock.now())
+    store = Store(options.data_dir / "voltbridge.sqlite", clock)
+    saved = store.latest_settings()
+    settings = control.defaults
+    if saved is not None:
+        with contextlib.suppress(ValueError):
+            settings = Settings.model_validate(saved)
+    controller = Controller(
+        control,
+        home_devices.devices,
+        SitePlanSource(site),
+        clock,
+        ControlConfig(tick_s=options.tick_s),
+        recorder=store,
+        settings=settings,
+    )
+    _persist_settings(controller, store)
+    server = None
+    new_password = None
+    url = None
+    if options.http_port:
+        api = ApiConfig(
+            data_dir=options.data_dir,
+            timezone=control.timezone,
+            password=options.password,
+            public_read=options.public_read,
+            site_name=site.name,
+            currency=site.tariff.currency,
+            port=options.http_port,
+            clock=clock,
+        )
+        new_password = ensure_password(api)
+        server = make_server(create_app(controller, store, api), api)
+        url = f"http://{api.host}:{api.port}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(controller.run(stop))]
+    if server is not None:
+        tasks.append(asyncio.create_task(server.serve()))
+    if callable(on_ready):
+        on_ready(url, new_password)
+    try:
+        if options.duration_s is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), options.duration_s)
+        else:
+            await stop.wait()
+    finally:
+        stop.set()
+        await asyncio.gather(tasks[0], return_exceptions=True)  # safe defaults sent here
+        if server is not None:
+            server.should_exit = True
+            await asyncio.gather(*tasks[1:], return_exceptions=True)
+        if home_devices.central is not None:
+            await home_devices.central.shutdown()
+        if peers is not None:
+            await peers.stop()
+        store.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return RunResult(controller.decisions, len(controller.events), new_password, url)
+
+
+def _persist_settings(controller: Controller, store: Store) -> None:
+    """Keep the household's settings across restarts: store them whenever they change."""
+    controller.settings_listeners.append(
+        lambda new: store.record_settings(datetime.now(UTC), new.model_dump(mode="json"))
+    )
