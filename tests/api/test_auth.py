@@ -272,3 +272,15 @@ def test_login_body_is_validated(tmp_path: Path) -> None:
 
     problems = run(demo.app, body, logged_in=False)
     assert "password" in str(problems["message"])
+
+
+def test_the_shipped_hash_is_costly_and_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the shipped scrypt cost, not the tests' cheap one
+    from voltbridge.api.password import SCRYPT_N, PasswordHash
+
+    assert SCRYPT_N >= 2**15
+    hashed = PasswordHash.make(PASSWORD)
+    assert hashed.n == SCRYPT_N
+    assert hashed.verify(PASSWORD)
+    assert not hashed.verify(PASSWORD + " ")
+    assert PasswordHash.from_json(hashed.to_json()) == hashed

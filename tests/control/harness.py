@@ -269,6 +269,7 @@ def rig(
     circuits_kw: Mapping[str, float] | None = None,
     plan_kw: Mapping[str, float] | PowerRule | None = None,
     plan_load_kw: float | None = None,
+    plan_stop_kwh: Mapping[str, float] | None = None,
     config: ControlConfig | None = None,
     grid_limits: GridLimits | None = None,
     settings: Settings | None = None,
@@ -330,10 +331,12 @@ def rig(
     plans = FakePlans(
         cs,
         power_kw=plan_kw or {},
+        stop_kwh=plan_stop_kwh or {},
         load_kw=(
             plan_load_kw
             if plan_load_kw is not None
-            else (load_kw if isinstance(load_kw, float | int) else 0.0) + sum(home.circuits_kw.values())
+            else (load_kw if isinstance(load_kw, float | int) else 0.0)
+            + sum(home.circuits_kw.values())
         ),
         pv_kw=pv_kw if isinstance(pv_kw, float | int) else 0.0,
     )

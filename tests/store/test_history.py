@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voltbridge.core.types import GridState
+from voltbridge.store import Store
 
 from .builders import T0, at, open_store, status
 
@@ -79,7 +81,7 @@ def by_hand(inputs: list[dict[str, Any]], resolution_s: int) -> list[dict[str, A
     return rows
 
 
-def record_all(path: Path, inputs: list[dict[str, Any]], commit_interval_s: float) -> Any:
+def record_all(path: Path, inputs: list[dict[str, Any]], commit_interval_s: float) -> Store:
     store, clock = open_store(path, commit_interval_s=commit_interval_s)
     for x in inputs:
         store.record_status(
@@ -112,24 +114,32 @@ def assert_rows_equal(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> 
             assert g["vehicles"][name]["plugged_in"] is car["plugged_in"], (g["at"], name)
 
 
-# commit after every status (rollups built from many upserts) and once at the end (one batch)
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[float, Store]]:
+    """The feed recorded twice: a commit after every status (rollups built from many upserts)
+    and one commit at the end (one batch)."""
+    folder = tmp_path_factory.mktemp("history")
+    stores = {c: record_all(folder / f"{c}.db", feed_inputs(), c) for c in (0.0, 1e9)}
+    yield stores
+    for store in stores.values():
+        store.close()
+
+
 @pytest.mark.parametrize("commit_interval_s", [0.0, 1e9])
 @pytest.mark.parametrize("resolution_s", [10, 30, 90, 60, 300, 900, 3600])
 def test_history_equals_hand_computed_means(
-    tmp_path: Path, commit_interval_s: float, resolution_s: int
+    recorded: dict[float, Store], commit_interval_s: float, resolution_s: int
 ) -> None:
-    inputs = feed_inputs()
-    with record_all(tmp_path / "h.db", inputs, commit_interval_s) as store:
-        got = store.history(at(0), at(2400), resolution_s)
-    assert_rows_equal(got, by_hand(inputs, resolution_s))
+    got = recorded[commit_interval_s].history(at(0), at(2400), resolution_s)
+    assert_rows_equal(got, by_hand(feed_inputs(), resolution_s))
 
 
-def test_history_covers_whole_buckets_overlapping_the_range(tmp_path: Path) -> None:
+def test_history_covers_whole_buckets_overlapping_the_range(recorded: dict[float, Store]) -> None:
     inputs = feed_inputs()
-    with record_all(tmp_path / "h.db", inputs, 0.0) as store:
-        got = store.history(at(610), at(1210), 300)  # buckets 600, 900 and 1200
-        empty = store.history(at(-3600), at(-60), 60)
-        late = store.history(at(2300), at(9000), 900)
+    store = recorded[0.0]
+    got = store.history(at(610), at(1210), 300)  # buckets 600, 900 and 1200
+    empty = store.history(at(-3600), at(-60), 60)
+    late = store.history(at(2300), at(9000), 900)
     assert_rows_equal(
         got,
         [

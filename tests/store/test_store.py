@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_readers_in_threads_while_the_controller_writes(tmp_path: Path) -> None:
     with store:
         for r in readers:
             r.start()
-        for i in range(300):
+        for i in range(150):
             store.record_status(status(at(10 * i), grid_kw=2.0))
             if i % 50 == 0:
                 store.record_event(ControlEvent(at(10 * i), EventKind.PLAN, "replanned"))
@@ -125,4 +126,29 @@ def test_readers_in_threads_while_the_controller_writes(tmp_path: Path) -> None:
         for r in readers:
             r.join()
         assert errors == []
-        assert len(store.history(at(0), at(3000), 60)) == 50
+        assert len(store.history(at(0), at(1500), 60)) == 25
+
+
+def test_storage_trouble_is_kept_and_retried_not_raised_into_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, clock = open_store(tmp_path / "b.db", commit_interval_s=0.0)
+    with store:
+        write = store._telemetry.write
+        failing = {"left": 1}
+
+        def flaky(*args: object) -> None:
+            if failing["left"]:
+                failing["left"] -= 1
+                raise sqlite3.OperationalError("disk I/O error")
+            write(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store._telemetry, "write", flaky)
+        store.record_status(status(at(0), grid_kw=3.6, price_import=1.0))  # commit fails quietly
+        store.record_event(ControlEvent(at(0), EventKind.FAULT, "meter stale"))  # retried: works
+        clock.advance(1)
+        store.record_status(status(at(30), grid_kw=0.0, price_import=1.0))
+        store.flush()
+        assert [e["message"] for e in store.events()] == ["meter stale"]
+        assert len(store.history(at(0), at(60), 1)) == 2
+        assert store.money(at(0), at(60))["import_kwh"] == pytest.approx(3.6 * 30 / 3600)

@@ -46,7 +46,8 @@ class PasswordHash:
     def make(cls, password: str) -> PasswordHash:
         """Hash ``password`` with a fresh random salt."""
         salt = secrets.token_bytes(SALT_BYTES)
-        return cls(salt=salt, digest=_scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))
+        digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        return cls(salt=salt, digest=digest, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
 
     def verify(self, password: str) -> bool:
         """Whether ``password`` is the one hashed (the comparison takes constant time)."""

@@ -12,6 +12,7 @@ import typer
 
 from voltbridge.core.clock import VirtualClock
 from voltbridge.devices.ocpp.central import charger_id_of
+from voltbridge.devices.ocpp.config import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, valid_identity
 from voltbridge.devices.ocpp.station import ChargingStation
 from voltbridge.devices.simulated_home import SimStorage, SimulatedHome
 
@@ -49,6 +50,9 @@ def sim_charger(
     cafile: Annotated[
         str | None, typer.Option(help="CA certificate (PEM) to trust for wss:// URLs")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option(help="Also log every OCPP frame sent and received")
+    ] = False,
 ) -> None:
     """Run a simulated bidirectional charger with a car plugged in, connected to URL, until Ctrl-C.
 
@@ -56,10 +60,19 @@ def sim_charger(
     so simulated time follows the wall clock.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("ocpp").setLevel(logging.INFO if verbose else logging.WARNING)
     charger_id = charger_id_of(url)
-    if not url.startswith(("ws://", "wss://")) or not charger_id:
+    if not url.startswith(("ws://", "wss://")) or not valid_identity(charger_id):
         raise typer.BadParameter(
-            "give a ws:// or wss:// URL ending in the charger id", param_hint="--url"
+            f"give a ws:// or wss:// URL ending in the charger id (letters, digits, *-_=+|@.), "
+            f"got {url!r}",
+            param_hint="--url",
+        )
+    if password is not None and not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
+        raise typer.BadParameter(
+            f"OCPP basic-auth passwords have {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} "
+            f"characters, this one {len(password)}",
+            param_hint="--password",
         )
     clock = VirtualClock(datetime.now(UTC), speed=1.0)
     car = SimStorage(

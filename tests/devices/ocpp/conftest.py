@@ -171,9 +171,11 @@ class Rig:
         """Plug the car in and wait until the central system has the transaction and needs."""
         self.station.plug(True)
         await eventually(
-            lambda: self.driver.transaction_id == self.station.transaction_id
-            and self.driver.needs is not None
-            and self.station.allowed_transfers is not None,
+            lambda: (
+                self.driver.transaction_id == self.station.transaction_id
+                and self.driver.needs is not None
+                and self.station.allowed_transfers is not None
+            ),
             "transaction, needs and allowed energy transfer",
         )
 

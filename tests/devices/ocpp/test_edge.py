@@ -117,9 +117,7 @@ class _LegacyCharger(ChargePoint201):
 
     @on("GetVariables")
     def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
-        results = [
-            {**item, "attribute_status": "UnknownComponent"} for item in get_variable_data
-        ]
+        results = [{**item, "attribute_status": "UnknownComponent"} for item in get_variable_data]
         return result201.GetVariables(get_variable_result=results)
 
 

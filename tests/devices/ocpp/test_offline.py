@@ -14,7 +14,7 @@ def test_lost_connection_goes_stale_falls_back_and_resumes(ocpp) -> None:
             await rig.plugged_and_ready()
             await driver.set_charge_power(-5.0)
             tx, needs = driver.transaction_id, driver.needs
-            await rig.advance(10)
+            await rig.advance(15)
             await ocpp.eventually(lambda: driver.sample.at >= ocpp.T0.replace(second=10), "meter")
             last = await driver.read_charger()
 

@@ -125,8 +125,9 @@ def test_a_setpoint_before_plug_in_waits_for_the_transaction(ocpp) -> None:
             await ocpp.eventually(lambda: rig.car.setpoint_kw == 2.0, "pending setpoint applied")
             rig.station.plug(False)
             await ocpp.eventually(
-                lambda: rig.driver.transaction_id is None
-                and rig.driver.connector_status == "Available",
+                lambda: (
+                    rig.driver.transaction_id is None and rig.driver.connector_status == "Available"
+                ),
                 "transaction ended and connector available",
             )
             assert not await rig.driver.plugged_in()

@@ -139,6 +139,7 @@ class OcppCharger:
             ValueError: ``kw`` is not a finite number.
             ConnectionError: the charger is not connected or did not answer in time.
             ChargerRejectedError: the charger refused the profile.
+            OcppCallError: the charger answered with a CALLERROR.
         """
         link = self._require_link("set_charge_power")
         if not math.isfinite(kw):

@@ -104,8 +104,8 @@ class ChargingStation:
         self.backoff_s = (backoff_min_s, backoff_max_s)
         self.response_timeout_s, self.cafile = response_timeout_s, cafile
         self.stack = ProfileStack()
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        """Every request the CSMS sent, in order: (action, payload with snake_case keys)."""
+        self.received: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
+        """The latest requests the CSMS sent, in order: (action, payload with snake_case keys)."""
         self.transaction_id: str | None = None
         self.allowed_transfers: list[str] | None = None
         """Energy transfer modes the CSMS allowed for the transaction (None: not told)."""
@@ -141,7 +141,10 @@ class ChargingStation:
         return self._task
 
     async def stop(self) -> None:
-        """Stop the task started by ``start``; the websocket closes."""
+        """Stop the task started by ``start``, closing the websocket cleanly first."""
+        if self._link is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._link.close(), self.response_timeout_s)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

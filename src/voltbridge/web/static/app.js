@@ -321,6 +321,14 @@
         d: `M${a[0] + ux * 38},${a[1] + uy * 38} L${b[0] - ux * 38},${b[1] - uy * 38}`,
       })
     );
+    if (!active) return;
+    // A chevron halfway, pointing the way the power flows (the dashes move that way too).
+    const mx = (a[0] + b[0]) / 2;
+    const my = (a[1] + b[1]) / 2;
+    const tip = [mx + ux * 8, my + uy * 8];
+    const left = [mx - ux * 6 - uy * 8, my - uy * 6 + ux * 8];
+    const right = [mx - ux * 6 + uy * 8, my - uy * 6 - ux * 8];
+    group.append(svg("polygon", { class: `arrow ${cls}`, points: [left, tip, right].map((q) => q.join(",")).join(" ") }));
   }
 
   function renderFlow(status) {
@@ -525,9 +533,9 @@
     const cur = plan.currency || state.info.currency || "";
     const layout = {
       ...chartLayout(),
-      yaxis: { domain: [0.52, 1], title: { text: "kW" }, zeroline: true },
+      yaxis: { domain: [0.56, 1], title: { text: "kW" }, zeroline: true },
       yaxis2: { overlaying: "y", side: "right", title: { text: `${cur}/kWh` }, showgrid: false, rangemode: "tozero" },
-      yaxis3: { domain: [0, 0.44], title: { text: "SoC %" }, range: [0, 100] },
+      yaxis3: { domain: [0, 0.4], title: { text: "SoC %" }, range: [0, 100] },
     };
     plot("plan-chart", traces, layout);
     $("plan-note").textContent =
@@ -594,8 +602,8 @@
     }
     plot("history-chart", traces, {
       ...chartLayout(),
-      yaxis: { domain: [0.52, 1], title: { text: "kW" } },
-      yaxis3: { domain: [0, 0.44], title: { text: "kWh" }, rangemode: "tozero" },
+      yaxis: { domain: [0.56, 1], title: { text: "kW" } },
+      yaxis3: { domain: [0, 0.4], title: { text: "kWh" }, rangemode: "tozero" },
     });
     $("history-note").textContent = rows.length ? "" : "Nothing recorded in this range.";
   }
@@ -748,6 +756,7 @@
     }
     const canWrite = state.me && state.me.can_write;
     $("settings-save").disabled = !canWrite;
+    $("settings-form").dataset.loaded = "true";
     $("settings-result").textContent = canWrite ? "" : "Log in to change settings.";
   }
 
@@ -761,6 +770,7 @@
   // Only what the household changed is sent; a car field emptied goes back to the site file.
   function settingsChange() {
     const change = {};
+    if ($("settings-form").dataset.loaded !== "true") return change;
     const mode = $("set-mode");
     if (mode.value !== mode.dataset.initial) change.mode = mode.value;
     const v2g = $("set-v2g");
