@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from voltbridge.api import password
+
 from ..api.helpers import Demo, make_demo
 from .cdp import CHROMIUM, Chromium
 from .server import ServerThread
@@ -27,3 +29,9 @@ def served(tmp_path: Path) -> Iterator[tuple[ServerThread, Demo]]:
     server = ServerThread(demo.app)
     yield server, demo
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fast_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheaper password hashing (the shipped cost is checked in tests/api/test_auth.py)."""
+    monkeypatch.setattr(password, "SCRYPT_N", 2**10)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from voltbridge.api import PAGES
+from voltbridge.control.settings import Settings, SettingsUpdate
 from voltbridge.core.status import Mode
 from voltbridge.core.types import GridState
 
@@ -78,8 +79,12 @@ def test_dashboard_shows_the_live_home_without_errors(
         await asyncio.sleep(0.3)  # let the chart's transitions settle before the picture
         await page.screenshot(ARTIFACTS / "dashboard.png")
 
+        # A phone: the same session, the page loaded at its width.
         await page.resize(390, 844, mobile=True)
-        await asyncio.sleep(0.5)
+        await page.goto(server.url + "/")
+        await page.wait_for("document.getElementById('soc-ev9')?.textContent === '62%'")
+        await page.wait_for("document.querySelector('#plan-chart .main-svg') !== null")
+        await asyncio.sleep(0.3)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 390
         await page.screenshot(ARTIFACTS / "dashboard-phone.png")
         assert page.errors == []
@@ -140,25 +145,34 @@ def test_a_settings_change_in_the_page_reaches_the_controller(
     assert demo.handle.settings.mode is Mode.BACKUP_ONLY
 
 
-def test_an_invalid_setting_is_shown_on_its_field(
+def test_a_refused_setting_is_shown_on_its_field(
     chromium: Chromium, served: tuple[ServerThread, Demo]
 ) -> None:
     server, demo = served
+
+    def refuse(update: SettingsUpdate, source: str) -> Settings:
+        raise ValueError("vehicles.ev9.outage_reserve_pct: only during an outage")
+
+    demo.handle.apply_settings = refuse  # type: ignore[method-assign]
 
     async def scenario(page: Page) -> None:
         await page.goto(server.url + "/settings")
         await log_in(page)
         await page.wait_for("document.getElementById('settings-form').dataset.loaded === 'true'")
-        await page.wait_for("!document.getElementById('settings-save').disabled")
+        # Out-of-range values never leave the page: the browser checks min and max first.
         await page.evaluate(
             "document.getElementById('set-ev9-target_soc_pct').value = '130';"
             "document.getElementById('settings-form').requestSubmit(); true"
         )
-        await page.wait_for(
-            "document.getElementById('set-ev9-target_soc_pct').getAttribute('aria-invalid') === 'true'"
+        await page.evaluate(
+            "document.getElementById('set-ev9-target_soc_pct').value = '';"
+            "document.getElementById('set-ev9-outage_reserve_pct').value = '10';"
+            "document.getElementById('settings-form').requestSubmit(); true"
         )
+        field = "document.getElementById('set-ev9-outage_reserve_pct')"
+        await page.wait_for(f"{field}.getAttribute('aria-invalid') === 'true'")
         message = await page.evaluate("document.getElementById('settings-result').textContent")
-        assert message.startswith("vehicles.ev9.target_soc_pct:")
+        assert message == "vehicles.ev9.outage_reserve_pct: only during an outage"
 
     in_browser(chromium, scenario)
     assert demo.handle.updates == []

@@ -38,6 +38,7 @@ from voltbridge.core.status import (
 )
 from voltbridge.core.types import Command, GridState, Measurement, Plan
 from voltbridge.devices.capabilities import BackupCapable
+from voltbridge.planner.export import plan_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class ControlConfig:
         write_deadband_kw: a setpoint is rewritten when it changes by more than this [kW] ...
         rewrite_s: ... or at least this often [s].
         plan_stale_s: a plan older than this is not followed (self-consumption instead) [s].
+        plan_in_thread: plan in a worker thread so that device I/O is not held up (the
+            simulator, which waits for each tick anyway, plans inline).
     """
 
     tick_s: float = 2.0
@@ -68,6 +71,7 @@ class ControlConfig:
     write_deadband_kw: float = 0.05
     rewrite_s: float = 60.0
     plan_stale_s: float = 3 * 3600.0
+    plan_in_thread: bool = True
 
     def __post_init__(self) -> None:
         for name in ("tick_s", "replan_s", "device_timeout_s", "stale_after_s"):
@@ -208,7 +212,7 @@ class Controller:
             )
         self._note_plugs(snap, now)
         load_kw, pv_kw = self._flows(snap)
-        self._maybe_replan(snap, now)
+        await self._maybe_replan(snap, now)
         decision = decide(
             site=self.site,
             settings=self._settings,
@@ -364,7 +368,7 @@ class Controller:
             out["battery"] = 100.0 * m.soc_kwh / b.capacity_kwh
         return out
 
-    def _maybe_replan(self, snap: Snapshot, now: datetime) -> None:
+    async def _maybe_replan(self, snap: Snapshot, now: datetime) -> None:
         why = self._replan_why
         if why is None and (
             self._plan_at is None or (now - self._plan_at).total_seconds() >= self.config.replan_s
@@ -398,9 +402,9 @@ class Controller:
             f"new plan ({why}): cost {plan.cost.total:.2f} over {plan.grid.n} steps",
             data={"reason": why, "warnings": list(plan.warnings), "solve_ms": plan.solve_ms},
         )
+        if isinstance(self.recorder, NullRecorder):
+            return  # nothing records it: skip turning it into JSON (a year's simulation plans 35,000 times)
         try:
-            from voltbridge.planner.export import plan_to_dict
-
             minutes = round(float(plan.grid.dt_h[0]) * 60)
             self.recorder.record_plan(now, plan_to_dict(plan, minutes))
         except Exception:  # recording is best effort; the loop goes on

@@ -100,7 +100,8 @@ async def guarded_call(
 ) -> T | None:
     """``await call()`` within ``timeout_s`` [s]; on any failure note it in ``faults`` and return None."""
     try:
-        return await asyncio.wait_for(call(), timeout_s)
+        async with asyncio.timeout(timeout_s):  # no extra task, unlike wait_for
+            return await call()
     except TimeoutError:
         faults[name] = f"no answer within {timeout_s:g} s"
     except (ConnectionError, OSError) as err:

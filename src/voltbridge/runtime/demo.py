@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 from pydantic import SecretStr
@@ -162,8 +161,9 @@ async def start_demo_peers(
     return DemoPeers(home, modbus, None, section)
 
 
-def connect_station(peers: DemoPeers, url: str, clock: Clock, start: datetime) -> None:
-    """Start the OCPP charging station of the demo car against the central system at ``url``."""
+def connect_station(peers: DemoPeers, url: str, clock: Clock, meter_interval_s: float) -> None:
+    """Start the OCPP charging station of the demo car against the central system at ``url``,
+    sending meter values every ``meter_interval_s`` [s]."""
     if peers.section.ocpp is None or not peers.section.ocpp.chargers or peers.home.car is None:
         return
     link = peers.section.ocpp.chargers[0]
@@ -174,7 +174,7 @@ def connect_station(peers: DemoPeers, url: str, clock: Clock, start: datetime) -
         link.charger_id,
         link.password.get_secret_value(),
         clock,
-        meter_interval_s=5.0,
+        meter_interval_s=meter_interval_s,
     )
     station.start()
     peers.station = station

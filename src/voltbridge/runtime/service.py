@@ -21,10 +21,13 @@ from voltbridge.api.password import ensure_password
 from voltbridge.api.server import make_server
 from voltbridge.config import Site
 from voltbridge.control.controller import ControlConfig, Controller
+from voltbridge.control.grid_state import GridLimits
 from voltbridge.control.plan_source import SitePlanSource
 from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import control_site
 from voltbridge.core.clock import Clock, RealClock, ScaledClock
+from voltbridge.devices.ocpp.central import CentralSystem
+from voltbridge.devices.simulated_home import EnergyTotals
 from voltbridge.runtime.demo import connect_station, start_demo_peers
 from voltbridge.runtime.devices import DevicesSection, open_devices
 from voltbridge.store import Store
@@ -55,22 +58,40 @@ class RunOptions:
     password: str | None = None
     public_read: bool = False
     tick_s: float = 2.0
+    start: datetime | None = None
+    """The demo clock's start (aware); default now."""
+    control: ControlConfig | None = None
+    """Overrides the controller's configuration (``tick_s`` then comes from it)."""
+    grid_stale_after_s: float = 10.0
+    """Age beyond which grid-meter data is stale [s] (raise it with long ticks)."""
 
 
 @dataclass
 class RunResult:
-    """What a run did, for the command's summary."""
+    """What a run did, for the command's summary and for tests.
+
+    Attributes:
+        ticks: controller ticks done.
+        events: events recorded.
+        new_password: a dashboard password generated at this first start, or None.
+        url: the dashboard's address, or None.
+        totals: the demo house's energy totals [kWh] (None for a real home).
+        controller: the controller, for inspection after the run.
+    """
 
     ticks: int
     events: int
     new_password: str | None
     url: str | None
+    totals: EnergyTotals | None = None
+    controller: Controller | None = None
 
 
 async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> RunResult:
     """Run until stopped; ``on_ready(url, password)`` is called once everything listens."""
     control = control_site(site)
-    clock: Clock = ScaledClock(datetime.now(UTC), options.speed) if options.demo else RealClock()
+    start = options.start or datetime.now(UTC)
+    clock: Clock = ScaledClock(start, options.speed) if options.demo else RealClock()
     options.data_dir.mkdir(parents=True, exist_ok=True)
     peers = None
     if options.demo:
@@ -87,7 +108,9 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     if peers is not None and home_devices.central is not None:
         link = section.ocpp.chargers[0] if section.ocpp and section.ocpp.chargers else None
         if link is not None:
-            connect_station(peers, home_devices.central.url(link.charger_id), clock, clock.now())
+            tick = options.control.tick_s if options.control else options.tick_s
+            connect_station(peers, home_devices.central.url(link.charger_id), clock, max(5.0, tick))
+        await _wait_connected(home_devices.central, link.charger_id if link else None)
     store = Store(options.data_dir / "voltbridge.sqlite", clock)
     saved = store.latest_settings()
     settings = control.defaults
@@ -99,9 +122,14 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
         home_devices.devices,
         SitePlanSource(site),
         clock,
-        ControlConfig(tick_s=options.tick_s),
+        options.control or ControlConfig(tick_s=options.tick_s),
         recorder=store,
         settings=settings,
+        grid_limits=GridLimits(
+            control.nominal_voltage_v,
+            control.nominal_frequency_hz,
+            stale_after_s=options.grid_stale_after_s,
+        ),
     )
     _persist_settings(controller, store)
     server = None
@@ -151,7 +179,21 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-    return RunResult(controller.decisions, len(controller.events), new_password, url)
+    totals = None if peers is None else peers.home.totals
+    return RunResult(
+        controller.decisions, len(controller.events), new_password, url, totals, controller
+    )
+
+
+async def _wait_connected(central: CentralSystem, charger_id: str | None) -> None:
+    """Give the demo's charging station up to 10 s (real time) to connect before the first tick."""
+    if charger_id is None:
+        return
+    for _ in range(200):
+        if central.charger(charger_id).connected:
+            return
+        await asyncio.sleep(0.05)
+    log.warning("the demo charging station did not connect within 10 s; starting anyway")
 
 
 def _persist_settings(controller: Controller, store: Store) -> None:

@@ -427,7 +427,7 @@ class OcppCharger:
     async def _request(
         self, link: OcppEndpoint, action: str, payload: dict[str, Any], why: str
     ) -> dict[str, Any]:
-        log.info("charger %s <- %s (%s): %s", self.name, action, why, payload)
+        log.info("charger %s: sending %s (%s): %s", self.name, action, why, payload)
         try:
             answer = await link.request(action, payload)
         except TimeoutError as exc:
@@ -436,7 +436,7 @@ class OcppCharger:
             raise ConnectionError(
                 f"charger {self.name}: connection closed while sending {action}"
             ) from exc
-        log.info("charger %s -> %s answer: %s", self.name, action, answer)
+        log.info("charger %s answered %s: %s", self.name, action, answer)
         return answer
 
     def _require_link(self, what: str) -> OcppEndpoint:

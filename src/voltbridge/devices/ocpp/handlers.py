@@ -63,7 +63,12 @@ class CsmsLink(OcppEndpoint):
         """Run ``job`` beside the receive loop (a handler must never wait for the charger)."""
         task = asyncio.create_task(job)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("charger %s: background job failed: %r", self.driver.name, task.exception())
 
     def cancel_tasks(self) -> None:
         """Cancel the jobs still running for this connection."""
@@ -147,7 +152,11 @@ class CsmsLink(OcppEndpoint):
         try:
             answer = await self.request("NotifyAllowedEnergyTransfer", payload)
             log.info(
-                "charger %s <- NotifyAllowedEnergyTransfer %s: %s", self.driver.name, modes, answer
+                "charger %s: sent NotifyAllowedEnergyTransfer %s (the car's modes voltbridge "
+                "allows), answered %s",
+                self.driver.name,
+                modes,
+                answer,
             )
         except Exception as exc:  # advisory: the setpoint limits are what protect the car
             log.warning("charger %s: NotifyAllowedEnergyTransfer failed: %s", self.driver.name, exc)

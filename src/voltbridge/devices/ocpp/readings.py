@@ -191,8 +191,9 @@ def parse_charging_needs(needs: Mapping[str, Any], received_at: datetime) -> EvC
 def capacity_from_needs(needs: EvChargingNeeds, soc_pct: float | None) -> float | None:
     """The car's usable capacity [kWh] as its needs imply it, or None when they cannot tell.
 
-    In order: the capacity the car states; the requested energy [kWh] over the gap between the
-    target and present state of charge [%]; the energy to a full battery over the empty share.
+    In order: the capacity the car states (DC); the requested energy [kWh] over the gap between
+    the target and present state of charge [%]; the energy to its maximum state of charge, taken
+    as 100 %, over the empty share. Gaps under 5 % are too small to divide by.
 
     >>> from datetime import UTC, datetime
     >>> n = EvChargingNeeds(datetime(2026, 1, 1, tzinfo=UTC), "AC_BPT", energy_requested_kwh=30.0,

@@ -521,7 +521,7 @@
       traces.push({ x, y: power, name: `${name} kW`, type: "scatter", mode: "lines", line: { ...line, color }, yaxis: "y" });
       traces.push({
         x, y: reserve.slice(offset, offset + steps.length).map(pct), name: `${name} reserve`, type: "scatter", mode: "lines",
-        line: { width: 0, shape: "hv" }, fill: "tozeroy", fillcolor: hexAlpha(color, 0.18), yaxis: "y3", hoverinfo: "skip",
+        line: { width: 0, shape: "hv" }, fill: "tozeroy", fillcolor: hexAlpha(color, 0.18), yaxis: "y3", hoverinfo: "skip", showlegend: false,
       });
       traces.push({ x, y: soc.map(pct), name: `${name} SoC %`, type: "scatter", mode: "lines", line: { color, width: 2 }, yaxis: "y3" });
     });
@@ -550,10 +550,11 @@
 
   function chartLayout() {
     const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+    const narrow = window.innerWidth < 560;
     return {
-      height: 440,
+      height: narrow ? 500 : 440,
       margin: { l: 44, r: 48, t: 8, b: 36 },
-      legend: { orientation: "h", y: -0.12, font: { size: 10 } },
+      legend: { orientation: "h", x: 0, y: -0.08, yanchor: "top", font: { size: 10 } },
       hovermode: "x unified",
       font: { size: 11, color: dark ? "#e6edf3" : "#17202a" },
       paper_bgcolor: "rgba(0,0,0,0)",
@@ -562,12 +563,27 @@
     };
   }
 
-  function plot(id, traces, layout) {
-    if (!window.Plotly) {
-      $(id).textContent = "The chart library did not load.";
-      return;
+  // plotly (4 MB) is fetched only by pages that draw a chart, and only once.
+  let plotlyLoading = null;
+  function loadPlotly() {
+    if (!plotlyLoading) {
+      plotlyLoading = new Promise((resolve, reject) => {
+        const script = el("script", { src: "/static/plotly.min.js" });
+        script.addEventListener("load", () => resolve(window.Plotly));
+        script.addEventListener("error", () => reject(new Error("The chart library did not load.")));
+        document.head.append(script);
+      });
     }
-    window.Plotly.react($(id), traces, layout, { displayModeBar: false, responsive: true });
+    return plotlyLoading;
+  }
+
+  async function plot(id, traces, layout) {
+    try {
+      const plotly = await loadPlotly();
+      await plotly.react($(id), traces, layout, { displayModeBar: false, responsive: true });
+    } catch (error) {
+      $(id).textContent = error.message;
+    }
   }
 
   // ---- history -------------------------------------------------------------------------------
