@@ -177,7 +177,11 @@
       section.hidden = !section.dataset.pages.split(" ").includes(state.page);
     }
     for (const link of document.querySelectorAll(".tabs a")) {
-      if (link.getAttribute("href") === state.page) link.setAttribute("aria-current", "page");
+      if (link.getAttribute("href") !== state.page) continue;
+      link.setAttribute("aria-current", "page");
+      // On a phone the tabs scroll sideways: keep this page's tab in sight.
+      const nav = link.parentElement;
+      nav.scrollLeft = Math.max(0, link.offsetLeft - (nav.clientWidth - link.offsetWidth) / 2);
     }
     $("twin-link").setAttribute("href", PAGES[state.page]);
     $("events-filter").hidden = state.page !== "/events";
@@ -917,7 +921,7 @@
     await Promise.all(loads);
     if (!state.started) {
       state.started = true;
-      if (page === "/" || page === "/plan" || page === "/events") connect();
+      connect();
       if (page === "/" || page === "/money") setInterval(loadMoney, MONEY_MS);
       setInterval(() => {
         if (state.restoringDeadline !== null) renderGridState();

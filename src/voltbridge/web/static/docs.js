@@ -87,7 +87,9 @@
         el("span", { class: "muted", text: op.summary || "" })
       )
     );
-    if (op.description) details.append(el("p", { class: "description", text: op.description }));
+    if (op.description) {
+      details.append(el("p", { class: "description", text: op.description.replace(/([^\n])\n(?!\n)/g, "$1 ") }));
+    }
     const params = parameters(op);
     if (params) details.append(el("h3", { text: "Parameters" }), params);
     const body = op.requestBody && op.requestBody.content && op.requestBody.content["application/json"];
@@ -106,7 +108,9 @@
     const response = await fetch("/openapi.json");
     const spec = await response.json();
     document.getElementById("api-title").textContent = `${spec.info.title} ${spec.info.version}`;
-    document.getElementById("api-description").textContent = spec.info.description || "";
+    // Paragraphs stay apart; the source's line wrapping does not.
+    const text = (spec.info.description || "").replace(/([^\n])\n(?!\n)/g, "$1 ");
+    document.getElementById("api-description").textContent = text;
     const holder = document.getElementById("endpoints");
     for (const [path, ops] of Object.entries(spec.paths)) {
       for (const [method, op] of Object.entries(ops)) holder.append(endpoint(path, method, op));
