@@ -173,7 +173,7 @@ class FakeStore:
         self.calls.append(("history", {"start": start, "end": end, "resolution_s": resolution_s}))
         if resolution_s > (end - start).total_seconds():
             raise ValueError(f"resolution {resolution_s} s is longer than the range")
-        rows = []
+        rows: list[dict[str, Any]] = []
         at = start
         while at < end and len(rows) < 500:
             rows.append(

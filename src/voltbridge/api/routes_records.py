@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from starlette.concurrency import run_in_threadpool
 
 from voltbridge.api.context import ApiContext
 from voltbridge.api.errors import FieldError
 from voltbridge.api.models import Message, Problems
 from voltbridge.core.status import EventKind
+from voltbridge.store import StoreError
+
+T = TypeVar("T")
 
 DEFAULT_HISTORY = timedelta(hours=24)
 DEFAULT_RESOLUTION_S = 300
@@ -70,12 +75,37 @@ def period_bounds(period: str, now: datetime, zone: ZoneInfo) -> tuple[datetime,
     return start.astimezone(UTC), now.astimezone(UTC)
 
 
+def field_in(message: str, names: tuple[str, ...]) -> str:
+    """The first query parameter a store's error message names, else the first of ``names``.
+
+    >>> field_in("resolution_s is 0; give a whole number", ("start", "resolution"))
+    'resolution'
+    """
+    return next((name for name in names if name in message), names[0])
+
+
+async def ask(call: Callable[..., T], *args: Any, fields: tuple[str, ...]) -> T:
+    """Run a store query in a worker thread; its ValueError becomes a 422 naming the field."""
+    try:
+        return await run_in_threadpool(call, *args)
+    except ValueError as exc:
+        raise FieldError((field_in(str(exc), fields),), str(exc), where="query") from None
+    except StoreError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"the store cannot answer now: {exc}"
+        ) from None
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    """``/api/history``, ``/api/events``, ``/api/sessions`` and ``/api/money``."""
+    """``/api/history``, ``/api/events``, ``/api/sessions`` and ``/api/money``.
+
+    The store answers from SQLite, so each query runs in a worker thread, never on the event
+    loop the controller shares with the app.
+    """
     read = [Depends(ctx.auth.require_read)]
     api = APIRouter(prefix="/api", tags=["records"])
     answers: dict[int | str, dict[str, Any]] = {
@@ -110,11 +140,7 @@ def router(ctx: ApiContext) -> APIRouter:
         lo = lo or hi - DEFAULT_HISTORY
         if hi <= lo:
             raise FieldError(("start",), "must be before end (default end: now)", where="query")
-        try:
-            rows = store.history(lo, hi, resolution)
-        except ValueError as exc:
-            field = "resolution" if "resolution" in str(exc) else "start"
-            raise FieldError((field,), str(exc), where="query") from None
+        rows = await ask(store.history, lo, hi, resolution, fields=("start", "end", "resolution"))
         return {"start": _iso(lo), "end": _iso(hi), "resolution_s": resolution, "rows": rows}
 
     @api.get("/events", dependencies=read, responses=answers)
@@ -127,8 +153,9 @@ def router(ctx: ApiContext) -> APIRouter:
         """Events, newest first: grid transitions, mode changes, faults, guard actions, plans."""
         store = ctx.require_store()
         lo, hi = range_of(start, end)
-        return store.events(
-            start=lo, end=hi, kind=None if kind is None else kind.value, limit=limit
+        kind_name = None if kind is None else kind.value
+        return await ask(
+            store.events, lo, hi, kind_name, limit, fields=("start", "end", "kind", "limit")
         )
 
     @api.get("/sessions", dependencies=read, responses=answers)
@@ -140,7 +167,7 @@ def router(ctx: ApiContext) -> APIRouter:
         """Charging sessions: energy charged and discharged [kWh], cost and value."""
         store = ctx.require_store()
         lo, hi = range_of(start, end)
-        return store.sessions(start=lo, end=hi, limit=limit)
+        return await ask(store.sessions, lo, hi, limit, fields=("start", "end", "limit"))
 
     @api.get("/money", dependencies=read, responses=answers)
     async def money(
@@ -153,7 +180,7 @@ def router(ctx: ApiContext) -> APIRouter:
         tariff's currency, for today or this month (local time)."""
         store = ctx.require_store()
         lo, hi = period_bounds(period, now(), ctx.config.zone)
-        totals = store.money(lo, hi)
+        totals = await ask(store.money, lo, hi, fields=("period",))
         return {
             "period": period,
             "start": _iso(lo),

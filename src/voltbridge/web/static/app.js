@@ -853,7 +853,9 @@
 
   function table(id, headers, rows) {
     const head = el("tr", {}, ...headers.map(([h, isNum]) => el("th", { class: isNum ? "num" : null, text: h })));
-    const body = rows.map((cells) => el("tr", {}, ...cells.map((c, i) => el("td", { class: headers[i][1] ? "num" : null, text: c }))));
+    // The first column (a product's name) wraps so the figures stay in sight on a phone.
+    const cls = (i) => (i === 0 ? "name" : headers[i][1] ? "num" : null);
+    const body = rows.map((cells) => el("tr", {}, ...cells.map((c, i) => el("td", { class: cls(i), text: c }))));
     $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
   }
 
@@ -869,7 +871,9 @@
       "catalog-vehicles",
       [["vehicle"], ["usable kWh", true], ["V2X kW", true], ["V2H"], ["V2G"], ["V2L"], ["id"]],
       catalog.vehicles.map((v) => [
-        `${v.make} ${v.model} ${v.variant || ""}`.trim(), num(v.usable_kwh), num(v.max_discharge_kw),
+        `${v.make} ${v.model} ${v.variant || ""}`.trim(),
+        v.usable_kwh === null && v.gross_kwh !== null ? `${num(v.gross_kwh)} gross` : num(v.usable_kwh),
+        num(v.max_discharge_kw),
         yesNo(v.v2h), yesNo(v.v2g), yesNo(v.v2l), v.id,
       ])
     );
