@@ -211,30 +211,45 @@ class Controller:
                 snap.faults,
             )
         self._note_plugs(snap, now)
-        load_kw, pv_kw = self._flows(snap)
+        load_kw, pv_kw = self._flows(snap, now)
         await self._maybe_replan(snap, now)
-        decision = decide(
-            site=self.site,
-            settings=self._settings,
-            snap=snap,
-            now=now,
-            grid_state=self.grid.state,
-            transfer_open=snap.transfer_closed is False,
-            has_transfer=self.devices.transfer is not None,
-            plan=self._followable_plan(now),
-            load_kw=load_kw,
-            pv_kw=pv_kw,
-            dt_h=cfg.tick_s / 3600.0,
-            circuits=self._circuits if snap.circuits is None else snap.circuits,
-            reconnected_s=(
-                None
-                if self._reconnected_at is None
-                else (now - self._reconnected_at).total_seconds()
-            ),
-            ramp_s=cfg.ramp_s,
-            stale_after_s=cfg.stale_after_s,
-            budgets=self._budgets(snap, now),
+        budgets = self._budgets(snap, now)
+
+        def decide_now(snap: Snapshot, load_kw: float, pv_kw: float) -> Decision:
+            return decide(
+                site=self.site,
+                settings=self._settings,
+                snap=snap,
+                now=now,
+                grid_state=self.grid.state,
+                transfer_open=snap.transfer_closed is False,
+                has_transfer=self.devices.transfer is not None,
+                plan=self._followable_plan(now),
+                load_kw=load_kw,
+                pv_kw=pv_kw,
+                dt_h=cfg.tick_s / 3600.0,
+                circuits=self._circuits if snap.circuits is None else snap.circuits,
+                reconnected_s=(
+                    None
+                    if self._reconnected_at is None
+                    else (now - self._reconnected_at).total_seconds()
+                ),
+                ramp_s=cfg.ramp_s,
+                stale_after_s=cfg.stale_after_s,
+                budgets=budgets,
+            )
+
+        decision = decide_now(snap, load_kw, pv_kw)
+        restoring = decision.circuits is not None and any(
+            on and not self._circuits.get(c, True) for c, on in decision.circuits.items()
         )
+        if decision.islanded and restoring:
+            # close the relays first and measure again, so the storages are set for the load
+            # the restored circuits really draw (never for a guess of it)
+            await self._apply_circuits(decision, now)
+            snap = await read_snapshot(self.devices, caps, cfg.device_timeout_s)
+            load_kw, pv_kw = self._flows(snap, now)
+            decision = decide_now(snap, load_kw, pv_kw)
         commands = await self._guard_and_write(decision, snap, now, load_kw, pv_kw)
         await self._apply_circuits(decision, now)
         self._warn_island(decision, now)
@@ -296,27 +311,32 @@ class Controller:
         self._last_grid_reading = reading
         return reading
 
-    def _flows(self, snap: Snapshot) -> tuple[float, float]:
-        """House load and PV now [kW]; NaN when they cannot be known (the guard then refuses)."""
-        pv = 0.0
-        if self.devices.pv is not None:
-            pv = math.nan if snap.pv is None or snap.pv.power_kw is None else snap.pv.power_kw
-        if snap.load is not None and snap.load.power_kw is not None:
-            return max(snap.load.power_kw, 0.0), max(pv, 0.0) if math.isfinite(pv) else pv
-        grid_kw = (
-            math.nan if snap.grid is None or snap.grid.power_kw is None else snap.grid.power_kw
-        )
+    def _flows(self, snap: Snapshot, now: datetime) -> tuple[float, float]:
+        """House load and PV now [kW]; NaN when they cannot be known from fresh data (the guard
+        then refuses every command: without the load, neither the breaker nor export is safe)."""
+
+        def fresh(m: Measurement | None, limit_s: float) -> float:
+            if m is None or m.power_kw is None or (now - m.at).total_seconds() > limit_s:
+                return math.nan
+            return m.power_kw
+
+        stale_s = self.config.stale_after_s
+        pv = 0.0 if self.devices.pv is None else fresh(snap.pv, stale_s)
+        pv = max(pv, 0.0) if math.isfinite(pv) else pv
+        if self.devices.load_meter is not None:
+            load = fresh(snap.load, stale_s)
+            return (max(load, 0.0) if math.isfinite(load) else load), pv
+        grid_kw = fresh(snap.grid, self.grid.limits.stale_after_s)
+        if not self.grid.grid_connected and snap.transfer_closed is False:
+            grid_kw = 0.0  # islanded: nothing flows through the (open) connection
         storage = 0.0
         for name, m in snap.storages.items():
             if m is not None and m.power_kw is not None:
                 storage += m.power_kw
             elif snap.plugged_in.get(name):
                 storage = math.nan
-        if not self.grid.grid_connected:
-            grid_kw = 0.0
-        return max(grid_kw + pv - storage, 0.0) if math.isfinite(
-            grid_kw + pv - storage
-        ) else math.nan, pv
+        load = grid_kw + pv - storage
+        return (max(load, 0.0) if math.isfinite(load) else math.nan), pv
 
     def _note_faults(self, snap: Snapshot, now: datetime) -> None:
         stale = dict(snap.faults)
@@ -336,6 +356,7 @@ class Controller:
         for name in set(self._faults) - set(stale):
             self._event(EventKind.FAULT, f"{name}: answering again with fresh data", device=name)
             self._safe.discard(name)
+            self._sent.pop(name, None)  # write the present command at once
         self._faults = stale
 
     def _note_plugs(self, snap: Snapshot, now: datetime) -> None:
@@ -520,26 +541,36 @@ class Controller:
             self._guard_seen[iv.device] = tag
         for name in set(self._guard_seen) - {iv.device for iv in interventions}:
             del self._guard_seen[name]
+        reduced = {iv.device for iv in interventions}
         for cmd in commands:
-            await self._send(cmd, now)
+            await self._send(cmd, now, force=cmd.device in reduced)
         return commands
 
-    async def _send(self, cmd: Command, now: datetime) -> None:
+    async def _send(self, cmd: Command, now: datetime, force: bool = False) -> None:
+        """Write one guarded command, unless it is within the deadband of the last one written
+        (a command the guard reduced is always written: its limit is not a matter of taste)."""
         name = cmd.device
         dev_fault = name in self._faults
         if dev_fault:
             if name not in self._safe:
-                self._safe.add(name)
                 charger = self.devices.chargers.get(name)
+                ok = False
                 if charger is not None:
-                    await self._write(name, charger.safe_default(), "fault: safe default")
+                    ok = await self._write(name, charger.safe_default(), "fault: safe default")
                 elif name == "battery" and self.devices.battery is not None:
-                    await self._write(name, self.devices.battery.set_battery_power(0.0), "fault")
-                self._sent[name] = (0.0, now)
+                    ok = await self._write(
+                        name, self.devices.battery.set_battery_power(0.0), "fault"
+                    )
+                if ok:  # a device that did not take it is tried again next tick
+                    self._safe.add(name)
+                    self._sent[name] = (0.0, now)
+                else:
+                    self._sent.pop(name, None)
             return
         last = self._sent.get(name)
         if (
             last is not None
+            and not (force and last[0] != cmd.power_kw)
             and abs(last[0] - cmd.power_kw) <= self.config.write_deadband_kw
             and (now - last[1]).total_seconds() < self.config.rewrite_s
             and not (cmd.power_kw == 0.0 and last[0] != 0.0)

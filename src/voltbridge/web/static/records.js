@@ -1,0 +1,130 @@
+// What was recorded: money, charging sessions, events, and the catalog of vehicles and chargers.
+import { $, api, el, money, num, state, when } from "./common.js";
+import { loadPlan } from "./charts.js";
+
+// ---- money and sessions --------------------------------------------------------------------
+
+export async function loadMoney() {
+  const box = $("money");
+  const parts = [];
+  for (const [period, title] of [["today", "Today"], ["month", "This month"]]) {
+    try {
+      const m = await api(`/api/money?period=${period}`);
+      parts.push(
+        el("div", { class: "period", id: `money-${period}` },
+          el("h3", { text: title }),
+          el("p", {}, el("span", { class: "big", text: money(m.net_cost) }), " net"),
+          el("p", { class: m.savings >= 0 ? "ok" : "error", text: `${m.savings >= 0 ? "Saved" : "Lost"} ${money(Math.abs(m.savings))} vs. uncontrolled charging` }),
+          el("p", { class: "muted", text: `Import ${money(m.import_cost)} (${num(m.import_kwh)} kWh) · export ${money(m.export_revenue)} (${num(m.export_kwh)} kWh)` })
+        )
+      );
+    } catch (error) {
+      box.replaceChildren(el("p", { class: "muted", text: error.message }));
+      return;
+    }
+  }
+  box.replaceChildren(...parts);
+}
+
+export async function loadSessions() {
+  const table = $("sessions");
+  let rows;
+  try {
+    rows = await api("/api/sessions?limit=50");
+  } catch (error) {
+    table.replaceChildren(el("caption", { text: error.message }));
+    return;
+  }
+  const head = el("tr", {}, ...["car", "from", "to", "charged kWh", "discharged kWh", "cost", "value"].map((h, i) => el("th", { class: i > 2 ? "num" : null, text: h })));
+  const body = rows.map((s) =>
+    el("tr", {},
+      el("td", { text: s.vehicle }),
+      el("td", { text: when(s.start) }),
+      el("td", { text: s.end ? when(s.end) : "now" }),
+      el("td", { class: "num", text: num(s.charged_kwh) }),
+      el("td", { class: "num", text: num(s.discharged_kwh) }),
+      el("td", { class: "num", text: money(s.cost) }),
+      el("td", { class: "num", text: money(s.value) })
+    )
+  );
+  table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
+  if (!rows.length) table.append(el("caption", { text: "No charging sessions yet." }));
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+function eventItem(e) {
+  return el("li", {},
+    el("time", { datetime: e.at, text: when(e.at) }),
+    el("span", { class: "kind", text: e.kind + (e.device ? ` · ${e.device}` : "") }),
+    el("span", { class: "message", text: e.message })
+  );
+}
+
+export async function loadEvents() {
+  const kind = state.page === "/events" ? $("events-kind").value : "";
+  const limit = state.page === "/events" ? 200 : 8;
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (kind) params.set("kind", kind);
+  try {
+    const events = await api(`/api/events?${params}`);
+    $("events").replaceChildren(...events.map(eventItem));
+    $("events-note").textContent = events.length ? "" : "No events.";
+  } catch (error) {
+    $("events-note").textContent = error.message;
+  }
+}
+
+export function addEvent(e) {
+  if ($("events-card").hidden) return;
+  const kind = state.page === "/events" ? $("events-kind").value : "";
+  if (kind && e.kind !== kind) return;
+  const list = $("events");
+  list.prepend(eventItem(e));
+  const keep = state.page === "/events" ? 200 : 8;
+  while (list.children.length > keep) list.lastElementChild.remove();
+  $("events-note").textContent = "";
+  if (e.kind === "plan" && !$("plan-card").hidden) loadPlan();
+}
+
+// ---- catalog -------------------------------------------------------------------------------
+
+function yesNo(value) {
+  return value === null || value === undefined ? "–" : value ? "yes" : "no";
+}
+
+function table(id, headers, rows) {
+  const head = el("tr", {}, ...headers.map(([h, isNum]) => el("th", { class: isNum ? "num" : null, text: h })));
+  // The first column (a product's name) wraps so the figures stay in sight on a phone.
+  const cls = (i) => (i === 0 ? "name" : headers[i][1] ? "num" : null);
+  const body = rows.map((cells) => el("tr", {}, ...cells.map((c, i) => el("td", { class: cls(i), text: c }))));
+  $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
+}
+
+export async function loadCatalog() {
+  let catalog;
+  try {
+    catalog = await api("/api/catalog");
+  } catch (error) {
+    $("catalog-vehicles").replaceChildren(el("caption", { text: error.message }));
+    return;
+  }
+  table(
+    "catalog-vehicles",
+    [["vehicle"], ["usable kWh", true], ["V2X kW", true], ["V2H"], ["V2G"], ["V2L"], ["id"]],
+    catalog.vehicles.map((v) => [
+      `${v.make} ${v.model} ${v.variant || ""}`.trim(),
+      v.usable_kwh === null && v.gross_kwh !== null ? `${num(v.gross_kwh)} gross` : num(v.usable_kwh),
+      num(v.max_discharge_kw),
+      yesNo(v.v2h), yesNo(v.v2g), yesNo(v.v2l), v.id,
+    ])
+  );
+  table(
+    "catalog-chargers",
+    [["charger"], ["charge kW", true], ["discharge kW", true], ["V2H"], ["V2G"], ["islands"], ["id"]],
+    catalog.chargers.map((c) => [
+      `${c.make} ${c.model}`, num(c.max_charge_kw), num(c.max_discharge_kw),
+      yesNo(c.v2h), yesNo(c.v2g), yesNo(c.grid_forming), c.id,
+    ])
+  );
+}
