@@ -284,3 +284,17 @@ def test_the_shipped_hash_is_costly_and_verifies(monkeypatch: pytest.MonkeyPatch
     assert hashed.verify(PASSWORD)
     assert not hashed.verify(PASSWORD + " ")
     assert PasswordHash.from_json(hashed.to_json()) == hashed
+
+
+def test_a_damaged_password_file_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / PASSWORD_FILE).write_text("{not json")
+    with pytest.raises(PasswordError, match="delete the file"):
+        ensure_password(ApiConfig(data_dir=tmp_path))
+
+
+def test_the_server_listens_where_configured(tmp_path: Path) -> None:
+    from voltbridge.api import make_server
+
+    config = ApiConfig(data_dir=tmp_path, password=PASSWORD, host="0.0.0.0", port=8123)
+    server = make_server(create_app(FakeHandle(demo_status(), None), None, config), config)
+    assert (server.config.host, server.config.port) == ("0.0.0.0", 8123)

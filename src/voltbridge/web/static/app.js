@@ -42,9 +42,10 @@ async function login(event) {
   try {
     await api("/api/login", { method: "POST", json: { password: field.value } });
   } catch (error) {
-    if (error.status === 429) $("login-error").textContent = `Too many attempts. ${error.message}.`;
+    const said = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+    if (error.status === 429) $("login-error").textContent = `${said}.`;
     else if (error.status === 401) $("login-error").textContent = "Wrong password.";
-    else $("login-error").textContent = error.message;
+    else $("login-error").textContent = said;
     return;
   }
   field.value = "";

@@ -1,6 +1,7 @@
 // The dashboard's shared state and helpers: DOM building, number and time formatting, API calls.
 // Every text from the server goes through textContent, never HTML.
-// What the pages share: set by app.js, used where a module must reach back.
+
+// Set by app.js for modules that must reach back (a 401 anywhere shows the login form).
 export const hooks = { unauthorized: () => {} };
 
 export const SVG_NS = "http://www.w3.org/2000/svg";
