@@ -124,6 +124,7 @@ class Controller:
         self.events: list[ControlEvent] = []
         """Every event since start, oldest first (the store keeps them for longer)."""
         self.decisions = 0
+        self._logged_kind = ""
         self.settings_listeners: list[Callable[[Settings], None]] = []
         """Called with the new settings whenever the household changes them (to persist them)."""
 
@@ -271,6 +272,7 @@ class Controller:
         )
         self._status = status
         self.decisions += 1
+        self._log_decision(status)
         self.recorder.record_status(status)
         self._publish(status)
         return status
@@ -588,8 +590,7 @@ class Controller:
             return
         if ok:
             self._sent[name] = (cmd.power_kw, now)
-            if abs(cmd.power_kw) > 0.05:
-                log.info("%s %.2f kW: %s", name, cmd.power_kw, cmd.reason)
+            log.debug("%s <- %.2f kW: %s", name, cmd.power_kw, cmd.reason)
 
     async def _write(self, name: str, call: object, why: str) -> bool:
         """Await one device write within the timeout; a failure is a fault event, never a crash."""
@@ -622,6 +623,14 @@ class Controller:
                 f"circuit {name} {'restored' if on else 'shed'}: {why}",
                 device=name,
             )
+
+    def _log_decision(self, status: ControlStatus) -> None:
+        """Log the decision in words when what is done changes (not every tick)."""
+        words = status.decision.split(":")[0]
+        kind = " ".join(w for w in words.split() if not w[0].isdigit())
+        if kind != self._logged_kind:
+            self._logged_kind = kind
+            log.info("%s", status.decision)
 
     def _warn_island(self, decision: Decision, now: datetime) -> None:
         if decision.cannot_island and not self._islanding_warned:
