@@ -17,8 +17,8 @@ import numpy as np
 from voltbridge.control.controller import ControlConfig, Controller
 from voltbridge.control.grid_state import GridLimits
 from voltbridge.control.guard import ExportPolicy
-from voltbridge.control.island import CircuitInfo
 from voltbridge.control.io import DeviceSet
+from voltbridge.control.island import CircuitInfo
 from voltbridge.control.plan_source import PlanState
 from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import BatteryLimits, ControlSite, VehicleLimits
@@ -113,6 +113,12 @@ def site(
         nominal_frequency_hz=60.0,
         defaults=Settings(v2g_allowed=v2g_allowed, backup_reserve_h=4.0),
     )
+
+
+def loop_config(**kw: float) -> ControlConfig:
+    """The loop's configuration for tests: planning inline, as the simulator does, so that a
+    plan is in place on the tick that asked for it."""
+    return ControlConfig(plan_in_thread=False, **kw)  # type: ignore[arg-type]
 
 
 PowerRule = Callable[[PlanState], Mapping[str, float]]
@@ -345,7 +351,7 @@ def rig(
         devices,
         plans,
         clock,
-        config or ControlConfig(tick_s=2.0),
+        config or loop_config(tick_s=2.0),
         settings=settings,
         grid_limits=grid_limits,
     )

@@ -8,19 +8,20 @@ target; circuits fridge 0.3 and medical 0.2 kW essential, dryer 2.5 kW priority 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from voltbridge.config import load_site
-from voltbridge.control.controller import ControlConfig, Controller
+from voltbridge.control.controller import Controller
 from voltbridge.control.io import DeviceSet
 from voltbridge.control.plan_source import SitePlanSource
 from voltbridge.control.settings import SettingsUpdate, VehicleSettings
 from voltbridge.control.site_model import control_site
 from voltbridge.core.clock import VirtualClock
 from voltbridge.core.status import ControlStatus, EventKind, Mode
-from voltbridge.core.types import GridState
+from voltbridge.core.types import GridState, Measurement
 from voltbridge.devices.simulated import SimulatedDevices
 from voltbridge.devices.simulated_home import SimStorage, SimulatedHome
 
@@ -32,6 +33,7 @@ from .harness import (
     T0,
     TARGET_KWH,
     Rig,
+    loop_config,
     rig,
     site,
     vehicle,
@@ -41,7 +43,10 @@ LOSS = "grid on_grid → islanded: grid voltage 0.0 V below 0.88 pu (211 V)"
 ESSENTIALS = ("fridge", "medical")
 
 
-def at(seconds: float) -> object:
+SONOMA = Path(__file__).resolve().parents[2] / "src/voltbridge/examples/f150-outage-sonoma.toml"
+
+
+def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
@@ -60,7 +65,7 @@ def test_outage_at_evening_peak_islands_sheds_by_priority_and_serves_the_house()
         load_kw=[1.0, 1.0, 5.0, 5.0, 5.0],
         plan_kw={CAR: -5.0},
         plan_load_kw=8.5,
-        config=ControlConfig(tick_s=5.0),
+        config=loop_config(tick_s=5.0),
     )
     r.run(60)
     assert r.car.setpoint_kw == -5.0 and r.home.grid_kw == pytest.approx(3.5)
@@ -111,7 +116,7 @@ def test_outage_at_evening_peak_islands_sheds_by_priority_and_serves_the_house()
 def test_outage_on_the_f150_example_with_the_real_planner() -> None:
     """The Sonoma example site through ``control_site`` and ``SitePlanSource``: water heater (4)
     before air conditioner (3), essentials kept, no plan while islanded, one plan on return."""
-    s = load_site("src/voltbridge/examples/f150-outage-sonoma.toml")
+    s = load_site(SONOMA)
     cs = control_site(s)
     v = cs.vehicle("lightning")
     clock = VirtualClock(T0)
@@ -138,7 +143,7 @@ def test_outage_on_the_f150_example_with_the_real_planner() -> None:
         relay=d.relay,
         transfer=d.relay,
     )
-    ctl = Controller(cs, devices, SitePlanSource(s), clock, ControlConfig(tick_s=5.0))
+    ctl = Controller(cs, devices, SitePlanSource(s), clock, loop_config(tick_s=5.0))
     r = Rig(home, d, ctl, None, clock, cs)  # type: ignore[arg-type]
     reserve_kwh = 0.20 * v.capacity_kwh
     r.run(60)
@@ -209,6 +214,19 @@ def test_outage_with_the_car_away_then_plugged_in_mid_outage() -> None:
     assert [e.data["reason"] for e in r.event_list(EventKind.PLAN)] == []
 
 
+def test_a_sunny_outage_runs_the_house_on_pv_before_the_car() -> None:
+    r = rig(car_soc_kwh=30.0, load_kw=1.0, pv_kw=6.0, plan_load_kw=2.5)
+    r.run(20)
+    r.home.grid_down()
+    r.run(120)
+    # The first, dark tick sheds the water heater (no PV seen, 7.2 kW of car for 8.5 kW); with
+    # 6 kW of sun it comes back (4.0 + 1.2 * 4.5 <= 6 + 7.2) and the whole 8.5 kW house runs on
+    # all the PV first, the car covering only the 2.5 kW rest
+    assert r.home.pv_used_kw == pytest.approx(6.0)
+    assert r.car.setpoint_kw == pytest.approx(-2.5)
+    assert r.home.unserved_kw == 0.0
+
+
 # --- 3. an outage longer than the reserve -----------------------------------------------------
 
 
@@ -216,7 +234,7 @@ def test_outage_longer_than_the_reserve_sheds_essentials_last_then_lower_reserve
     # 1.005 kWh above the 18 kWh reserve: 0.9045 kWh AC. At 4.0 kW (water heater shed) that
     # lasts 81 ticks of 10 s with 0.0045 kWh left: 1.62 kW for the next tick, so the dryer
     # goes at 810 s; 1.5 kW then leaves 0.12 kW, and at 830 s the car is at its reserve.
-    r = rig(car_soc_kwh=19.005, load_kw=1.0, plan_kw={CAR: -5.0}, config=ControlConfig(tick_s=10))
+    r = rig(car_soc_kwh=19.005, load_kw=1.0, plan_kw={CAR: -5.0}, config=loop_config(tick_s=10))
     r.home.grid_down()
     r.run(1200, lambda r, s: _above(r.car.soc_kwh, RESERVE_KWH))
     assert kinds_at(r, EventKind.SHED) == [
@@ -234,8 +252,8 @@ def test_outage_longer_than_the_reserve_sheds_essentials_last_then_lower_reserve
     assert kinds_at(r, EventKind.WARNING) == [
         (
             830.0,
-            "storage down to its reserve: essential circuits shed; lower the car's outage "
-            "reserve to keep them on",
+            "storage down to its reserve and PV short: essential circuits shed; lower the "
+            "outage reserve of ev to keep them on",
         )
     ]
     assert r.car.soc_kwh == pytest.approx(RESERVE_KWH, abs=1e-9)
@@ -251,7 +269,8 @@ def test_outage_longer_than_the_reserve_sheds_essentials_last_then_lower_reserve
     # 5 % of 60 kWh = 3 kWh: essentials and dryer back (1.0 + 0.36 + 0.24 + 3.0 <= 7.2 kW)
     assert all(r.home.circuits_on[c] for c in (*ESSENTIALS, "dryer"))
     assert r.car.setpoint_kw == pytest.approx(-4.0)
-    assert 3.0 < r.car.soc_kwh < RESERVE_KWH - 4.0 * 590 / 3600 / CAR_ETA
+    assert r.car.soc_kwh == pytest.approx(RESERVE_KWH - 4.0 * 600 / 3600 / CAR_ETA)
+    assert r.home.totals.unserved_kwh == pytest.approx((1.38 * 10 + 1.0 * 370) / 3600, abs=1e-9)
 
     r.home.grid_restore()
     r.run(310)
@@ -355,7 +374,7 @@ def test_grid_back_before_departure_reconnects_ramps_and_reaches_the_target() ->
         load_kw=1.0,
         plan_kw={CAR: CAR_KW},
         plan_stop_kwh={CAR: TARGET_KWH},
-        config=ControlConfig(tick_s=10.0),
+        config=loop_config(tick_s=10.0),
     )
     r.run(60)
     r.home.grid_down()
@@ -410,15 +429,10 @@ def test_stale_meter_is_a_fault_and_answering_again_is_recorded() -> None:
     last = r.run(20)
     assert kinds_at(r, EventKind.FAULT)[-1] == (120.0, "meter: answering again with fresh data")
     assert last.faults == ()
+    assert (r.car.setpoint_kw, r.battery.setpoint_kw) == (-5.0, pytest.approx(-3.5))
     assert r.home.totals.grid_export_kwh == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a stale grid meter is recorded as a fault but the storages keep discharging "
-    "(controller.py _guard_and_write/_flows ignore the meter's staleness); with the load "
-    "derived from the frozen grid power they even export",
-)
 @pytest.mark.parametrize("load_meter", [True, False])
 def test_stale_meter_stops_storage_discharge(load_meter: bool) -> None:
     r = rig(
@@ -430,24 +444,35 @@ def test_stale_meter_stops_storage_discharge(load_meter: bool) -> None:
     )
     r.run(60)
     r.home.freeze(r.devices.meter)
-    r.run(20)  # stale from 72 s
+    r.run(20)
     r.home.circuits_kw["water-heater"] = 0.0  # the house load drops by 4.5 kW, unseen
     r.home.refresh()
-    r.run(20)
-    assert r.car.setpoint_kw >= 0.0 and r.battery.setpoint_kw >= 0.0
+    r.run(20)  # 40 s after the freeze: past every staleness limit (10 s grid, 30 s load)
+    assert r.car.setpoint_kw == 0.0 and r.battery.setpoint_kw == 0.0
     assert r.home.totals.grid_export_kwh == 0.0
+    assert "site data not finite" in r.events(EventKind.GUARD)[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an outage behind a frozen meter is not seen (stale data never islands) and "
-    "the car keeps discharging into the dead grid (backfeed), see the test above",
-)
-def test_outage_behind_a_frozen_meter_never_backfeeds() -> None:
+class LiveLoadMeter:
+    """A house-side meter apart from the grid meter: it keeps answering when that one freezes."""
+
+    def __init__(self, r: Rig) -> None:
+        self.r = r
+
+    async def read_load(self) -> Measurement:
+        self.r.home.sync()
+        return Measurement("load", self.r.clock.now(), power_kw=self.r.home.load_kw)
+
+
+@pytest.mark.parametrize("separate_load_meter", [False, True])
+def test_no_discharge_while_the_grid_cannot_be_seen(separate_load_meter: bool) -> None:
     r = rig(car_soc_kwh=30.0, load_kw=1.0, plan_kw={CAR: -5.0})
+    if separate_load_meter:
+        r.controller.devices.load_meter = LiveLoadMeter(r)
     r.run(60)
     r.home.freeze(r.devices.meter)
-    r.run(20)  # the controller knows the meter is stale (fault at 72 s) ...
+    r.run(20)  # the controller has flagged the meter as stale (FAULT at 72 s) ...
+    assert [e.device for e in r.event_list(EventKind.FAULT)] == ["meter"]
     r.home.grid_down()  # ... before the grid goes
     r.run(60)
     assert r.home.totals.backfeed_kwh == 0.0
@@ -475,12 +500,6 @@ def test_dropped_charger_is_a_fault_the_battery_carries_on_and_it_recovers() -> 
     assert (r.car.setpoint_kw, r.battery.setpoint_kw) == (-5.0, pytest.approx(-3.5))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: controller.py _send records a safe-default write that failed as sent "
-    "(_sent = 0 kW), so after the charger answers again a 0 kW command is skipped as "
-    "unchanged and the car keeps its old setpoint for up to rewrite_s (60 s)",
-)
 def test_charger_answering_again_gets_the_present_command() -> None:
     r = rig(car_soc_kwh=30.0, load_kw=1.0, plan_kw={CAR: -5.0})
     r.run(60)
@@ -512,7 +531,7 @@ def _idle(r: Rig) -> None:
 
 def test_charge_now_charges_at_full_power_until_the_target() -> None:
     # 4 kWh to the 48 kWh target: 4 / (7.2 * 0.9) h = 2222.2 s; the plan wants -5 kW
-    r = rig(car_soc_kwh=44.0, load_kw=1.0, plan_kw={CAR: -5.0}, config=ControlConfig(tick_s=10))
+    r = rig(car_soc_kwh=44.0, load_kw=1.0, plan_kw={CAR: -5.0}, config=loop_config(tick_s=10))
     r.controller.apply_settings(SettingsUpdate(mode=Mode.CHARGE_NOW), "test")
     r.run(2220, lambda r, s: _charging_at(r, CAR_KW))
     assert r.car.soc_kwh == pytest.approx(44.0 + 7.2 * 0.9 * 2220 / 3600)
@@ -547,6 +566,24 @@ def test_v2l_leaves_the_car_alone_on_grid_and_in_an_outage() -> None:
     assert r.home.totals.unserved_kwh == pytest.approx(1.0 * 60 / 3600)  # all shed; base load
 
 
+def test_mode_switch_in_an_outage_takes_effect_on_the_next_tick() -> None:
+    r = rig(car_soc_kwh=30.0, load_kw=1.0)
+    r.home.grid_down()
+    r.run(20, lambda r, s: _charging_at(r, -4.0))
+    r.controller.apply_settings(SettingsUpdate(mode=Mode.V2L), "api")
+    r.run(20, lambda r, s: _charging_at(r, 0.0))
+    assert not any(r.home.circuits_on.values())  # no storage for the house: all shed
+    r.controller.apply_settings(SettingsUpdate(mode=Mode.BACKUP_ONLY), "api")
+    # the car is back for the house: fridge, medical and dryer restored at once, 4.0 kW
+    r.run(20, lambda r, s: _charging_at(r, -4.0))
+    assert [m.split(": ")[1] for m in r.events(EventKind.MODE)] == [
+        "mode (mode v2l)",
+        "mode (mode backup-only)",
+    ]
+    # no plan while islanded, although the settings changed twice
+    assert [e.data["reason"] for e in r.event_list(EventKind.PLAN)] == []
+
+
 @pytest.mark.parametrize(
     ("mode", "car_kw"),
     [
@@ -576,7 +613,7 @@ def test_mode_switch_takes_effect_on_the_next_tick_with_a_mode_event(
 
 
 def test_replans_on_plug_events_every_15_minutes_and_on_settings() -> None:
-    r = rig(car_soc_kwh=30.0, load_kw=1.0, config=ControlConfig(tick_s=10))
+    r = rig(car_soc_kwh=30.0, load_kw=1.0, config=loop_config(tick_s=10))
     r.run(100)
     r.devices.charger.plug(False)  # type: ignore[union-attr]
     r.run(100)
@@ -612,7 +649,7 @@ def test_replans_when_the_soc_is_off_plan() -> None:
         car_soc_kwh=30.0,
         load_kw=1.0,
         plan_kw={CAR: CAR_KW},
-        config=ControlConfig(tick_s=10, replan_s=3600),
+        config=loop_config(tick_s=10, replan_s=3600),
     )
     r.car.max_charge_kw = 1.0
     r.run(1400)
@@ -651,30 +688,25 @@ def test_outage_without_a_transfer_switch_keeps_every_storage_at_zero() -> None:
 # --- restoring a circuit in an outage -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: decide() sizes the discharge for the load after restoring circuits, but "
-    "controller.py passes the guard the load measured before the relays close, so the guard "
-    "clips the discharge to the old load and the restored circuits go unserved for one tick",
-)
 def test_restoring_circuits_in_an_outage_leaves_nothing_unserved() -> None:
     r = rig(car_soc_kwh=40.0, plugged_in=False, load_kw=1.0)
     r.home.grid_down()
     r.run(60)
     r.devices.charger.plug(True)  # type: ignore[union-attr]
     r.tick()  # fridge, medical and dryer come back: 4.0 kW
+    assert r.home.circuits_on == {
+        "fridge": True,
+        "medical": True,
+        "dryer": True,
+        "water-heater": False,
+    }
+    assert r.car.setpoint_kw == pytest.approx(-4.0)
     assert r.home.unserved_kw == 0.0
 
 
 # --- the write deadband -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: controller.py _send skips a write within write_deadband_kw (0.05 kW) of the "
-    "last one even when the guard lowered the command, so the device keeps the higher "
-    "setpoint and the main breaker limit is exceeded (here by 0.03 kW for 30 s)",
-)
 def test_a_guard_reduction_within_the_deadband_is_still_written() -> None:
     # charge-now at 7.2 kW beside an 8.5 kW house on a 16 kW connection; after 30 s the base
     # load rises by 0.33 kW: the guard allows 7.17 kW
@@ -686,3 +718,25 @@ def test_a_guard_reduction_within_the_deadband_is_still_written() -> None:
     )
     r.controller.apply_settings(SettingsUpdate(mode=Mode.CHARGE_NOW), "test")
     r.run(40, lambda r, s: _above(16.0, r.home.grid_kw))
+    assert r.car.setpoint_kw == pytest.approx(7.17)
+    assert kinds_at(r, EventKind.GUARD) == [
+        (
+            30.0,
+            "ev: charge 7.20 kW clipped to 7.17 kW: main breaker: import 16.03 kW over the "
+            "16 kW limit (load 8.83 kW, PV 0.00 kW)",
+        )
+    ]
+
+
+def test_a_smaller_discharge_within_the_deadband_is_still_written() -> None:
+    # the battery covers 3.5 kW of the 8.5 kW house beside the car's 5 kW; after 30 s the base
+    # load falls by 0.03 kW
+    r = rig(
+        car_soc_kwh=30.0,
+        battery_soc_kwh=5.0,
+        load_kw=[1.0, 0.97],
+        profile_step_s=30.0,
+        plan_kw={CAR: -5.0},
+    )
+    r.run(60, lambda r, s: _above(r.home.grid_kw, 0.0))
+    assert r.home.totals.grid_export_kwh == 0.0

@@ -515,6 +515,10 @@ class Controller:
         }
         plugged = {n: bool(p) for n, p in snap.plugged_in.items() if p}
         islanded = decision.islanded
+        if self.grid.sensor_stale and not islanded:
+            # whether the grid is there cannot be shown: an outage now would go unseen and any
+            # discharge could energize dead lines, so every command is refused (safe defaults)
+            load_kw = math.nan
         state = GuardInput(
             now=now,
             dt_h=self.config.tick_s / 3600.0,
@@ -573,6 +577,7 @@ class Controller:
         if (
             last is not None
             and not (force and last[0] != cmd.power_kw)
+            and not _toward_zero(cmd.power_kw, last[0])
             and abs(last[0] - cmd.power_kw) <= self.config.write_deadband_kw
             and (now - last[1]).total_seconds() < self.config.rewrite_s
             and not (cmd.power_kw == 0.0 and last[0] != 0.0)
@@ -638,10 +643,13 @@ class Controller:
             self._event(EventKind.WARNING, decision.cannot_island)
         if decision.reserve_reached and not self._reserve_warned:
             self._reserve_warned = True
+            cars = [n for n, p in self._plugged.items() if p]
+            hint = (
+                f"; lower the outage reserve of {', '.join(cars)} to keep them on" if cars else ""
+            )
             self._event(
                 EventKind.WARNING,
-                "storage down to its reserve: essential circuits shed; lower the car's outage "
-                "reserve to keep them on",
+                "storage down to its reserve and PV short: essential circuits shed" + hint,
             )
         elif not decision.reserve_reached:
             self._reserve_warned = False
@@ -667,6 +675,12 @@ class Controller:
             if q.full():
                 q.get_nowait()
             q.put_nowait(item)
+
+
+def _toward_zero(new_kw: float, last_kw: float) -> bool:
+    """Whether ``new_kw`` asks less of the device than ``last_kw`` did (or the other way round):
+    such a change is always written, however small, since limits are on the far side."""
+    return new_kw * last_kw < 0 or abs(new_kw) < abs(last_kw) - 1e-9
 
 
 def storage_limits_of(decision: Decision) -> dict[str, StorageLimits]:

@@ -97,7 +97,8 @@ def plan_shedding(
     ``shed_priority`` first; essential circuits go only when the storages are down to their
     floors and PV does not cover them (``reserve_reached``). A shed circuit is restored, lowest
     priority number first (essentials first), once its typical draw fits ``RESTORE_MARGIN`` times
-    into the spare supply.
+    into the spare supply, PV included (so PV brings the essentials back first even at the
+    reserve).
 
     >>> c = [CircuitInfo("fridge", 0.2, True), CircuitInfo("heat-pump", 3.0, False, 5)]
     >>> p = plan_shedding(c, {"fridge": True, "heat-pump": True}, 4.0, 0.0, 2.0, 10.0)
@@ -129,9 +130,7 @@ def plan_shedding(
         for c in reversed(order):  # essentials first, then lowest shed priority
             if on[c.name] or current.get(c.name, True):
                 continue
-            if load + RESTORE_MARGIN * c.typical_kw <= capacity and not (
-                reserve_reached and c.essential
-            ):
+            if load + RESTORE_MARGIN * c.typical_kw <= capacity:
                 on[c.name] = True
                 load += c.typical_kw
     return SheddingPlan(on=on, reasons=reasons, reserve_reached=reserve_reached)

@@ -67,11 +67,12 @@ class SimStorage:
     def step(self, ac_kw: float, dt_h: float) -> float:
         """Hold ``ac_kw`` [kW] for ``dt_h`` [h] until full or empty; return the mean AC power [kW]."""
         cell = self.cell_power_kw(ac_kw)
+        energy = cell * dt_h  # may underflow to 0 for a subnormal setpoint
         frac = 1.0
-        if cell > 0 and dt_h > 0:
-            frac = min(1.0, (self.capacity_kwh - self.soc_kwh) / (cell * dt_h))
-        elif cell < 0 and dt_h > 0:
-            frac = min(1.0, self.soc_kwh / (-cell * dt_h))
+        if energy > 0:
+            frac = min(1.0, (self.capacity_kwh - self.soc_kwh) / energy)
+        elif energy < 0:
+            frac = min(1.0, self.soc_kwh / -energy)
         soc = self.soc_kwh + cell * dt_h * frac
         self.soc_kwh = min(max(soc, 0.0), self.capacity_kwh)
         self.power_kw = ac_kw * frac
@@ -190,7 +191,8 @@ class SimulatedHome:
             scale = min(1.0, surplus / charging) if charging > 0 else 1.0
             asked = [p * scale if p > 0 else p for p in asked]
             discharging = sum(-p for p in asked if p < 0)
-            room = max(0.0, load + sum(p for p in asked if p > 0))  # an island cannot export
+            # an island cannot export, and PV (which cannot be stored away) is used first
+            room = max(0.0, load - pv + sum(p for p in asked if p > 0))
             scale = min(1.0, room / discharging) if discharging > 0 else 1.0
             asked = [p * scale if p < 0 else p for p in asked]
         applied = [s.step(p, dt_h) for s, p in zip(stores, asked, strict=True)]

@@ -1,0 +1,236 @@
+"""Tracking the plan on grid, hand-solved: the plan's step now, the modes, absorbing deviations, the ramp."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from voltbridge.control.tracking import (
+    TrackStorage,
+    absorb_deviation,
+    battery_on_grid,
+    mode_setpoints,
+    plan_step,
+    ramp_limit,
+)
+from voltbridge.core.status import Mode
+from voltbridge.core.timegrid import TimeGrid
+from voltbridge.core.types import Plan, PlanCost, StoragePlan
+
+T0 = datetime(2026, 7, 8, 1, 0, tzinfo=UTC)
+
+
+def two_step_plan() -> Plan:
+    """Two 15-minute steps: the car charges 4 kW then discharges 2 kW; the battery idles."""
+    start = int(T0.timestamp())
+    grid = TimeGrid(np.array([start, start + 900, start + 1800], dtype=np.int64))
+    ev = StoragePlan(
+        name="ev",
+        kind="vehicle",
+        power_kw=np.array([4.0, -2.0]),
+        soc_kwh=np.array([30.0, 31.0, 29.0]),
+        plugged_in=np.array([True, True]),
+        driving_kwh=np.zeros(2),
+        capacity_kwh=60.0,
+        reserve_kwh=np.zeros(3),
+    )
+    bat = StoragePlan(
+        name="battery",
+        kind="battery",
+        power_kw=np.zeros(2),
+        soc_kwh=np.array([5.0, 5.0, 5.0]),
+        plugged_in=np.array([True, True]),
+        driving_kwh=np.zeros(2),
+        capacity_kwh=10.0,
+        reserve_kwh=np.zeros(3),
+    )
+    return Plan(
+        grid=grid,
+        price_import=np.array([0.30, 0.55]),
+        price_export=np.array([0.05, 0.10]),
+        load_kw=np.array([2.0, 3.0]),
+        pv_kw=np.array([1.0, 2.0]),
+        pv_used_kw=np.array([0.5, 1.0]),
+        grid_kw=np.array([5.5, 0.0]),
+        unserved_kw=np.zeros(2),
+        storages=(ev, bat),
+        cost=PlanCost(1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    )
+
+
+# --- the plan's step now ----------------------------------------------------------------------
+
+
+def test_plan_step_mid_step_interpolates_the_soc() -> None:
+    step = plan_step(two_step_plan(), T0 + timedelta(seconds=450))
+    assert step is not None
+    assert step.power_kw == {"ev": 4.0, "battery": 0.0}
+    assert step.expected_net_kw == 1.5  # load 2.0 - PV used 0.5
+    assert (step.price_import, step.price_export) == (0.30, 0.05)
+    assert step.soc_kwh == {"ev": 30.5, "battery": 5.0}
+
+
+def test_plan_step_at_an_edge_is_the_step_that_starts_there() -> None:
+    step = plan_step(two_step_plan(), T0 + timedelta(seconds=900))
+    assert step is not None
+    assert step.power_kw["ev"] == -2.0 and step.expected_net_kw == 2.0
+    assert step.soc_kwh["ev"] == 31.0
+    last = plan_step(two_step_plan(), T0 + timedelta(seconds=1350))
+    assert last is not None and last.soc_kwh["ev"] == 30.0
+
+
+def test_plan_step_outside_the_plan_is_none() -> None:
+    assert plan_step(two_step_plan(), T0 - timedelta(seconds=1)) is None
+    assert plan_step(two_step_plan(), T0 + timedelta(seconds=1800)) is None
+
+
+# --- modes ------------------------------------------------------------------------------------
+
+EV = TrackStorage("ev", "vehicle", True, 20.0, 48.0, 7.2, 7.2)
+EV_FULL = TrackStorage("ev", "vehicle", True, 50.0, 48.0, 7.2, 7.2)
+EV_AWAY = TrackStorage("ev", "vehicle", False, 0.0, 48.0, 7.2, 7.2)
+BAT = TrackStorage("battery", "battery", True, 5.0, 10.0, 5.0, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("mode", "planned", "storages", "expected"),
+    [
+        (Mode.AUTO, {"ev": -3.0, "battery": 2.0}, [EV, BAT], {"ev": -3.0, "battery": 2.0}),
+        (Mode.OFF, {"ev": -3.0, "battery": 2.0}, [EV, BAT], {"ev": 0.0, "battery": 0.0}),
+        (Mode.CHARGE_NOW, {"ev": -3.0, "battery": 2.0}, [EV, BAT], {"ev": 7.2, "battery": 2.0}),
+        (Mode.CHARGE_NOW, {"ev": -3.0}, [EV_FULL], {"ev": 0.0}),
+        (Mode.CHARGE_NOW, {"ev": 2.0}, [EV_FULL], {"ev": 2.0}),
+        (Mode.BACKUP_ONLY, {"ev": -3.0, "battery": -1.0}, [EV, BAT], {"ev": 0.0, "battery": 0.0}),
+        (Mode.BACKUP_ONLY, {"ev": 3.0, "battery": 1.0}, [EV, BAT], {"ev": 3.0, "battery": 1.0}),
+        (Mode.V2L, {"ev": 3.0, "battery": -1.0}, [EV, BAT], {"ev": 0.0, "battery": -1.0}),
+        (Mode.AUTO, {"ev": 3.0}, [EV_AWAY], {"ev": 0.0}),
+        (Mode.CHARGE_NOW, {}, [EV_AWAY], {"ev": 0.0}),
+        (Mode.AUTO, {}, [EV, BAT], {"ev": 0.0, "battery": 0.0}),
+    ],
+)
+def test_mode_setpoints(
+    mode: Mode,
+    planned: dict[str, float],
+    storages: list[TrackStorage],
+    expected: dict[str, float],
+) -> None:
+    assert mode_setpoints(mode, planned, storages)[0] == expected
+
+
+def test_mode_setpoints_say_why() -> None:
+    _, why = mode_setpoints(Mode.CHARGE_NOW, {"ev": -3.0}, [EV, EV_AWAY])
+    assert why == {"ev": "not available"}  # the later entry with the same name wins
+    assert mode_setpoints(Mode.CHARGE_NOW, {}, [EV])[1] == {
+        "ev": "charge-now until the departure target"
+    }
+    assert mode_setpoints(Mode.CHARGE_NOW, {}, [EV_FULL])[1] == {"ev": "charge-now: target reached"}
+    assert mode_setpoints(Mode.BACKUP_ONLY, {"ev": -1.0}, [EV])[1] == {
+        "ev": "backup-only: no discharging on grid"
+    }
+    assert mode_setpoints(Mode.V2L, {}, [EV])[1] == {"ev": "v2l: the car feeds its own loads"}
+    assert mode_setpoints(Mode.OFF, {}, [EV])[1] == {"ev": "mode off"}
+    assert mode_setpoints(Mode.AUTO, {}, [EV])[1] == {"ev": "plan"}
+
+
+# --- absorbing what the plan did not foresee --------------------------------------------------
+
+
+def test_a_surplus_goes_to_the_battery_then_the_car() -> None:
+    # 6 kW more surplus than planned: the battery takes 5 (its limit), the car 1 more
+    out = absorb_deviation({"ev": 2.0, "battery": 0.0}, -6.0, [EV, BAT], Mode.AUTO)
+    assert out == {"ev": 3.0, "battery": 5.0}
+
+
+def test_a_deficit_is_covered_by_the_battery_then_by_charging_the_car_less() -> None:
+    out = absorb_deviation({"ev": 4.0, "battery": 0.0}, 6.0, [EV, BAT], Mode.AUTO)
+    assert out == {"ev": 3.0, "battery": -5.0}
+
+
+def test_a_deficit_never_makes_a_car_discharge_more_than_planned() -> None:
+    assert absorb_deviation({"ev": 2.0}, 5.0, [EV], Mode.AUTO) == {"ev": 0.0}
+    assert absorb_deviation({"ev": -1.0}, 5.0, [EV], Mode.AUTO) == {"ev": -1.0}
+
+
+def test_a_surplus_lowers_a_planned_car_discharge() -> None:
+    assert absorb_deviation({"ev": -3.0}, -2.0, [EV], Mode.AUTO) == {"ev": -1.0}
+
+
+def test_absorbing_stays_within_the_charge_limit() -> None:
+    assert absorb_deviation({"ev": 6.0}, -5.0, [EV], Mode.AUTO) == {"ev": 7.2}
+
+
+def test_off_absorbs_nothing() -> None:
+    out = absorb_deviation({"ev": 0.0, "battery": 0.0}, 4.0, [EV, BAT], Mode.OFF)
+    assert out == {"ev": 0.0, "battery": 0.0}
+
+
+def test_backup_only_covers_no_deficit_by_discharging() -> None:
+    out = absorb_deviation({"ev": 0.0, "battery": 0.0}, 4.0, [EV, BAT], Mode.BACKUP_ONLY)
+    assert out == {"ev": 0.0, "battery": 0.0}
+    # it still charges less to cover it
+    out = absorb_deviation({"ev": 3.0, "battery": 2.0}, 4.0, [EV, BAT], Mode.BACKUP_ONLY)
+    assert out == {"ev": 1.0, "battery": 0.0}
+
+
+@pytest.mark.parametrize("mode", [Mode.CHARGE_NOW, Mode.V2L])
+def test_cars_keep_their_setpoint_in_charge_now_and_v2l(mode: Mode) -> None:
+    out = absorb_deviation({"ev": 7.2, "battery": 0.0}, -8.0, [EV, BAT], mode)
+    assert out == {"ev": 7.2, "battery": 5.0}
+
+
+def test_a_car_at_its_target_takes_no_surplus_except_in_auto() -> None:
+    assert absorb_deviation({"ev": 0.0}, -4.0, [EV_FULL], Mode.BACKUP_ONLY) == {"ev": 0.0}
+    assert absorb_deviation({"ev": 0.0}, -4.0, [EV_FULL], Mode.AUTO) == {"ev": 4.0}
+
+
+def test_an_unavailable_storage_absorbs_nothing() -> None:
+    assert absorb_deviation({"ev": 0.0}, -4.0, [EV_AWAY], Mode.AUTO) == {"ev": 0.0}
+
+
+# --- the battery on grid ----------------------------------------------------------------------
+
+
+def test_battery_does_not_follow_a_plan_that_charges_from_the_grid() -> None:
+    # expected residual +1 kW (no surplus), plan charges 3 kW: the battery covers the house
+    assert battery_on_grid(3.0, 1.0, 1.0, BAT, 1.0, 1.0, 0.25) == (-1.0, "covering the house")
+
+
+def test_battery_keeps_a_plan_that_exports_on_purpose() -> None:
+    assert battery_on_grid(-4.0, 1.0, 1.0, BAT, 1.0, 1.0, 0.25) == (
+        -4.0,
+        "plan: exporting at a high price",
+    )
+
+
+def test_battery_stores_a_measured_surplus_up_to_its_limit() -> None:
+    assert battery_on_grid(0.0, 1.0, -2.0, BAT, 1.0, 1.0, 0.25) == (2.0, "storing PV surplus")
+    assert battery_on_grid(0.0, 1.0, -8.0, BAT, 1.0, 1.0, 0.25) == (5.0, "storing PV surplus")
+
+
+def test_battery_covers_the_house_above_its_floor() -> None:
+    assert battery_on_grid(0.0, 1.0, 2.0, BAT, 1.0, 1.0, 0.25) == (-2.0, "covering the house")
+    # 4 kWh above the floor at 0.9 over 1 h: 3.6 kW
+    assert battery_on_grid(-1.0, 1.0, 8.0, BAT, 1.0, 0.9, 1.0) == (
+        pytest.approx(-3.6),
+        "covering the house",
+    )
+    low = TrackStorage("battery", "battery", True, 1.0, 10.0, 5.0, 5.0)
+    assert battery_on_grid(0.0, 1.0, 2.0, low, 1.0, 1.0, 0.25) == (-0.0, "covering the house")
+
+
+# --- the reconnection ramp ----------------------------------------------------------------------
+
+
+def test_ramp_is_linear_from_zero_over_the_ramp_time() -> None:
+    sp = {"ev": -10.0, "battery": 4.0}
+    assert ramp_limit(sp, 0.0, 300.0) == {"ev": -0.0, "battery": 0.0}
+    assert ramp_limit(sp, 150.0, 300.0) == {"ev": -5.0, "battery": 2.0}
+    assert ramp_limit(sp, 300.0, 300.0) == sp
+    assert ramp_limit(sp, 900.0, 300.0) == sp
+
+
+def test_no_ramp_time_means_no_ramp_and_negative_elapsed_means_zero() -> None:
+    assert ramp_limit({"ev": -10.0}, 0.0, 0.0) == {"ev": -10.0}
+    assert ramp_limit({"ev": -10.0}, -5.0, 300.0) == {"ev": -0.0}
