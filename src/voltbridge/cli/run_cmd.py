@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from voltbridge.cli.common import read_site
 
@@ -85,6 +86,6 @@ def run(
     try:
         result = asyncio.run(run_home(home, options, ready))
     except (ValueError, OSError) as err:
-        console.print(f"[red]error:[/] {err}")
+        console.print(f"[red]error:[/] {escape(str(err))}")
         raise typer.Exit(2) from None
     console.print(f"stopped after {result.ticks} ticks, {result.events} events recorded")
