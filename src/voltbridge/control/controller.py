@@ -60,6 +60,8 @@ class ControlConfig:
         plan_stale_s: a plan older than this is not followed (self-consumption instead) [s].
         plan_in_thread: plan in a worker thread so that device I/O is not held up (the
             simulator, which waits for each tick anyway, plans inline).
+        concurrent_reads: read devices concurrently (the simulator's in-process devices answer
+            at once, and reading them one by one saves the tasks).
     """
 
     tick_s: float = 2.0
@@ -72,6 +74,7 @@ class ControlConfig:
     rewrite_s: float = 60.0
     plan_stale_s: float = 3 * 3600.0
     plan_in_thread: bool = True
+    concurrent_reads: bool = True
 
     def __post_init__(self) -> None:
         for name in ("tick_s", "replan_s", "device_timeout_s", "stale_after_s"):
@@ -199,7 +202,9 @@ class Controller:
         caps = {v.name: v.capacity_kwh for v in self.site.vehicles}
         if self.site.battery is not None:
             caps["battery"] = self.site.battery.capacity_kwh
-        snap = await read_snapshot(self.devices, caps, cfg.device_timeout_s)
+        snap = await read_snapshot(
+            self.devices, caps, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
+        )
         self._note_faults(snap, now)
         events = self.grid.update(self._grid_reading(snap, now), now)
         for event in events:
@@ -248,7 +253,9 @@ class Controller:
             # close the relays first and measure again, so the storages are set for the load
             # the restored circuits really draw (never for a guess of it)
             await self._apply_circuits(decision, now)
-            snap = await read_snapshot(self.devices, caps, cfg.device_timeout_s)
+            snap = await read_snapshot(
+                self.devices, caps, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
+            )
             load_kw, pv_kw = self._flows(snap, now)
             decision = decide_now(snap, load_kw, pv_kw)
         commands = await self._guard_and_write(decision, snap, now, load_kw, pv_kw)

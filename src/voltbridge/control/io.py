@@ -116,8 +116,11 @@ async def read_snapshot(
     capacities: dict[str, float],
     timeout_s: float,
     relay_every: bool = True,
+    concurrent: bool = True,
 ) -> Snapshot:
-    """Read every device concurrently; ``capacities`` [kWh] by storage name bound the SoC check."""
+    """Read every device, concurrently (network devices answer in parallel) or one after the
+    other (in-process devices, where tasks only cost time); ``capacities`` [kWh] by storage
+    name bound the SoC check."""
     snap = Snapshot()
     faults = snap.faults
 
@@ -165,7 +168,11 @@ async def read_snapshot(
     jobs += [charger(n, d) for n, d in devices.chargers.items()]
     if devices.battery is not None:
         jobs.append(battery(devices.battery))
-    await asyncio.gather(*jobs)
+    if concurrent:
+        await asyncio.gather(*jobs)
+    else:
+        for job in jobs:
+            await job
     for key in ("grid", "load", "pv"):
         m = getattr(snap, key)
         if m is not None and (why := check_measurement(m)) is not None:

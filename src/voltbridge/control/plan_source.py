@@ -57,7 +57,18 @@ def planning_grid(start_s: int, horizon_h: float = 48.0, fine_h: float = 4.0) ->
 
 
 def site_with_settings(site: Site, settings: Settings) -> Site:
-    """``site`` with the household's settings in place of the site file's preferences."""
+    """``site`` with the household's settings in place of the site file's preferences; the very
+    same object when they change nothing (vehicles are resolved once per site object)."""
+    prefs0 = site.preferences
+    if (
+        settings.v2g_allowed == prefs0.v2g_allowed
+        and settings.backup_reserve_h == prefs0.backup_reserve_h
+        and not any(
+            c.target_soc_pct is not None or c.mobility_reserve_pct is not None
+            for c in settings.vehicles.values()
+        )
+    ):
+        return site
     prefs = site.preferences.model_copy(
         update={"v2g_allowed": settings.v2g_allowed, "backup_reserve_h": settings.backup_reserve_h}
     )

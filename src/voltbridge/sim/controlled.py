@@ -226,7 +226,11 @@ class ControlledOptimal:
             site.nominal_voltage_v, site.nominal_frequency_hz, stale_after_s=2 * dt_s
         )
         config = ControlConfig(
-            tick_s=dt_s, stale_after_s=2 * dt_s, rewrite_s=dt_s, plan_in_thread=False
+            tick_s=dt_s,
+            stale_after_s=2 * dt_s,
+            rewrite_s=dt_s,
+            plan_in_thread=False,
+            concurrent_reads=False,
         )
         self.controller = Controller(
             site, devices, self.source, self.clock, config, grid_limits=limits
