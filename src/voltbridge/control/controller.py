@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 from voltbridge.control.decide import Decision, decide
 from voltbridge.control.grid_state import GridEvent, GridLimits, GridReading, GridStateMachine
-from voltbridge.control.guard import GuardInput, SiteLimits, StorageLimits, guard
+from voltbridge.control.guard import GuardInput, SiteLimits, guard
 from voltbridge.control.io import DeviceSet, Snapshot, guarded_call, read_snapshot
+from voltbridge.control.outage import OutageActions
 from voltbridge.control.plan_source import PlanSource, PlanState
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.control.site_model import ControlSite
@@ -37,7 +38,6 @@ from voltbridge.core.status import (
     Recorder,
 )
 from voltbridge.core.types import Command, GridState, Measurement, Plan
-from voltbridge.devices.capabilities import BackupCapable
 from voltbridge.planner.export import plan_to_dict
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class ControlConfig:
                 raise ValueError(f"{name} must be > 0 [s]")
 
 
-class Controller:
+class Controller(OutageActions):
     """The control loop of one home (see the module docstring); implements ``ControlHandle``."""
 
     def __init__(
@@ -459,60 +459,6 @@ class Controller:
         elif event.new is GridState.ON_GRID:
             await self._reconnect(now)
 
-    async def _island(self, now: datetime) -> None:
-        """Outage: stop every storage, open the transfer switch, then backup operation."""
-        for name, dev in self.devices.chargers.items():
-            await self._write(name, dev.set_charge_power(0.0), "outage: stop before islanding")
-            self._sent[name] = (0.0, now)
-        if self.devices.battery is not None:
-            await self._write("battery", self.devices.battery.set_battery_power(0.0), "outage")
-            self._sent["battery"] = (0.0, now)
-        if self.devices.transfer is not None:
-            await self._write(
-                "transfer switch", self.devices.transfer.set_transfer(False), "outage"
-            )
-        await self._backup_mode(True, "outage: backup operation")
-        self._reconnected_at = None
-        self._islanding_warned = self._reserve_warned = False
-
-    async def _backup_mode(self, on: bool, why: str) -> None:
-        devices: list[tuple[str, object]] = list(self.devices.chargers.items())
-        if self.devices.battery is not None:
-            devices.append(("battery", self.devices.battery))
-        for name, dev in devices:
-            if isinstance(dev, BackupCapable):
-                await self._write(name, dev.set_backup_mode(on), why)
-
-    async def _reconnect(self, now: datetime) -> None:
-        """Grid back for the enter-service delay: storages to 0, backup off, close, restore, ramp."""
-        for name, dev in self.devices.chargers.items():
-            await self._write(name, dev.set_charge_power(0.0), "reconnecting")
-            self._sent[name] = (0.0, now)
-        if self.devices.battery is not None:
-            await self._write(
-                "battery", self.devices.battery.set_battery_power(0.0), "reconnecting"
-            )
-            self._sent["battery"] = (0.0, now)
-        await self._backup_mode(False, "reconnecting")
-        if self.devices.transfer is not None:
-            await self._write(
-                "transfer switch", self.devices.transfer.set_transfer(True), "grid back"
-            )
-        restored = [c for c, on in self._circuits.items() if not on]
-        if self.devices.relay is not None:
-            for c in restored:
-                await self._write("relay", self.devices.relay.set_circuit(c, True), "grid back")
-        self._circuits = dict.fromkeys(self._circuits, True)
-        if restored:
-            self._event(EventKind.SHED, f"grid back: circuits restored: {', '.join(restored)}")
-        cars = {
-            n: v.model_copy(update={"outage_reserve_pct": None})
-            for n, v in self._settings.vehicles.items()
-        }
-        self._settings = self._settings.model_copy(update={"vehicles": cars})
-        self._reconnected_at = now
-        self._replan_why = "grid back"
-
     async def _guard_and_write(
         self, decision: Decision, snap: Snapshot, now: datetime, load_kw: float, pv_kw: float
     ) -> list[Command]:
@@ -616,26 +562,6 @@ class Controller:
                 self._event(EventKind.FAULT, f"{name}: write failed ({why}): {err}", device=name)
             return False
 
-    async def _apply_circuits(self, decision: Decision, now: datetime) -> None:
-        if decision.circuits is None:
-            return
-        for name, on in decision.circuits.items():
-            if self._circuits.get(name, True) == on:
-                continue
-            if self.devices.relay is not None:
-                ok = await self._write(
-                    "relay", self.devices.relay.set_circuit(name, on), "shedding"
-                )
-                if not ok:
-                    continue
-            self._circuits[name] = on
-            why = decision.shed_reasons.get(name, "supply allows it again")
-            self._event(
-                EventKind.SHED,
-                f"circuit {name} {'restored' if on else 'shed'}: {why}",
-                device=name,
-            )
-
     def _log_decision(self, status: ControlStatus) -> None:
         """Log the decision in words when what is done changes (not every tick)."""
         words = status.decision.split(":")[0]
@@ -643,23 +569,6 @@ class Controller:
         if kind != self._logged_kind:
             self._logged_kind = kind
             log.info("%s", status.decision)
-
-    def _warn_island(self, decision: Decision, now: datetime) -> None:
-        if decision.cannot_island and not self._islanding_warned:
-            self._islanding_warned = True
-            self._event(EventKind.WARNING, decision.cannot_island)
-        if decision.reserve_reached and not self._reserve_warned:
-            self._reserve_warned = True
-            cars = [n for n, p in self._plugged.items() if p]
-            hint = (
-                f"; lower the outage reserve of {', '.join(cars)} to keep them on" if cars else ""
-            )
-            self._event(
-                EventKind.WARNING,
-                "storage down to its reserve and PV short: essential circuits shed" + hint,
-            )
-        elif not decision.reserve_reached:
-            self._reserve_warned = False
 
     def _event(
         self,
@@ -688,11 +597,6 @@ def _toward_zero(new_kw: float, last_kw: float) -> bool:
     """Whether ``new_kw`` asks less of the device than ``last_kw`` did (or the other way round):
     such a change is always written, however small, since limits are on the far side."""
     return new_kw * last_kw < 0 or abs(new_kw) < abs(last_kw) - 1e-9
-
-
-def storage_limits_of(decision: Decision) -> dict[str, StorageLimits]:
-    """The guard limits a decision was made with (for tests and the status)."""
-    return dict(decision.limits)
 
 
 __all__ = ["ControlConfig", "Controller", "Mode"]
