@@ -27,13 +27,12 @@ from voltbridge.control.plan_source import PlanSource, PlanState
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.control.site_model import ControlSite
 from voltbridge.control.status_build import ShadowBaseline, build_status
-from voltbridge.control.tracking import plan_step
+from voltbridge.control.tracking import plan_step, toward_zero
 from voltbridge.core.clock import Clock
 from voltbridge.core.status import (
     ControlEvent,
     ControlStatus,
     EventKind,
-    Mode,
     NullRecorder,
     Recorder,
 )
@@ -530,7 +529,7 @@ class Controller(OutageActions):
         if (
             last is not None
             and not (force and last[0] != cmd.power_kw)
-            and not _toward_zero(cmd.power_kw, last[0])
+            and not toward_zero(cmd.power_kw, last[0])
             and abs(last[0] - cmd.power_kw) <= self.config.write_deadband_kw
             and (now - last[1]).total_seconds() < self.config.rewrite_s
             and not (cmd.power_kw == 0.0 and last[0] != 0.0)
@@ -591,12 +590,3 @@ class Controller(OutageActions):
             if q.full():
                 q.get_nowait()
             q.put_nowait(item)
-
-
-def _toward_zero(new_kw: float, last_kw: float) -> bool:
-    """Whether ``new_kw`` asks less of the device than ``last_kw`` did (or the other way round):
-    such a change is always written, however small, since limits are on the far side."""
-    return new_kw * last_kw < 0 or abs(new_kw) < abs(last_kw) - 1e-9
-
-
-__all__ = ["ControlConfig", "Controller", "Mode"]

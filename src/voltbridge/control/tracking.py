@@ -191,3 +191,13 @@ def battery_on_grid(
         return min(-residual_kw, battery.max_charge_kw), "storing PV surplus"
     above = max(battery.soc_kwh - floor_kwh, 0.0) * eta_discharge / dt_h
     return -min(residual_kw, battery.max_discharge_kw, above), "covering the house"
+
+
+def toward_zero(new_kw: float, last_kw: float) -> bool:
+    """Whether ``new_kw`` [kW] asks less of a device than ``last_kw`` [kW] did, or reverses it:
+    such a change is always written, however small, since the limits are on the far side.
+
+    >>> toward_zero(-2.97, -3.0), toward_zero(-3.03, -3.0)
+    (True, False)
+    """
+    return new_kw * last_kw < 0 or abs(new_kw) < abs(last_kw) - 1e-9

@@ -30,6 +30,17 @@ class Mode(StrEnum):
     """Every charger and battery on its safe default (0 kW)."""
 
 
+def soc_pct(soc_kwh: float | None, capacity_kwh: float) -> float | None:
+    """State of charge [%] from stored energy and capacity [kWh]; None when unknown.
+
+    >>> soc_pct(30.0, 60.0)
+    50.0
+    """
+    if soc_kwh is None or capacity_kwh <= 0:
+        return None
+    return 100.0 * soc_kwh / capacity_kwh
+
+
 def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat().replace("+00:00", "Z")
 
@@ -72,9 +83,7 @@ class VehicleStatus:
     @property
     def soc_pct(self) -> float | None:
         """State of charge [%]; None when unknown."""
-        if self.soc_kwh is None or self.capacity_kwh <= 0:
-            return None
-        return 100.0 * self.soc_kwh / self.capacity_kwh
+        return soc_pct(self.soc_kwh, self.capacity_kwh)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, as in ``GET /api/status``."""
@@ -107,9 +116,7 @@ class BatteryStatus:
     @property
     def soc_pct(self) -> float | None:
         """State of charge [%]; None when unknown."""
-        if self.soc_kwh is None or self.capacity_kwh <= 0:
-            return None
-        return 100.0 * self.soc_kwh / self.capacity_kwh
+        return soc_pct(self.soc_kwh, self.capacity_kwh)
 
     def to_dict(self) -> dict[str, Any]:
         return {
