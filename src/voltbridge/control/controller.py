@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from voltbridge.control.decide import Decision, decide
@@ -374,13 +375,10 @@ class Controller(OutageActions):
             if new is None:
                 continue
             if old is not None and new != old:
-                self._event(
-                    EventKind.PLUG, f"{name} {'plugged in' if new else 'unplugged'}", device=name
-                )
-                self._replan_why = f"{name} {'plugged in' if new else 'unplugged'}"
-                soc = snap.storages.get(name)
-                self._baseline.plug(name, new, None if soc is None else soc.soc_kwh)
-            elif old is None:
+                what = "plugged in" if new else "unplugged"
+                self._event(EventKind.PLUG, f"{name} {what}", device=name)
+                self._replan_why = f"{name} {what}"
+            if old is None or new != old:
                 soc = snap.storages.get(name)
                 self._baseline.plug(name, new, None if soc is None else soc.soc_kwh)
             self._plugged[name] = new
@@ -402,7 +400,7 @@ class Controller(OutageActions):
         if why is None and (
             self._plan_at is None or (now - self._plan_at).total_seconds() >= self.config.replan_s
         ):
-            why = "every 15 minutes" if self.config.replan_s == 900 else "scheduled"
+            why = f"every {self.config.replan_s / 60:g} minutes"
         if why is None and self._plan is not None:
             step = plan_step(self._plan, now)
             for name, m in snap.storages.items():
@@ -549,9 +547,8 @@ class Controller(OutageActions):
             self._sent[name] = (cmd.power_kw, now)
             log.debug("%s <- %.2f kW: %s", name, cmd.power_kw, cmd.reason)
 
-    async def _write(self, name: str, call: object, why: str) -> bool:
+    async def _write(self, name: str, call: Coroutine[Any, Any, None], why: str) -> bool:
         """Await one device write within the timeout; a failure is a fault event, never a crash."""
-        assert asyncio.iscoroutine(call)
         try:
             await asyncio.wait_for(call, self.config.device_timeout_s)
             return True

@@ -53,8 +53,6 @@ class Decision:
     cannot_island: str = ""
     plan_price_import: float | None = None
     plan_price_export: float | None = None
-    load_kw: float = math.nan
-    """The house load the decision was made for [kW] (islanded: after this tick's shedding)."""
 
 
 def _storages(
@@ -232,7 +230,6 @@ def decide(
             shed.reserve_reached,
             plan_price_import=prices[0],
             plan_price_export=prices[1],
-            load_kw=max(est_load, 0.0),
         )
     planned = step.power_kw if step is not None else {}
     sp, reasons = mode_setpoints(settings.mode, planned, track)

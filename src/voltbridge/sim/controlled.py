@@ -67,9 +67,6 @@ class PlantBridge:
                 out += base * self._share[c.name]
         return min(out, load)
 
-    def essential_shed(self) -> bool:
-        return any(not self.circuits_on[c.name] for c in self.site.circuits if c.essential)
-
     # --- devices ------------------------------------------------------------------------------
     async def read_grid(self) -> Measurement:
         w, t, plant = self.ctx.world, self.t, self.ctx.plant

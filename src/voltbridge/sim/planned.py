@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from voltbridge.control.tracking import TrackStorage
+from voltbridge.control.tracking import absorb_deviation as tracking_absorb
+from voltbridge.core.status import Mode
 from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
 from voltbridge.core.types import Plan
 from voltbridge.forecast import SiteForecast, standard_load_kw, week_profile_kw
@@ -45,26 +48,27 @@ def plan_for(
 def absorb_deviation(
     t: int, ctx: Context, planned: list[float], expected_net_kw: float
 ) -> list[float]:
-    """The plan's setpoints, adjusted for the difference between the house's real net load and
-    the one the plan expected, as today's inverters and smart chargers do in real time: more PV
-    surplus than expected goes into the battery, then into cars at home; a larger deficit is
-    covered by the battery, then by charging the cars less (never by discharging them more)."""
-    out = list(planned)
+    """The plan's setpoints [kW], adjusted for the difference between the house's real net load
+    and the one the plan expected, by the controller's own rule
+    (``voltbridge.control.tracking.absorb_deviation`` in mode ``auto``)."""
     w = ctx.world
+    track = [
+        TrackStorage(
+            p.name,
+            p.kind,
+            p.kind == "battery" or bool(w.vehicles[i].plugged_in[t]),
+            float(ctx.plant.soc[i]),
+            p.capacity_kwh,
+            p.max_charge_kw,
+            p.max_discharge_kw,
+        )
+        for i, p in enumerate(ctx.params)
+    ]
     deviation = float(w.load_kw[t] - w.pv_kw[t]) - expected_net_kw
-    order = sorted(range(len(out)), key=lambda j: ctx.params[j].kind != "battery")
-    for i in order:
-        p = ctx.params[i]
-        if abs(deviation) < 1e-9:
-            break
-        if p.kind == "vehicle" and not w.vehicles[i].plugged_in[t]:
-            continue
-        lo = -p.max_discharge_kw if p.kind == "battery" else min(out[i], 0.0)
-        hi = p.max_charge_kw
-        wanted = min(max(out[i] - deviation, lo), hi)
-        deviation -= out[i] - wanted
-        out[i] = wanted
-    return out
+    out = tracking_absorb(
+        {p.name: kw for p, kw in zip(ctx.params, planned, strict=True)}, deviation, track, Mode.AUTO
+    )
+    return [out[p.name] for p in ctx.params]
 
 
 class Oracle:
