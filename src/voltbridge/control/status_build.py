@@ -127,18 +127,25 @@ def build_status(
     """The ``ControlStatus`` of this tick."""
     sent = {c.device: c.power_kw for c in commands}
 
-    def power(name: str) -> float:
+    def power(name: str) -> float | None:
+        """Measured power [kW]; 0 for a car known to be unplugged, None when unknown."""
         m = snap.storages.get(name)
-        return 0.0 if m is None or m.power_kw is None else float(m.power_kw)
+        if m is not None and m.power_kw is not None and name not in faults:
+            return float(m.power_kw)
+        unplugged = name != "battery" and snap.plugged_in.get(name) is False
+        return 0.0 if unplugged else None
 
-    grid_kw = 0.0 if snap.grid is None or snap.grid.power_kw is None else snap.grid.power_kw
+    fresh_grid = snap.grid is not None and not grid.sensor_stale and "meter" not in faults
+    grid_kw = snap.grid.power_kw if fresh_grid and snap.grid is not None else None
+    shown_load = float(load_kw) if np.isfinite(load_kw) else None
+    shown_pv = float(pv_kw) if np.isfinite(pv_kw) else None
     safe_load = load_kw if np.isfinite(load_kw) else 0.0
     safe_pv = pv_kw if np.isfinite(pv_kw) else 0.0
     # backup: energy above the floors that would apply in an outage, PV forecast refilling
     usable, room, eta = 0.0, 0.0, 1.0
     b = site.battery
     batt_m = snap.storages.get("battery")
-    batt_soc = None if batt_m is None else batt_m.soc_kwh
+    batt_soc = None if batt_m is None or "battery" in faults else batt_m.soc_kwh
     battery_backup = 0.0
     if b is not None and batt_soc is not None:
         battery_backup = max(0.0, batt_soc - b.min_soc_kwh) * b.efficiency
@@ -151,8 +158,8 @@ def build_status(
     for v in site.vehicles:
         car = settings.vehicles.get(v.name)
         m = snap.storages.get(v.name)
-        plugged = bool(snap.plugged_in.get(v.name))
-        soc = None if m is None else m.soc_kwh
+        plugged = snap.plugged_in.get(v.name)
+        soc = None if m is None or v.name in faults else m.soc_kwh
         reserve = v.reserve_kwh(car, grid.state.value != "on_grid")
         for_driving = reserved = 0.0
         rng = None
@@ -196,13 +203,13 @@ def build_status(
     baseline.step(now, settings)
     return ControlStatus(
         at=now,
-        grid_state=grid.state,
+        grid_state=grid.shown_state,
         mode=settings.mode,
         v2g_allowed=settings.v2g_allowed,
         power=PowerFlows(
             grid_kw=grid_kw,
-            pv_kw=safe_pv,
-            load_kw=safe_load,
+            pv_kw=shown_pv,
+            load_kw=shown_load,
             battery_kw=power("battery"),
             vehicles_kw={v.name: power(v.name) for v in site.vehicles},
         ),

@@ -72,13 +72,13 @@ class SessionTracker:
         """Integrate ``[held, current)`` into the open sessions, then open or close them at ``current``."""
         if held is not None and 0 < current.at_ms - held.at_ms <= self.max_gap_ms:
             dt_h = (current.at_ms - held.at_ms) / HOUR_MS
-            exported_kw = max(-held.grid_kw, 0.0)
+            exported_kw = 0.0 if held.grid_kw is None else max(-held.grid_kw, 0.0)
             price_import = held.price_import or 0.0
             price_export = held.price_export or 0.0
             for name, session in self.open.items():
                 car = held.vehicles.get(name)
-                if car is None or not car.plugged_in:
-                    continue
+                if car is None or not car.plugged_in or car.power_kw is None:
+                    continue  # not there, or its power unknown: nothing is counted
                 charge_kw = max(car.power_kw, 0.0)
                 discharge_kw = max(-car.power_kw, 0.0)
                 exported_share_kw = min(discharge_kw, exported_kw)

@@ -34,27 +34,30 @@ class Reading:
 
 
 def device_readings(status: ControlStatus) -> list[Reading]:
-    """The per-device rows of a status; the battery only when the site has one (or it draws power)."""
+    """The per-device rows of a status; the battery only when the site has one (or it draws
+    power). A power that is unknown (a silent or stale device) gets no row: never a zero."""
     power = status.power
-    readings = [
-        Reading(("grid", "grid"), float(power.grid_kw)),
-        Reading(("pv", "pv"), float(power.pv_kw)),
-        Reading(("load", "load"), float(power.load_kw)),
+    rows: list[tuple[DeviceKey, float | None, float | None, bool | None]] = [
+        (("grid", "grid"), power.grid_kw, None, None),
+        (("pv", "pv"), power.pv_kw, None, None),
+        (("load", "load"), power.load_kw, None, None),
     ]
-    if status.battery is not None or power.battery_kw != 0.0:
+    if status.battery is not None or power.battery_kw not in (0.0, None):
         soc = None if status.battery is None else status.battery.soc_kwh
-        readings.append(Reading(("battery", "battery"), float(power.battery_kw), soc))
+        rows.append((("battery", "battery"), power.battery_kw, soc, None))
     for name in dict.fromkeys([*status.vehicles, *power.vehicles_kw]):
         vehicle = status.vehicles.get(name)
-        readings.append(
-            Reading(
+        rows.append(
+            (
                 ("vehicle", name),
                 vehicle_power_kw(status, name),
                 None if vehicle is None else vehicle.soc_kwh,
-                None if vehicle is None else bool(vehicle.plugged_in),
+                None if vehicle is None else vehicle.plugged_in,
             )
         )
-    return readings
+    return [
+        Reading(key, float(kw), soc, plugged) for key, kw, soc, plugged in rows if kw is not None
+    ]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from voltbridge.core.clock import Clock
 from voltbridge.core.types import Measurement
+from voltbridge.devices.capabilities import DeviceError
 from voltbridge.devices.ocpp.config import OcppChargerConfig
 from voltbridge.devices.ocpp.profiles import (
     SETPOINT_PROFILE_ID,
@@ -41,7 +42,7 @@ V2X_COMPONENT = "V2XChargingCtrlr"
 V2X_VARIABLES = ("Enabled", "SupportedOperationModes", "SupportedEnergyTransferModes")
 
 
-class ChargerRejectedError(RuntimeError):
+class ChargerRejectedError(DeviceError, RuntimeError):
     """The charger answered a request with a status other than Accepted."""
 
 
