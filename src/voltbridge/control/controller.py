@@ -15,22 +15,24 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from voltbridge.control.budget import DischargeBudget
 from voltbridge.control.decide import DecideInput, Decision, decide
 from voltbridge.control.events import EventLog, Item
 from voltbridge.control.faults import FaultBook
+from voltbridge.control.flows import house_flows, soc_pct
 from voltbridge.control.grid_state import GridEvent, GridLimits, GridReading, GridStateMachine
 from voltbridge.control.guard import GuardInput, GuardRule, SiteLimits, guard
 from voltbridge.control.io import DeviceSet, Snapshot, guarded_call, read_snapshot
 from voltbridge.control.outage import OutageSteps
 from voltbridge.control.plan_source import PlanSource
 from voltbridge.control.planning import Replanner
+from voltbridge.control.reconcile import reconcile
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.control.site_model import ControlSite
-from voltbridge.control.status_build import ShadowBaseline, build_status
+from voltbridge.control.status_build import ShadowBaseline, build_status, failed_status
 from voltbridge.control.writer import DeviceWriter
 from voltbridge.core.clock import Clock
 from voltbridge.core.status import (
@@ -39,11 +41,9 @@ from voltbridge.core.status import (
     EventCode,
     EventKind,
     NullRecorder,
-    PowerFlows,
     Recorder,
 )
 from voltbridge.core.types import Command, GridState, Measurement, Plan
-from voltbridge.devices.capabilities import BackupCapable
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,9 @@ class Controller:
             self.writer.forget(name)  # it gets the present command at once
         if not self._started:
             self._started = True
-            await self._reconcile(snap, now)
+            await reconcile(
+                snap, now, self.devices, self.grid, self.outage, self.log, cfg.device_timeout_s
+            )
         events = self.grid.update(self._grid_reading(snap, now), now)
         for event in events:
             await self._on_grid_event(event)
@@ -257,7 +259,7 @@ class Controller:
         self._note_plugs(snap)
         load_kw, pv_kw = self._flows(snap, now)
         await self.planner.step(
-            snap, now, self._soc_pct(snap), self._settings, self.grid.grid_connected
+            snap, now, soc_pct(self.site, snap), self._settings, self.grid.grid_connected
         )
         budgets = self._budget.left(snap, now)
         decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
@@ -348,46 +350,6 @@ class Controller:
             )
             self.planner.request(f"clock stepped back {back_s:.0f} s")
 
-    async def _reconcile(self, snap: Snapshot, now: datetime) -> None:
-        """Start from the state the house is really in: a transfer switch found open means the
-        house is islanded (it reconnects only after the enter-service delay on a normal grid);
-        a storage found in backup operation on a closed switch leaves it."""
-        backup = await self._backup_modes()
-        found: dict[str, object] = {"transfer_closed": snap.transfer_closed, "backup_mode": backup}
-        if snap.transfer_closed is False:
-            event = self.grid.resume_islanded(
-                now, "transfer switch found open at start: the house is islanded"
-            )
-            self.log.emit(
-                EventKind.GRID,
-                EventCode.RECONCILED,
-                f"grid {event.old.value} → {event.new.value}: {event.reason}; "
-                f"it reconnects after {self.grid.limits.enter_service_delay_s:g} s of normal grid",
-                data={**found, "old": event.old.value, "new": event.new.value},
-            )
-            await self.outage.island(now)
-        elif any(backup.values()):
-            on = sorted(n for n, b in backup.items() if b)
-            self.log.emit(
-                EventKind.GRID,
-                EventCode.RECONCILED,
-                f"{', '.join(on)} found in backup operation at start on a closed switch: leaving it",
-                data=found,
-            )
-            await self.outage.backup_mode(False, "start: switch closed")
-
-    async def _backup_modes(self) -> dict[str, bool | None]:
-        devices: list[tuple[str, object]] = list(self.devices.chargers.items())
-        if self.devices.battery is not None:
-            devices.append(("battery", self.devices.battery))
-        out: dict[str, bool | None] = {}
-        for name, dev in devices:
-            if isinstance(dev, BackupCapable):
-                out[name] = await guarded_call(
-                    name, dev.backup_mode, self.config.device_timeout_s, {}
-                )
-        return out
-
     def _grid_reading(self, snap: Snapshot, now: datetime) -> GridReading:
         m = snap.grid
         if m is None:
@@ -403,31 +365,14 @@ class Controller:
         return reading
 
     def _flows(self, snap: Snapshot, now: datetime) -> tuple[float, float]:
-        """House load and PV now [kW]; NaN when they cannot be known from fresh data (the guard
-        then refuses every command: without the load, neither the breaker nor export is safe)."""
-
-        def fresh(m: Measurement | None, limit_s: float) -> float:
-            if m is None or m.power_kw is None or (now - m.at).total_seconds() > limit_s:
-                return math.nan
-            return m.power_kw
-
-        stale_s = self.config.stale_after_s
-        pv = 0.0 if self.devices.pv is None else fresh(snap.pv, stale_s)
-        pv = max(pv, 0.0) if math.isfinite(pv) else pv
-        if self.devices.load_meter is not None:
-            load = fresh(snap.load, stale_s)
-            return (max(load, 0.0) if math.isfinite(load) else load), pv
-        grid_kw = fresh(snap.grid, self.grid.limits.stale_after_s)
-        if not self.grid.grid_connected and snap.transfer_closed is False:
-            grid_kw = 0.0  # islanded: nothing flows through the (open) connection
-        storage = 0.0
-        for name, m in snap.storages.items():
-            if m is not None and m.power_kw is not None:
-                storage += m.power_kw
-            elif snap.plugged_in.get(name):
-                storage = math.nan
-        load = grid_kw + pv - storage
-        return (max(load, 0.0) if math.isfinite(load) else math.nan), pv
+        return house_flows(
+            snap,
+            now,
+            self.devices,
+            stale_after_s=self.config.stale_after_s,
+            grid_stale_after_s=self.grid.limits.stale_after_s,
+            islanded_open=not self.grid.grid_connected and snap.transfer_closed is False,
+        )
 
     def _note_plugs(self, snap: Snapshot) -> None:
         for name in self.devices.chargers:
@@ -449,18 +394,6 @@ class Controller:
                 soc = snap.storages.get(name)
                 self._baseline.plug(name, new, None if soc is None else soc.soc_kwh)
             self._plugged[name] = new
-
-    def _soc_pct(self, snap: Snapshot) -> dict[str, float]:
-        out = {}
-        for v in self.site.vehicles:
-            m = snap.storages.get(v.name)
-            if m is not None and m.soc_kwh is not None:
-                out[v.name] = 100.0 * m.soc_kwh / v.capacity_kwh
-        b = self.site.battery
-        m = snap.storages.get("battery")
-        if b is not None and m is not None and m.soc_kwh is not None:
-            out["battery"] = 100.0 * m.soc_kwh / b.capacity_kwh
-        return out
 
     async def _on_grid_event(self, event: GridEvent) -> None:
         self.log.emit(
@@ -564,29 +497,13 @@ class Controller:
             await self.writer.safe_defaults("tick failed: safe default")
         except Exception:
             log.exception("safe defaults after a failed tick")
-        unknown = PowerFlows(None, None, None, None, dict.fromkeys(self.vehicle_names))
-        fault = f"controller: tick failed: {kind}"
-        prev = self._status
-        if prev is None:
-            status = ControlStatus(
-                at=now,
-                grid_state=GridState.UNKNOWN,
-                mode=self._settings.mode,
-                v2g_allowed=self._settings.v2g_allowed,
-                power=unknown,
-                backup_hours=0.0,
-                faults=(fault,),
-                decision="safe default: the controller's tick failed",
-            )
-        else:
-            status = replace(
-                prev,
-                at=now,
-                grid_state=GridState.UNKNOWN,
-                power=unknown,
-                faults=(*prev.faults, fault),
-                decision="safe default: the controller's tick failed",
-            )
+        status = failed_status(
+            self._status,
+            now,
+            self._settings,
+            self.vehicle_names,
+            f"controller: tick failed: {kind}",
+        )
         self._status = status
         try:
             self.recorder.record_status(status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -15,7 +16,7 @@ from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import ControlSite
 from voltbridge.core.status import BatteryStatus, ControlStatus, PowerFlows, VehicleStatus
 from voltbridge.core.timegrid import ensure_utc
-from voltbridge.core.types import Command, Plan
+from voltbridge.core.types import Command, GridState, Plan
 
 
 class ShadowBaseline:
@@ -224,4 +225,36 @@ def build_status(
         price_import=decision.plan_price_import,
         price_export=decision.plan_price_export,
         baseline_grid_kw=baseline.grid_kw(safe_load, safe_pv),
+    )
+
+
+def failed_status(
+    prev: ControlStatus | None,
+    now: datetime,
+    settings: Settings,
+    vehicle_names: list[str],
+    fault: str,
+) -> ControlStatus:
+    """The status of a tick that failed: ``at`` advances, every flow and the grid state are
+    unknown, ``fault`` says why and the decision says the storages are on their safe default."""
+    unknown = PowerFlows(None, None, None, None, dict.fromkeys(vehicle_names))
+    decision = "safe default: the controller's tick failed"
+    if prev is None:
+        return ControlStatus(
+            at=now,
+            grid_state=GridState.UNKNOWN,
+            mode=settings.mode,
+            v2g_allowed=settings.v2g_allowed,
+            power=unknown,
+            backup_hours=0.0,
+            faults=(fault,),
+            decision=decision,
+        )
+    return replace(
+        prev,
+        at=now,
+        grid_state=GridState.UNKNOWN,
+        power=unknown,
+        faults=(*prev.faults, fault),
+        decision=decision,
     )
