@@ -36,6 +36,8 @@ class EventLog:
             raise ValueError(f"keep is {keep}; keep at least one event")
         self.clock, self.recorder = clock, recorder
         self.recent: deque[ControlEvent] = deque(maxlen=keep)
+        self.count = 0
+        """Events made since start (``recent`` keeps only the latest)."""
         self._queues: list[asyncio.Queue[Item]] = []
 
     def emit(
@@ -51,6 +53,7 @@ class EventLog:
             self.clock.now(), kind, message, device, {**(data or {}), "code": code.value}
         )
         self.recent.append(event)
+        self.count += 1
         log.info("%s: %s", kind.value, message)
         try:
             self.recorder.record_event(event)

@@ -181,7 +181,7 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
                 loop.remove_signal_handler(sig)
     totals = None if peers is None else peers.home.totals
     return RunResult(
-        controller.decisions, len(controller.events), new_password, url, totals, controller
+        controller.decisions, controller.log.count, new_password, url, totals, controller
     )
 
 
