@@ -208,7 +208,9 @@ class CentralSystem:
     def _unauthorized(
         connection: ServerConnection, charger_id: str, what: str, *, known: bool
     ) -> Response:
-        hint = "check its BasicAuthPassword" if known else "add it to the configuration if it is yours"
+        hint = (
+            "check its BasicAuthPassword" if known else "add it to the configuration if it is yours"
+        )
         log.warning(
             "refused charger %.48r from %s: %s; %s",
             charger_id,

@@ -104,8 +104,9 @@ class CsmsLink(OcppEndpoint):
         while True:
             await clock.sleep(check_s)
             now = clock.now()
-            if self.frames_received != heard:
-                heard, silent_s = self.frames_received, 0.0
+            if self.frames_received != heard:  # silent since its last frame, up to one period
+                heard, since = self.frames_received, self.driver.last_seen or now
+                silent_s = min(max((now - since).total_seconds(), 0.0), check_s)
             else:
                 silent_s += min(max((now - last).total_seconds(), 0.0), check_s)
             last = now
