@@ -36,7 +36,7 @@ def snap(
     bugs: dict[str, BaseException] | None = None,
 ) -> Snapshot:
     """A snapshot read at T0: the car's and the meter's readings ``*_age_s`` old (None: no reading)."""
-    ev = None if ev_age_s is None else Measurement("ev", T0 - timedelta(seconds=ev_age_s), -2.0, 30.0)
+    ev = None if ev_age_s is None else Measurement("ev", T0 - timedelta(seconds=ev_age_s), -2.0, soc_kwh=30.0)
     grid = None
     if grid_age_s is not None:
         grid = Measurement("meter", T0 - timedelta(seconds=grid_age_s), 1.0, voltage_v=240.0)
