@@ -15,17 +15,22 @@ from voltbridge.core.types import Measurement
 class FakeDevice:
     """Records ``(method, argument)`` per call; raises ``fail`` (when set) after recording it.
 
-    ``hang`` makes every write wait for ever (until cancelled), as a device that never answers.
+    ``hang`` makes every write wait for ever (until cancelled), as a device that never answers;
+    ``journal``, when given, gets ``(name, method, argument)`` of every call, to check the order
+    of calls across devices.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.calls: list[tuple[str, Any]] = []
+        self.journal: list[tuple[str, str, Any]] | None = None
         self.fail: BaseException | None = None
         self.hang = False
 
     async def _do(self, method: str, arg: Any = None) -> None:
         self.calls.append((method, arg))
+        if self.journal is not None:
+            self.journal.append((self.name, method, arg))
         if self.hang:
             await asyncio.Event().wait()
         if self.fail is not None:
