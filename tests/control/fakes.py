@@ -8,8 +8,13 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from hypothesis import HealthCheck, settings
+
 from voltbridge.core.status import ControlEvent, EventCode
 from voltbridge.core.types import Measurement
+
+FAST_ENOUGH = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+"""For property tests: no test may depend on the machine's speed, so no per-example deadline."""
 
 
 class FakeDevice:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.control.fakes import FAST_ENOUGH
 from tests.control.harness import CAR, site, vehicle
 from voltbridge.control.budget import DischargeBudget
 from voltbridge.control.io import Snapshot
@@ -74,6 +75,7 @@ def test_a_car_without_a_budget_has_none() -> None:
     assert b.left(car(-4.5), T0 + timedelta(hours=1)) == {CAR: None}
 
 
+@FAST_ENOUGH
 @given(st.lists(st.tuples(st.floats(-60.0, 7200.0), st.floats(-11.0, 11.0)), max_size=30))
 def test_what_is_left_stays_within_the_day_and_only_falls_within_a_day(
     steps: list[tuple[float, float]],

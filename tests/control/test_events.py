@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.control.fakes import ListRecorder
+from tests.control.fakes import FAST_ENOUGH, ListRecorder
 from voltbridge.control.events import EventLog
 from voltbridge.core.clock import VirtualClock
 from voltbridge.core.status import EventCode, EventKind, NullRecorder
@@ -21,7 +21,7 @@ def test_an_event_carries_its_code_the_clocks_time_and_the_callers_data() -> Non
     clock, recorder = VirtualClock(T0), ListRecorder()
     log = EventLog(clock, recorder)
     clock.advance(90)
-    data = {"exception": "KeyError"}
+    data: dict[str, object] = {"exception": "KeyError"}
     event = log.emit(EventKind.FAULT, EventCode.SOFTWARE_FAULT, "ev: bug", device="ev", data=data)
     assert event.at == datetime(2026, 3, 1, 12, 1, 30, tzinfo=UTC)
     assert (event.kind, event.message, event.device) == (EventKind.FAULT, "ev: bug", "ev")
@@ -52,6 +52,7 @@ def test_keep_below_one_is_refused() -> None:
         EventLog(VirtualClock(T0), NullRecorder(), keep=0)
 
 
+@FAST_ENOUGH
 @given(keep=st.integers(1, 20), n=st.integers(0, 60))
 def test_the_list_never_holds_more_than_keep_and_holds_the_latest_in_order(
     keep: int, n: int

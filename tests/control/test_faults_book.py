@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.control.fakes import codes
+from tests.control.fakes import FAST_ENOUGH, codes
 from voltbridge.control.events import EventLog
 from voltbridge.control.faults import FaultBook
 from voltbridge.control.io import Snapshot
@@ -36,7 +36,11 @@ def snap(
     bugs: dict[str, BaseException] | None = None,
 ) -> Snapshot:
     """A snapshot read at T0: the car's and the meter's readings ``*_age_s`` old (None: no reading)."""
-    ev = None if ev_age_s is None else Measurement("ev", T0 - timedelta(seconds=ev_age_s), -2.0, soc_kwh=30.0)
+    ev = (
+        None
+        if ev_age_s is None
+        else Measurement("ev", T0 - timedelta(seconds=ev_age_s), -2.0, soc_kwh=30.0)
+    )
     grid = None
     if grid_age_s is not None:
         grid = Measurement("meter", T0 - timedelta(seconds=grid_age_s), 1.0, voltage_v=240.0)
@@ -130,6 +134,7 @@ TICK = st.tuples(st.booleans(), st.sampled_from([None, True, False]))
 STARTS = {EventCode.DEVICE_FAULT, EventCode.SOFTWARE_FAULT, EventCode.WRITE_FAILED}
 
 
+@FAST_ENOUGH
 @given(st.lists(TICK, max_size=30))
 def test_fault_events_alternate_start_and_end_and_match_has(
     ticks: list[tuple[bool, bool | None]],

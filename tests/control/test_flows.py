@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.control.fakes import FakeBattery, FakeCharger, FakeMeter
+from tests.control.fakes import FAST_ENOUGH, FakeBattery, FakeCharger, FakeMeter
 from tests.control.harness import CAR, site
 from voltbridge.control.flows import house_flows, soc_pct
 from voltbridge.control.io import DeviceSet, Snapshot
@@ -27,9 +27,9 @@ def m(device: str, kw: float | None, age_s: float = 0.0, soc: float | None = Non
 def devices(pv: bool = True, load_meter: bool = False, battery: bool = True) -> DeviceSet:
     meter = FakeMeter()
     return DeviceSet(
-        meter=meter,  # type: ignore[arg-type]
-        chargers={CAR: FakeCharger(CAR)},  # type: ignore[dict-item]
-        battery=FakeBattery() if battery else None,  # type: ignore[arg-type]
+        meter=meter,
+        chargers={CAR: FakeCharger(CAR)},
+        battery=FakeBattery() if battery else None,
         pv=object() if pv else None,  # type: ignore[arg-type]
         load_meter=meter if load_meter else None,  # type: ignore[arg-type]
     )
@@ -131,6 +131,7 @@ READING = st.one_of(
 )
 
 
+@FAST_ENOUGH
 @given(READING, READING, READING, READING, st.booleans(), st.booleans(), st.booleans())
 def test_the_flows_are_never_negative_nor_infinite_only_unknown(
     grid: tuple[float | None, float] | None,

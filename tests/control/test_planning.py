@@ -37,7 +37,10 @@ def snap(soc_kwh: float = 30.0, plugged: bool | None = True) -> Snapshot:
 
 class Rig:
     def __init__(
-        self, in_thread: bool = False, recorder: Recorder | None = None, plans: FakePlans | None = None
+        self,
+        in_thread: bool = False,
+        recorder: Recorder | None = None,
+        plans: FakePlans | None = None,
     ) -> None:
         self.log = EventLog(VirtualClock(T0), NullRecorder())
         self.plans = plans or FakePlans(site())
@@ -69,7 +72,11 @@ def test_the_first_step_plans_for_the_start_with_what_is_measured() -> None:
     assert state == PlanState(T0, SOC_PCT, {CAR: True}, SETTINGS)
     assert r.planner.plan_at == T0 and r.planner.plan is not None
     [event] = r.log.recent
-    assert (event.kind, event.code, event.data["reason"]) == (EventKind.PLAN, EventCode.PLAN, "start")
+    assert (event.kind, event.code, event.data["reason"]) == (
+        EventKind.PLAN,
+        EventCode.PLAN,
+        "start",
+    )
     assert event.message == "new plan (start): cost 1.00 over 192 steps"
 
 

@@ -37,10 +37,10 @@ class House:
             if dev is not None:
                 dev.journal = self.journal
         self.devices = DeviceSet(
-            meter=FakeMeter(),  # type: ignore[arg-type]
-            chargers={"ev": self.ev},  # type: ignore[dict-item]
-            battery=self.battery,  # type: ignore[arg-type]
-            transfer=self.switch,  # type: ignore[arg-type]
+            meter=FakeMeter(),
+            chargers={"ev": self.ev},
+            battery=self.battery,
+            transfer=self.switch,
         )
         self.log = EventLog(VirtualClock(T0), NullRecorder())
         writer = DeviceWriter(self.devices, FaultBook(self.log), self.log, timeout_s=5.0)
@@ -50,9 +50,7 @@ class House:
     def reconcile(self, timeout_s: float = 5.0) -> None:
         closed = None if self.switch is None else self.switch.closed
         snap = Snapshot(transfer_closed=closed)
-        asyncio.run(
-            reconcile(snap, T0, self.devices, self.grid, self.outage, self.log, timeout_s)
-        )
+        asyncio.run(reconcile(snap, T0, self.devices, self.grid, self.outage, self.log, timeout_s))
 
 
 def normal(after_s: float) -> GridReading:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.control.fakes import FakeBattery, FakeCharger, FakeMeter, codes
+from tests.control.fakes import FAST_ENOUGH, FakeBattery, FakeCharger, FakeMeter, codes
 from voltbridge.control.events import EventLog
 from voltbridge.control.faults import FaultBook
 from voltbridge.control.io import DeviceSet, Snapshot
@@ -35,9 +35,9 @@ class Rig:
         self.faults = FaultBook(self.log)
         self.ev, self.battery = FakeCharger("ev"), FakeBattery()
         self.devices = DeviceSet(
-            meter=FakeMeter(),  # type: ignore[arg-type]
-            chargers={"ev": self.ev},  # type: ignore[dict-item]
-            battery=self.battery,  # type: ignore[arg-type]
+            meter=FakeMeter(),
+            chargers={"ev": self.ev},
+            battery=self.battery,
         )
         self.writer = DeviceWriter(
             self.devices, self.faults, self.log, timeout_s, DEADBAND_KW, REWRITE_S
@@ -232,6 +232,7 @@ STEP = st.tuples(
 )
 
 
+@FAST_ENOUGH
 @given(st.lists(STEP, max_size=40))
 def test_a_device_in_a_read_fault_is_never_written_anything_but_its_safe_default(
     steps: list[tuple[str, float, bool, bool, float]],
@@ -252,6 +253,7 @@ def test_a_device_in_a_read_fault_is_never_written_anything_but_its_safe_default
                 assert dev.calls and dev.calls[-1] == safe[name]
 
 
+@FAST_ENOUGH
 @given(
     st.lists(
         st.tuples(st.floats(-11.0, 11.0), st.sampled_from([0.0, 2.0, 61.0]), st.booleans()),

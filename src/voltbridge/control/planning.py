@@ -50,7 +50,8 @@ class Replanner:
         self.plan_stale_s, self.in_thread = plan_stale_s, in_thread
         self.plan: Plan | None = None
         self.plan_at: datetime | None = None
-        self._tried_at: datetime | None = None  # the last attempt, made or failed: when replan_s counts from
+        # the last attempt, made or failed: replan_s counts from it
+        self._tried_at: datetime | None = None
         self._why: str | None = "start"
         self._pending: asyncio.Task[Plan] | None = None
         self._pending_for: tuple[datetime, str] | None = None
