@@ -40,8 +40,9 @@ def house_flows(
     grid_kw = 0.0 if islanded_open else fresh(snap.grid, grid_stale_after_s)
     storage = 0.0
     for name, m in snap.storages.items():
-        if m is not None and m.power_kw is not None:
-            storage += m.power_kw
+        kw = fresh(m, stale_after_s)  # a frozen charger's last power is no power now
+        if math.isfinite(kw):
+            storage += kw
         elif snap.plugged_in.get(name):
             storage = math.nan
     load = grid_kw + pv - storage

@@ -50,6 +50,8 @@ class Replanner:
         self.plan_stale_s, self.in_thread = plan_stale_s, in_thread
         self.plan: Plan | None = None
         self.plan_at: datetime | None = None
+        # the last attempt, made or failed: replan_s counts from it
+        self._tried_at: datetime | None = None
         self._why: str | None = "start"
         self._pending: asyncio.Task[Plan] | None = None
         self._pending_for: tuple[datetime, str] | None = None
@@ -108,7 +110,7 @@ class Replanner:
     def _due(self, snap: Snapshot, now: datetime) -> str | None:
         if self._why is not None:
             return self._why
-        if self.plan_at is None or (now - self.plan_at).total_seconds() >= self.replan_s:
+        if self._tried_at is None or (now - self._tried_at).total_seconds() >= self.replan_s:
             return f"every {self.replan_s / 60:g} minutes"
         step = plan_step(self.plan, now) if self.plan is not None else None
         if step is None:
@@ -139,12 +141,13 @@ class Replanner:
             f"planning failed ({err}); following the last plan",
             data={"exception": type(err).__name__},
         )
-        self.plan_at = self._pending_for[0] if self._pending_for else now
+        # try again after replan_s, but the plan followed stays as old as it is (plan_stale_s)
+        self._tried_at = self._pending_for[0] if self._pending_for else now
 
     def _adopt(self, plan: Plan) -> None:
         assert self._pending_for is not None
         at, why = self._pending_for
-        self.plan, self.plan_at = plan, at
+        self.plan, self.plan_at, self._tried_at = plan, at, at
         self.events.emit(
             EventKind.PLAN,
             EventCode.PLAN,

@@ -59,12 +59,12 @@ class DeviceWriter:
         try:
             await asyncio.wait_for(call, self.timeout_s)
         except DEVICE_ERRORS as err:
-            text = f"write failed: {err or type(err).__name__}"
-            if self.faults.add(name, text):
+            said = str(err) or type(err).__name__  # TimeoutError() says nothing: name it
+            if self.faults.add(name, f"write failed: {said}"):
                 self.events.emit(
                     EventKind.FAULT,
                     EventCode.WRITE_FAILED,
-                    f"{name}: write failed ({why}): {err or type(err).__name__}",
+                    f"{name}: write failed ({why}): {said}",
                     device=name,
                 )
         except Exception as err:
@@ -126,6 +126,7 @@ class DeviceWriter:
             and not (cmd.power_kw == 0.0 and last[0] != 0.0)
         ):
             return
+        self.safe.discard(name)  # off its safe default now: a new read fault must send it again
         if await self.storage_power(name, cmd.power_kw, cmd.reason):
             self.sent[name] = (cmd.power_kw, now)
             log.debug("%s <- %.2f kW: %s", name, cmd.power_kw, cmd.reason)
