@@ -124,3 +124,11 @@ def test_a_mode_that_cannot_be_read_is_unknown_and_no_reason_to_act() -> None:
     assert asyncio.run(backup_modes(h.devices, 5.0)) == {"ev": None}
     h.reconcile()
     assert h.journal == [] and codes(h.log.recent) == []
+
+
+def test_a_switch_that_cannot_be_read_leaves_backup_operation_alone() -> None:
+    # the house may be islanded on it: ending backup operation would black it out
+    h = House(switch_closed=True, ev_backup=True)
+    snap = Snapshot(transfer_closed=None)
+    asyncio.run(reconcile(snap, T0, h.devices, h.grid, h.outage, h.log, 5.0))
+    assert h.journal == [] and h.ev.backup is True

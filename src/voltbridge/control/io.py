@@ -118,7 +118,7 @@ async def guarded_call(
     except TimeoutError:
         faults[name] = f"no answer within {timeout_s:g} s"
     except (ConnectionError, OSError) as err:
-        faults[name] = f"does not answer: {err or type(err).__name__}"
+        faults[name] = f"does not answer: {str(err) or type(err).__name__}"
     except DeviceError as err:
         faults[name] = f"bad data: {err}"
     except Exception as err:

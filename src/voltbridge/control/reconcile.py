@@ -5,7 +5,8 @@ on a live grid, nor in backup operation on a closed switch).
   ISLANDED and the islanding steps run again (storages to 0, switch open, backup operation);
   the house reconnects through the usual path, after the enter-service delay on a normal grid,
   or stays islanded while the grid is absent.
-- The switch closed (or no switch) but a storage in backup operation: backup operation ends.
+- The switch read closed (or no switch) but a storage in backup operation: backup operation
+  ends. A switch that cannot be read changes nothing.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ async def reconcile(
             data={**found, "old": event.old.value, "new": event.new.value},
         )
         await outage.island(now)
-    elif any(backup.values()):
+    elif any(backup.values()) and (devices.transfer is None or snap.transfer_closed is True):
+        # only on a switch read closed: with its state unknown the house may be islanded, and
+        # ending backup operation then would black it out
         on = sorted(n for n, b in backup.items() if b)
         events.emit(
             EventKind.GRID,
