@@ -312,6 +312,7 @@ def test_a_clock_stepping_back_is_flagged_and_the_loop_goes_on_safely() -> None:
     assert status.at == r.clock.now() - timedelta(hours=1, seconds=2)
     back = [e for e in r.controller.events if e.code is EventCode.CLOCK_BACK]
     assert len(back) == 1 and back[0].data["back_s"] == pytest.approx(3598.0)
+    assert f"{CAR}: clock mismatch: reading dated 3600 s in the future" in status.faults
     plans = [e for e in r.controller.events if e.code is EventCode.PLAN]
     assert "clock stepped back" in plans[-1].data["reason"]
     assert r.home.totals.grid_export_kwh == 0.0

@@ -54,8 +54,13 @@ class FaultBook:
         answer again with fresh data."""
         stale = dict(snap.faults)
         for name, m in snap.storages.items():
-            if m is not None and (age := (now - m.at).total_seconds()) > stale_after_s:
+            if m is None:
+                continue
+            age = (now - m.at).total_seconds()
+            if age > stale_after_s:
                 stale[name] = f"stale data: last reading {age:.0f} s old"
+            elif -age > stale_after_s:  # the guard refuses it too: say why
+                stale[name] = f"clock mismatch: reading dated {-age:.0f} s in the future"
         if (
             snap.grid is not None
             and (age := (now - snap.grid.at).total_seconds()) > grid_stale_after_s
