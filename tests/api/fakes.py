@@ -186,6 +186,7 @@ class FakeStore:
                     "battery_soc_kwh": 9.45,
                     "vehicles": {"ev9": {"kw": 3.1, "soc_kwh": 61.9, "plugged_in": True}},
                     "grid_state": "on_grid",
+                    "clock_stepped": False,
                 }
             )
             at += timedelta(seconds=resolution_s)
