@@ -170,7 +170,7 @@ class Controller:
         return list(self.log.recent)
 
     def apply_settings(self, update: SettingsUpdate, source: str) -> Settings:
-        new = apply_update(self._settings, update, self.vehicle_names)
+        new = apply_update(self._settings, update, self.site.vehicles, self.clock.now())
         if new == self._settings:
             return new
         old, self._settings = self._settings, new
