@@ -60,7 +60,9 @@ def cases() -> list[Case]:
     # full 0..100 % cycles: SoC swings rescaled for the worn cell leave 0..1 and are clipped
     t = np.arange(10 * 48 + 1, dtype=np.float64) * 1800.0
     soc = 0.5 - 0.5 * np.cos(2 * np.pi * t / 43_200.0)
-    out.append(Case("full-cycles-clipped-2y", t, np.clip(soc, 0.0, 1.0), np.full(t.size, 30.0), 2.0))
+    out.append(
+        Case("full-cycles-clipped-2y", t, np.clip(soc, 0.0, 1.0), np.full(t.size, 30.0), 2.0)
+    )
     return out
 
 

@@ -34,9 +34,7 @@ def test_the_fixture_comes_from_the_blast_lite_release_whose_models_we_use() -> 
     assert recorded == {(c, m) for c in CASES for m in CASE_MODELS}
 
 
-@pytest.mark.parametrize(
-    "result", FIXTURE["results"], ids=lambda r: f"{r['case']}-{r['model']}"
-)
+@pytest.mark.parametrize("result", FIXTURE["results"], ids=lambda r: f"{r['case']}-{r['model']}")
 def test_the_trajectory_matches_blast_lite(result: dict[str, Any]) -> None:
     case: Case = CASES[result["case"]]
     ours = simulate_fade(
