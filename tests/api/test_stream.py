@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,17 @@ def token_of(tc: TestClient) -> str:
     return token
 
 
-def wait_subscribed(demo: Demo) -> None:
-    for _ in range(200):
-        if demo.handle.queues:
-            return
+def wait_until(done: Callable[[], bool], what: str) -> None:
+    """Poll ``done`` (the stream runs in the test client's thread); the limit guards a hang only."""
+    deadline = time.monotonic() + 120
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never happened")
         time.sleep(0.01)
-    raise AssertionError("the stream never subscribed")
+
+
+def wait_subscribed(demo: Demo) -> None:
+    wait_until(lambda: bool(demo.handle.queues), "the stream subscribing")
 
 
 def test_stream_pushes_the_status_then_every_status_and_event(tmp_path: Path) -> None:
@@ -44,10 +50,7 @@ def test_stream_pushes_the_status_then_every_status_and_event(tmp_path: Path) ->
             assert second["data"]["vehicles"]["ev9"]["soc_pct"] == pytest.approx(63.0)
             assert third == {"type": "event", "data": demo_event(message="new plan").to_dict()}
         # Leaving unsubscribes.
-        for _ in range(200):
-            if not demo.handle.queues:
-                break
-            time.sleep(0.01)
+        wait_until(lambda: not demo.handle.queues, "the stream unsubscribing")
         assert demo.handle.queues == []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import numpy as np
@@ -29,17 +28,13 @@ def test_list_shipped_gives_source_and_effective_date() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(WEEKS))
-def test_a_week_of_15_minute_prices_is_fast_and_finite(name: str) -> None:
+def test_a_week_of_15_minute_prices_is_finite(name: str) -> None:
     tariff = load_shipped(name)
     week = TimeGrid.regular(WEEKS[name], 168, 15)
     assert week.n == 672
     prices = import_prices(tariff, week)
     assert np.all(np.isfinite(prices)) and np.all(np.isfinite(export_prices(tariff, week)))
-    started = time.perf_counter()
-    for _ in range(20):
-        import_prices(tariff, week)
-    per_call_s = (time.perf_counter() - started) / 20
-    assert per_call_s < 0.02, f"{name}: {per_call_s * 1e3:.2f} ms per call"
+    # (speed is measured by bench/planner.py, not asserted here: CI is a busy machine)
 
 
 def test_flux_pays_more_for_peak_export_than_night_import_costs() -> None:

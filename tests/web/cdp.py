@@ -115,7 +115,7 @@ class Connection:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[ident] = future
         await self.ws.send(json.dumps(message))
-        answer = await asyncio.wait_for(future, 30)
+        answer = await asyncio.wait_for(future, 120)  # a hang guard only
         if "error" in answer:
             raise CdpError(f"{method}: {answer['error']}")
         result: dict[str, Any] = answer.get("result", {})
@@ -192,7 +192,7 @@ class Page:
     async def goto(self, url: str) -> None:
         self.loaded.clear()
         await self.send("Page.navigate", {"url": url})
-        await asyncio.wait_for(self.loaded.wait(), 30)
+        await asyncio.wait_for(self.loaded.wait(), 120)  # a hang guard only
 
     async def evaluate(self, expression: str) -> Any:
         result = await self.send(
@@ -203,8 +203,8 @@ class Page:
             raise CdpError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    async def wait_for(self, expression: str, timeout_s: float = 15.0) -> Any:
-        """Poll ``expression`` until it is truthy; its value."""
+    async def wait_for(self, expression: str, timeout_s: float = 120.0) -> Any:
+        """Poll ``expression`` until it is truthy; its value (the limit guards a hang only)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:

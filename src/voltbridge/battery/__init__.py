@@ -1,4 +1,4 @@
-"""Battery ageing: the linear wear cost the planner uses and capacity fade simulated with blast-lite."""
+"""Battery ageing: the linear wear cost the planner uses and capacity fade from NREL's cell models."""
 
 from voltbridge.battery.ageing import (
     AgeingResult,

@@ -1,6 +1,7 @@
-"""Capacity fade of a vehicle's pack over a simulated state-of-charge history, via NREL's blast-lite.
+"""Capacity fade of a vehicle's pack over a simulated state-of-charge history (NREL's cell models).
 
-What is modelled: blast-lite's semi-empirical cell models add **calendar ageing** (elapsed time,
+What is modelled: NREL's semi-empirical BLAST-Lite cell models (``battery/cells.py``, run by
+``battery/life.py``, checked against BLAST-Lite 1.1.1's own outputs) add **calendar ageing** (elapsed time,
 cell temperature, state of charge through the graphite anode potential) and **cycle ageing**
 (charge throughput in equivalent full cycles, depth of discharge, C-rate, temperature). The input
 is split into day-long or one-cycle chunks, each chunk's stressors set the fade rates, and fade
@@ -14,21 +15,16 @@ not the dashboard's); the heat of charging and driving unless the temperature gi
 
 from __future__ import annotations
 
-import importlib
 import math
-import sys
-import types
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from voltbridge.battery.cells import CELLS
+from voltbridge.battery.life import DAYS_PER_YEAR, SECONDS_PER_DAY, simulate_fade
 from voltbridge.core.timegrid import FloatArray
 
-SECONDS_PER_DAY = 86_400.0
-DAYS_PER_YEAR = 365.0
-"""blast-lite's year [d]; ``years`` and the daily series use it too."""
 MAX_STEP_S = 3_600.0
 """Coarsest time step accepted [s]: ageing depends on the daily SoC swing, which coarser data hides."""
 MIN_STEP_S = 300.0
@@ -39,7 +35,7 @@ MIN_STEP_S = 300.0
 # discharge and C-rate), so the two chemistries are compared on the same footing. Their fade for a
 # year of commuting and V2H at 25 °C (about 1-2 %) sits near fleet data (Geotab telematics: 1.8 %/year
 # over ~10,000 EVs in 2024, 2.3 %/year over 22,700 in 2026, 1.5 %/year for cars rarely DC
-# fast-charged), whereas blast-lite's NMC811/Gr-Si LG M50 and MJ1 models give 8-12 %/year there.
+# fast-charged), whereas BLAST-Lite's NMC811/Gr-Si LG M50 and MJ1 models give 8-12 %/year there.
 CELL_MODELS: dict[str, str] = {
     # 'NMC-Gr A' of the paper above: ~75 Ah large-format pouch, energy-to-power ratio 16 1/h.
     "nmc": "NMC_Gr_75Ah_A",
@@ -51,7 +47,7 @@ CELL_MODELS: dict[str, str] = {
     # NMC is the most common EV chemistry.
     "unknown": "NMC_Gr_75Ah_A",
 }
-"""blast-lite cell model class (in ``blast.models``) for each pack chemistry."""
+"""The cell model (``battery.cells.CELLS``, named as BLAST-Lite's class) for each pack chemistry."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,7 +61,7 @@ class AgeingResult:
         calendar_fade_pct: the part of ``fade_pct`` due to time [% of initial capacity].
         cycle_fade_pct: the part of ``fade_pct`` due to charge throughput [% of initial capacity].
         equivalent_full_cycles: half the summed absolute SoC change of the input [cycles].
-        model: the blast-lite cell model class used.
+        model: the cell model used (its BLAST-Lite class name).
         years: the horizon asked for [years of 365 d], or None.
         fade_pct_after_years: fade after ``years`` of repeating the input [% of initial], or None.
     """
@@ -82,7 +78,7 @@ class AgeingResult:
 
 
 def cell_model_for(chemistry: str) -> str:
-    """blast-lite cell model class name for a pack chemistry (``nmc``, ``lfp``, ``nca``, ``unknown``).
+    """The cell model's name for a pack chemistry (``nmc``, ``lfp``, ``nca``, ``unknown``).
 
     >>> cell_model_for("LFP")
     'Lfp_Gr_250AhPrismatic'
@@ -122,20 +118,13 @@ def capacity_fade(
     horizon_d = max(period_d, years * DAYS_PER_YEAR) if years is not None else period_d
 
     name = cell_model_for(chemistry)
-    cell = _new_cell(name)
-    # A chunk of one sample (possible at the end of the input) divides by a zero duration; its
-    # fade increment is still zero, so the warnings are noise.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cell.simulate_battery_life(
-            {"Time_s": t, "SOC": soc, "Temperature_C": temp},
-            threshold_time=horizon_d / DAYS_PER_YEAR,
-        )
-    # blast-lite's own clock skips one sample step between chunks, so results are read on it.
-    days = np.asarray(cell.stressors["t_days"], dtype=np.float64)
+    trajectory = simulate_fade(CELLS[name], t, soc, temp, horizon_d / DAYS_PER_YEAR)
+    # The simulation's clock skips one sample step between stretches, so results are read on it.
+    days = trajectory.t_days
+    relative = {"q": trajectory.q, "q_t": trajectory.q_cal, "q_EFC": trajectory.q_cyc}
 
     def fade_at(output: str, day: float | FloatArray) -> Any:
-        lost = 100.0 * (1.0 - np.asarray(cell.outputs[output], dtype=np.float64))
-        return np.interp(day, days, lost)
+        return np.interp(day, days, 100.0 * (1.0 - relative[output]))
 
     fade = float(fade_at("q", period_d))
     return AgeingResult(
@@ -210,25 +199,3 @@ def _thinned(
     if keep[-1] != t.size - 1:
         keep = np.append(keep, t.size - 1)
     return t[keep], soc[keep], temp[keep]
-
-
-class _NumpyWithTrapz(types.ModuleType):
-    """numpy as blast-lite 1.1.1 expects it: it calls ``np.trapz``, removed in numpy 2.4."""
-
-    def __getattr__(self, name: str) -> Any:
-        return np.trapezoid if name == "trapz" else getattr(np, name)
-
-
-def _new_cell(name: str) -> Any:
-    """A fresh blast-lite cell model; blast is imported on first use (it takes about 2 s)."""
-    with warnings.catch_warnings():
-        # blast imports h5pyd (for its weather download helpers), which warns about distutils.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        models = importlib.import_module("blast.models")
-    if not hasattr(np, "trapz"):
-        compat = _NumpyWithTrapz("numpy")
-        for module in list(sys.modules.values()):
-            in_blast = getattr(module, "__name__", "").startswith("blast.")
-            if in_blast and getattr(module, "np", None) is np:
-                module.np = compat  # type: ignore[attr-defined]
-    return getattr(models, name)()

@@ -21,3 +21,23 @@ app.command("catalog")(catalog_cmd.catalog)
 app.command("tariffs")(catalog_cmd.tariffs)
 app.command("examples")(check_cmd.examples)
 app.command("sim-charger")(sim_charger_cmd.sim_charger)
+
+
+def main() -> None:
+    """The ``voltbridge`` console script: the app, with a missing package said in one line.
+
+    Every package voltbridge imports is a declared dependency, so this only happens in a broken
+    environment (an install with ``--no-deps``, a package removed later); the household gets
+    what is missing and how to repair it instead of a traceback.
+    """
+    try:
+        app()
+    except ModuleNotFoundError as err:
+        missing = err.name or str(err)
+        typer.echo(
+            f"error: the Python module {missing!r} is missing, so this command cannot run. "
+            "Reinstall voltbridge with its dependencies (`pip install voltbridge`, or "
+            "`pip install -e .` in a checkout) and try again.",
+            err=True,
+        )
+        raise SystemExit(1) from None

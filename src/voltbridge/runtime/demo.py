@@ -14,6 +14,7 @@ from voltbridge.control.site_model import ControlSite
 from voltbridge.core.clock import Clock
 from voltbridge.core.timegrid import TimeGrid
 from voltbridge.devices.modbus import SunSpecServer
+from voltbridge.devices.ocpp.charger import OcppCharger
 from voltbridge.devices.ocpp.station import ChargingStation
 from voltbridge.devices.simulated_home import SimStorage, SimulatedHome
 from voltbridge.forecast import forecast_site
@@ -178,3 +179,16 @@ def connect_station(peers: DemoPeers, url: str, clock: Clock, meter_interval_s: 
     )
     station.start()
     peers.station = station
+
+
+def station_settled(charger: OcppCharger, peers: DemoPeers) -> bool:
+    """True once the demo's station has connected, booted, told its abilities and a first meter
+    reading, and, with the car plugged in, opened the transaction and told the car's needs: what
+    a controller tick reads about the car. Before that, a first tick could plan without the car.
+    """
+    car = peers.home.car
+    told = charger.connected and charger.booted and charger.sample is not None
+    told = told and bool(charger.v2x_capabilities)
+    if car is not None and car.plugged_in:
+        told = told and charger.transaction_id is not None and charger.needs is not None
+    return told

@@ -26,9 +26,9 @@ from voltbridge.control.plan_source import SitePlanSource
 from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import control_site
 from voltbridge.core.clock import Clock, RealClock, ScaledClock
-from voltbridge.devices.ocpp.central import CentralSystem
+from voltbridge.devices.ocpp.charger import OcppCharger
 from voltbridge.devices.simulated_home import EnergyTotals
-from voltbridge.runtime.demo import connect_station, start_demo_peers
+from voltbridge.runtime.demo import DemoPeers, connect_station, start_demo_peers, station_settled
 from voltbridge.runtime.devices import DevicesSection, open_devices
 from voltbridge.store import Store
 
@@ -42,7 +42,8 @@ class RunOptions:
     Attributes:
         demo: run the embedded simulated home as network peers (else the site's ``[devices]``).
         speed: the demo's clock runs this many times faster than real time.
-        duration_s: stop after this wall-clock time [s]; None runs until stopped.
+        duration_s: stop after this wall-clock time [s] (measured on the run's clock as
+            ``duration_s * speed`` for the demo); None runs until stopped.
         data_dir: where the SQLite store and the dashboard password hash live.
         http_port: the dashboard's port (0: do not serve it).
         password: the dashboard password (else the stored one, or a new one shown once).
@@ -66,6 +67,10 @@ class RunOptions:
     """Overrides the controller's configuration (``tick_s`` then comes from it)."""
     grid_stale_after_s: float = 10.0
     """Age beyond which grid-meter data is stale [s] (raise it with long ticks)."""
+    clock: Clock | None = None
+    """The clock everything runs on; default: the wall clock, or for the demo the wall clock
+    ``speed`` times faster from ``start``. Tests inject a ``SteppedClock`` so that what the run
+    does never depends on how fast the machine is."""
 
 
 @dataclass
@@ -93,7 +98,11 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     """Run until stopped; ``on_ready(url, password)`` is called once everything listens."""
     control = control_site(site)
     start = options.start or datetime.now(UTC)
-    clock: Clock = ScaledClock(start, options.speed) if options.demo else RealClock()
+    clock: Clock
+    if options.clock is not None:
+        clock = options.clock
+    else:
+        clock = ScaledClock(start, options.speed) if options.demo else RealClock()
     options.data_dir.mkdir(parents=True, exist_ok=True)
     peers = None
     if options.demo:
@@ -112,7 +121,8 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
         if link is not None:
             tick = options.control.tick_s if options.control else options.tick_s
             connect_station(peers, home_devices.central.url(link.charger_id), clock, max(5.0, tick))
-        await _wait_connected(home_devices.central, link.charger_id if link else None)
+        if link is not None:
+            await _wait_station(home_devices.central.charger(link.charger_id), peers)
     store = Store(options.data_dir / "voltbridge.sqlite", clock)
     saved = store.latest_settings()
     settings = control.defaults
@@ -163,11 +173,7 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     if callable(on_ready):
         on_ready(url, new_password)
     try:
-        if options.duration_s is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), options.duration_s)
-        else:
-            await stop.wait()
+        await _until_stopped(stop, clock, options)
     finally:
         stop.set()
         await asyncio.gather(tasks[0], return_exceptions=True)  # safe defaults sent here
@@ -188,15 +194,36 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     )
 
 
-async def _wait_connected(central: CentralSystem, charger_id: str | None) -> None:
-    """Give the demo's charging station up to 10 s (real time) to connect before the first tick."""
-    if charger_id is None:
+async def _until_stopped(stop: asyncio.Event, clock: Clock, options: RunOptions) -> None:
+    """Return when ``stop`` is set: by a signal or, with a duration, once it has passed on the
+    run's clock (the timer sets ``stop`` itself, so a controller waking at that same instant
+    already sees it)."""
+    if options.duration_s is None:
+        await stop.wait()
         return
+
+    async def stop_later(span_s: float) -> None:
+        await clock.sleep(span_s)
+        stop.set()
+
+    timer = asyncio.create_task(
+        stop_later(options.duration_s * (options.speed if options.demo else 1.0))
+    )
+    try:
+        await stop.wait()
+    finally:
+        timer.cancel()
+        await asyncio.gather(timer, return_exceptions=True)
+
+
+async def _wait_station(charger: OcppCharger, peers: DemoPeers) -> None:
+    """Give the demo's charging station up to 10 s (real time) to connect and tell its state (see
+    ``station_settled``) before the first tick, so that the first plan knows the car."""
     for _ in range(200):
-        if central.charger(charger_id).connected:
+        if station_settled(charger, peers):
             return
         await asyncio.sleep(0.05)
-    log.warning("the demo charging station did not connect within 10 s; starting anyway")
+    log.warning("the demo charging station did not report its state within 10 s; starting anyway")
 
 
 def _persist_settings(controller: Controller, store: Store) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from voltbridge.core.clock import VirtualClock
+from voltbridge.core.virtual_time import VirtualTimeLoop
 from voltbridge.devices.modbus import SunSpecServer, register_modbus
 from voltbridge.devices.registry import DriverRegistry
 from voltbridge.devices.simulated_home import SimStorage, SimulatedHome
@@ -43,6 +43,16 @@ def home() -> SimulatedHome:
     return _make_home()
 
 
+def run_simulated(main: Awaitable[Any]) -> Any:
+    """Run ``main`` on simulated time: request timeouts (a dropped device) pass at once and a
+    busy machine cannot make a healthy read time out."""
+    loop = VirtualTimeLoop()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.close()
+
+
 @pytest.fixture
 def serve() -> Serve:
     """``serve(home, body, **server_kwargs)``: run ``await body(server)`` against a started server."""
@@ -52,7 +62,7 @@ def serve() -> Serve:
             async with SunSpecServer(home, **kw) as srv:
                 return await body(srv)
 
-        return asyncio.run(main())
+        return run_simulated(main())
 
     return run
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from voltbridge.core.virtual_time import VirtualTimeLoop
 from voltbridge.devices.modbus import DeviceDataError, StaleDataError, SunSpecServer
 from voltbridge.devices.simulated_home import SimulatedHome
 
@@ -127,8 +128,6 @@ def test_a_dropped_device_raises_connection_error_and_recovers_when_healed(
 
 
 def test_a_stopped_server_is_a_connection_error(home: SimulatedHome, driver: Driver) -> None:
-    import asyncio
-
     async def main() -> None:
         srv = SunSpecServer(home)
         await srv.start()
@@ -140,7 +139,11 @@ def test_a_stopped_server_is_a_connection_error(home: SimulatedHome, driver: Dri
         with pytest.raises(ConnectionError, match="cannot connect"):
             await meter.read_grid()
 
-    asyncio.run(main())
+    loop = VirtualTimeLoop()  # simulated time: a busy machine cannot time the healthy read out
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
 
 
 @pytest.mark.parametrize(
