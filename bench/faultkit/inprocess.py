@@ -303,11 +303,14 @@ async def run_scenario(
     n_faults: int,
     tally: Tally,
     sabotage: Sabotage | None = None,
+    min_ticks: int = 0,
 ) -> None:
-    """One scenario: ``n_faults`` faults drawn from ``seed``; results go into ``tally``."""
+    """One scenario: ``n_faults`` faults drawn from ``seed`` over at least ``min_ticks`` ticks;
+    results go into ``tally``."""
     rng = random.Random(seed)
     rig = build(rng, tally, part, index, seed, T0 + timedelta(days=rng.randrange(0, 300)))
     events, n_ticks = timeline(rig, rng, n_faults)
+    n_ticks = max(n_ticks, min_ticks)
     recent: list[tuple[int, str]] = []  # (tick, fault) of the last STALL_S
     active_faults: dict[str, tuple[int, str]] = {}  # device → (tick, fault) in force
     stalled: set[int] = set()
