@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from faultkit.frames import run_frames  # noqa: E402
-from faultkit.inprocess import run_home_scenarios  # noqa: E402
-from faultkit.report import Tally, json_line, table  # noqa: E402
-from faultkit.restart import run_restarts  # noqa: E402
+from faultkit.frames import run_frames
+from faultkit.inprocess import run_home_scenarios
+from faultkit.report import Tally, json_line, table
+from faultkit.restart import run_restarts
 
 
 def quiet_logs() -> None:
@@ -64,8 +64,12 @@ def campaign(seed: int, faults: int, frames: int, restarts: int) -> tuple[Tally,
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--seed", type=int, default=1, help="master seed (each scenario's seed is drawn from it)")
-    p.add_argument("--faults", type=int, default=10_000, help="in-process device, grid and clock faults")
+    p.add_argument(
+        "--seed", type=int, default=1, help="master seed (each scenario's seed is drawn from it)"
+    )
+    p.add_argument(
+        "--faults", type=int, default=10_000, help="in-process device, grid and clock faults"
+    )
     p.add_argument("--frames", type=int, default=10_000, help="malformed OCPP frames")
     p.add_argument("--restarts", type=int, default=6, help="kill -9 restarts on the real peers")
     p.add_argument("--quick", action="store_true", help="300 faults, 300 frames, 1 restart")
@@ -79,13 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     tally, times = campaign(args.seed, args.faults, args.frames, args.restarts)
     seconds = time.perf_counter() - t0
     print(table(tally, seconds))
-    print("time per part [s]: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items() if "log" not in k))
+    print(
+        "time per part [s]: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in times.items() if "log" not in k)
+    )
     per = times["frame log bytes"] / max(tally.malformed_frames, 1)
-    print(f"central system log for the malformed frames: {times['frame log lines']:.0f} lines, {per:.0f} bytes a frame")
+    print(
+        f"central system log for the malformed frames: {times['frame log lines']:.0f} lines, {per:.0f} bytes a frame"
+    )
     print("faults: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.faults_by_kind.items())))
     print("frames: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.frames_by_class.items())))
     if tally.excused:
-        print("excused (the meter the controller needed was faulted): " + ", ".join(f"{k} {v}" for k, v in tally.excused.items()))
+        print(
+            "excused (the meter the controller needed was faulted): "
+            + ", ".join(f"{k} {v}" for k, v in tally.excused.items())
+        )
     for line in tally.summary(args.findings):
         print(line)
     if args.json:

@@ -27,11 +27,17 @@ from voltbridge.control.grid_state import GridLimits
 from voltbridge.control.settings import Settings, SettingsUpdate
 from voltbridge.core.clock import ScaledClock
 from voltbridge.core.status import ControlEvent, ControlStatus, Recorder
-from voltbridge.runtime.devices import ChargerLink, DevicesSection, DriverSection, OcppSection, open_devices
+from voltbridge.runtime.devices import (
+    ChargerLink,
+    DevicesSection,
+    DriverSection,
+    OcppSection,
+    open_devices,
+)
 from voltbridge.store import Store
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-from faultkit.inprocess import RandomPlans, control_site  # noqa: E402
+from faultkit.inprocess import RandomPlans, control_site
 
 
 def emit(**fields: object) -> None:
@@ -70,17 +76,41 @@ async def main(cfg: dict[str, object]) -> None:
     timeout = {"timeout_s": float(str(cfg["modbus_timeout_s"]))}
 
     def driver(name: str, unit: int, **extra: object) -> DriverSection:
-        spec = {"driver": name, "host": "127.0.0.1", "port": port, "unit_id": unit, **timeout, **extra}
+        spec = {
+            "driver": name,
+            "host": "127.0.0.1",
+            "port": port,
+            "unit_id": unit,
+            **timeout,
+            **extra,
+        }
         return DriverSection.model_validate(spec)
 
     section = DevicesSection(
-        meter=driver("sunspec-meter", 1, max_power_kw=60.0, voltage_min_v=120.0, voltage_max_v=360.0, frequency_min_hz=55.0, frequency_max_hz=65.0),
+        meter=driver(
+            "sunspec-meter",
+            1,
+            max_power_kw=60.0,
+            voltage_min_v=120.0,
+            voltage_max_v=360.0,
+            frequency_min_hz=55.0,
+            frequency_max_hz=65.0,
+        ),
         pv=driver("sunspec-inverter", 2, rated_power_kw=5.0),
         battery=driver("sunspec-battery", 3, rated_power_kw=7.5, capacity_kwh=10.0),
-        relay=driver("modbus-relay", 4, circuits=dict(cfg["circuits"]), transfer_coil=int(str(cfg["transfer_coil"]))),  # type: ignore[call-overload]
+        relay=driver(
+            "modbus-relay",
+            4,
+            circuits=cfg["circuits"],
+            transfer_coil=int(str(cfg["transfer_coil"])),
+        ),
         ocpp=OcppSection(
             port=0,
-            chargers=[ChargerLink(vehicle="ev", charger_id="cp1", password=SecretStr(str(cfg["password"])))],
+            chargers=[
+                ChargerLink(
+                    vehicle="ev", charger_id="cp1", password=SecretStr(str(cfg["password"]))
+                )
+            ],
         ),
     )
     home = await open_devices(section, cs, clock)
@@ -98,7 +128,9 @@ async def main(cfg: dict[str, object]) -> None:
         ControlConfig(tick_s=2.0, device_timeout_s=float(str(cfg["device_timeout_s"]))),
         recorder=rec,
         settings=settings,
-        grid_limits=GridLimits(240.0, 60.0, enter_service_delay_s=float(str(cfg["enter_service_delay_s"]))),
+        grid_limits=GridLimits(
+            240.0, 60.0, enter_service_delay_s=float(str(cfg["enter_service_delay_s"]))
+        ),
     )
     ctl.settings_listeners.append(
         lambda new: store.record_settings(clock.now(), new.model_dump(mode="json"))

@@ -124,7 +124,7 @@ def make_frame(rng: random.Random, n: int) -> Frame:
                 "[2,",
                 "not json at all",
                 "[2, 'x', 'Heartbeat', {}]",
-                "[2,\"a\",\"Heartbeat\",{}]]",
+                '[2,"a","Heartbeat",{}]]',
                 "NaN]",
                 "\x00\x01\x02",
                 bytes(rng.randrange(128, 256) for _ in range(16)),
@@ -168,40 +168,85 @@ def make_frame(rng: random.Random, n: int) -> Frame:
             return Frame(cls, _call(mid, "Heartbeat", "payload"), "error", mid)
         return Frame(cls, json.dumps(["2", mid, "Heartbeat", {}]), "error", mid)
     if cls == "unknown-action":
-        action = rng.choice(("FooBar", "heartbeat", "Heartbeat2", "", "X" * 200, "Boot Notification"))
+        action = rng.choice(
+            ("FooBar", "heartbeat", "Heartbeat2", "", "X" * 200, "Boot Notification")
+        )
         return Frame(cls, _call(mid, action, {}), "error", mid, frozenset({"NotImplemented"}))
     if cls == "unsupported-action":
-        return Frame(cls, _call(mid, rng.choice(CSMS_TO_CS), {}), "error", mid, frozenset({"NotSupported"}))
+        return Frame(
+            cls, _call(mid, rng.choice(CSMS_TO_CS), {}), "error", mid, frozenset({"NotSupported"})
+        )
     if cls == "schema-invalid":
         action, payload = rng.choice(
             (
                 ("BootNotification", {}),
                 ("BootNotification", {"reason": "Nope", "chargingStation": {}}),
-                ("BootNotification", {"reason": "PowerUp", "chargingStation": {"model": 1, "vendorName": "v"}}),
+                (
+                    "BootNotification",
+                    {"reason": "PowerUp", "chargingStation": {"model": 1, "vendorName": "v"}},
+                ),
                 ("Heartbeat", {"extra": 1}),
-                ("StatusNotification", {"timestamp": "2026-01-01T00:00:00Z", "connectorStatus": "Available", "evseId": "one", "connectorId": 1}),
-                ("StatusNotification", {"connectorStatus": "Sideways", "evseId": 1, "connectorId": 1, "timestamp": "2026-01-01T00:00:00Z"}),
+                (
+                    "StatusNotification",
+                    {
+                        "timestamp": "2026-01-01T00:00:00Z",
+                        "connectorStatus": "Available",
+                        "evseId": "one",
+                        "connectorId": 1,
+                    },
+                ),
+                (
+                    "StatusNotification",
+                    {
+                        "connectorStatus": "Sideways",
+                        "evseId": 1,
+                        "connectorId": 1,
+                        "timestamp": "2026-01-01T00:00:00Z",
+                    },
+                ),
                 ("MeterValues", {"evseId": 1}),
                 ("MeterValues", {"evseId": 1, "meterValue": "lots"}),
                 ("TransactionEvent", {"eventType": "Started"}),
-                ("NotifyEVChargingNeeds", {"evseId": 1, "chargingNeeds": {"requestedEnergyTransfer": 7}}),
+                (
+                    "NotifyEVChargingNeeds",
+                    {"evseId": 1, "chargingNeeds": {"requestedEnergyTransfer": 7}},
+                ),
                 ("Authorize", {"idToken": {"idToken": 5, "type": "ISO14443"}}),
             )
         )
         return Frame(cls, _call(mid, action, payload), "error", mid, CONSTRAINT)
     if cls == "bad-date":
-        bad = rng.choice(("not-a-time", "2026-13-45T99:00:00Z", "yesterday", "", "2026-02-30T00:00:00Z"))
+        bad = rng.choice(
+            ("not-a-time", "2026-13-45T99:00:00Z", "yesterday", "", "2026-02-30T00:00:00Z")
+        )
         action, payload = rng.choice(
             (
-                ("StatusNotification", {"timestamp": bad, "connectorStatus": "Available", "evseId": 1, "connectorId": 1}),
+                (
+                    "StatusNotification",
+                    {
+                        "timestamp": bad,
+                        "connectorStatus": "Available",
+                        "evseId": 1,
+                        "connectorId": 1,
+                    },
+                ),
                 (
                     "NotifyEVChargingNeeds",
                     {
                         "evseId": 1,
-                        "chargingNeeds": {"requestedEnergyTransfer": "AC_BPT", "departureTime": bad},
+                        "chargingNeeds": {
+                            "requestedEnergyTransfer": "AC_BPT",
+                            "departureTime": bad,
+                        },
                     },
                 ),
-                ("MeterValues", {"evseId": 1, "meterValue": [{"timestamp": bad, "sampledValue": [{"value": 1.0}]}]}),
+                (
+                    "MeterValues",
+                    {
+                        "evseId": 1,
+                        "meterValue": [{"timestamp": bad, "sampledValue": [{"value": 1.0}]}],
+                    },
+                ),
             )
         )
         codes = frozenset({"FormatViolation", "TypeConstraintViolation"})
@@ -377,5 +422,3 @@ def run_frames(seed: int, n_frames: int, sessions: int = 2) -> tuple[Tally, Fram
             lg.handlers, lg.propagate = handlers, propagate
             lg.setLevel(level)
     return tally, counter
-
-

@@ -122,7 +122,10 @@ class RandomPlans:
         n, dt_h = 96, 0.25
         start = int(state.now.timestamp())
         grid = TimeGrid(np.arange(start, start + (n + 1) * 900, 900, dtype=np.int64))
-        caps = {v.name: (v.capacity_kwh, v.max_charge_kw, v.max_discharge_kw, "vehicle") for v in self.site.vehicles}
+        caps = {
+            v.name: (v.capacity_kwh, v.max_charge_kw, v.max_discharge_kw, "vehicle")
+            for v in self.site.vehicles
+        }
         b = self.site.battery
         if b is not None:
             caps["battery"] = (b.capacity_kwh, b.max_charge_kw, b.max_discharge_kw, "battery")
@@ -134,7 +137,16 @@ class RandomPlans:
             for k in range(n):
                 soc[k + 1] = min(max(soc[k] + power[k] * dt_h, 0.0), cap)
             storages.append(
-                StoragePlan(name, kind, power, soc, np.ones(n, dtype=bool), np.zeros(n), cap, np.zeros(n + 1))
+                StoragePlan(
+                    name,
+                    kind,
+                    power,
+                    soc,
+                    np.ones(n, dtype=bool),
+                    np.zeros(n),
+                    cap,
+                    np.zeros(n + 1),
+                )
             )
         flat = np.ones(n)
         return Plan(
@@ -170,18 +182,32 @@ Sabotage = Callable[[Rig, int], Awaitable[None]]
 """Called after every tick (tick index): a deliberately broken controller for the honesty test."""
 
 
-def build(rng: random.Random, tally: Tally, part: str, index: int, seed: int, start: datetime) -> Rig:
+def build(
+    rng: random.Random, tally: Tally, part: str, index: int, seed: int, start: datetime
+) -> Rig:
     battery = rng.random() < 0.6
     cs = control_site(battery)
     plant = VirtualClock(start)
     clock = SkewedClock(plant)
     steps = 24 * 4
     load = [rng.uniform(0.3, 3.0) for _ in range(steps)]
-    pv = [rng.uniform(0.0, 0.8) * x for x in load]  # PV below the base load: any export is a storage's
+    pv = [
+        rng.uniform(0.0, 0.8) * x for x in load
+    ]  # PV below the base load: any export is a storage's
     car = SimStorage(
-        CAR_KWH, rng.uniform(5.0, 55.0), CAR_KW, CAR_KW, CAR_ETA, CAR_ETA, plugged_in=rng.random() < 0.85
+        CAR_KWH,
+        rng.uniform(5.0, 55.0),
+        CAR_KW,
+        CAR_KW,
+        CAR_ETA,
+        CAR_ETA,
+        plugged_in=rng.random() < 0.85,
     )
-    bat = SimStorage(BAT_KWH, rng.uniform(0.5, 9.5), BAT_KW, BAT_KW, BAT_ETA, BAT_ETA) if battery else None
+    bat = (
+        SimStorage(BAT_KWH, rng.uniform(0.5, 9.5), BAT_KW, BAT_KW, BAT_ETA, BAT_ETA)
+        if battery
+        else None
+    )
     home = SimulatedHome(
         plant,
         load_kw=load,
@@ -217,7 +243,9 @@ def build(rng: random.Random, tally: Tally, part: str, index: int, seed: int, st
     )
     ctl = Controller(cs, devices, RandomPlans(cs, rng), clock, config, grid_limits=limits_grid)
     storages = {"charger": (CAR_KW, CAR_KW)} | ({"battery": (BAT_KW, BAT_KW)} if battery else {})
-    floors = {"charger": RESERVE_PCT / 100 * CAR_KWH} | ({"battery": BAT_MIN_KWH} if battery else {})
+    floors = {"charger": RESERVE_PCT / 100 * CAR_KWH} | (
+        {"battery": BAT_MIN_KWH} if battery else {}
+    )
     limits = Limits(
         storages=storages,
         floors_kwh=floors,
@@ -249,12 +277,22 @@ def timeline(rig: Rig, rng: random.Random, n_faults: int) -> tuple[list[Event], 
     tick = 2
     present = [d for d in DEVICES if d != "battery" or rig.sim.battery is not None]
     grid_busy_until = 0
-    for _ in range(n_faults):
+
+    def toggle_plug() -> None:
+        charger = rig.sim.charger
+        assert charger is not None
+        charger.plug(not charger.store.plugged_in)
+
+    counted = 0
+    while counted < n_faults:
         tick += 1 + int(rng.expovariate(1 / 3.0))
+        counted += 1
         r = rng.random()
         if r < 0.70:
             dev = rng.choice(present)
-            kind = rng.choice(("silent", "frozen", "disconnected", "garbage", "decode-error", "refusing"))
+            kind = rng.choice(
+                ("silent", "frozen", "disconnected", "garbage", "decode-error", "refusing")
+            )
             variant = ""
             if kind == "garbage":
                 variant = rng.choice(list(GARBAGE))
@@ -265,8 +303,8 @@ def timeline(rig: Rig, rng: random.Random, n_faults: int) -> tuple[list[Event], 
                 variant = rng.choice(ocpp if dev == "charger" else ("modbus-refused", "value"))
             length = max(1, int(rng.expovariate(1 / 15.0)))
 
-            def inject(dev: str = dev, f: Fault = Fault(kind, variant)) -> None:
-                rig.board.faults[dev] = Fault(f.kind, f.variant)
+            def inject(dev: str = dev, kind: str = kind, variant: str = variant) -> None:
+                rig.board.faults[dev] = Fault(kind, variant)
 
             def heal(dev: str = dev) -> None:
                 rig.board.faults.pop(dev, None)
@@ -276,7 +314,9 @@ def timeline(rig: Rig, rng: random.Random, n_faults: int) -> tuple[list[Event], 
         elif r < 0.85:
             if tick < grid_busy_until:
                 tick = grid_busy_until
-            down = int(rng.choice((rng.uniform(1, 10), rng.uniform(10, 200), rng.uniform(100, 400))))
+            down = int(
+                rng.choice((rng.uniform(1, 10), rng.uniform(10, 200), rng.uniform(100, 400)))
+            )
             events.append(Event(tick, "grid down", rig.home.grid_down))
             events.append(Event(tick + down, "grid back", rig.home.grid_restore, counted=False))
             grid_busy_until = tick + down + 1
@@ -289,9 +329,15 @@ def timeline(rig: Rig, rng: random.Random, n_faults: int) -> tuple[list[Event], 
 
             events.append(Event(tick, f"clock jump {'+' if jump > 0 else '-'}", move))
         else:
-            charger = rig.sim.charger
-            assert charger is not None
-            events.append(Event(tick, "plug change", lambda c=charger: c.plug(not c.store.plugged_in), counted=False))
+            counted -= 1  # a plug change is no fault
+            events.append(
+                Event(
+                    tick,
+                    "plug change",
+                    toggle_plug,
+                    counted=False,
+                )
+            )
     last = max(e.tick for e in events) if events else tick
     return sorted(events, key=lambda e: e.tick), last + int(STALL_S / TICK_S) + 2
 
@@ -354,11 +400,27 @@ async def run_scenario(
             what = problem.split(":")[0]
             for t, fault in sorted(culprits.items()):
                 stalled.add(t)
-                tally.stall(Finding(part, index, seed, f"stall ({what})", t * TICK_S, f"after {fault}: {problem}"))
+                tally.stall(
+                    Finding(
+                        part,
+                        index,
+                        seed,
+                        f"stall ({what})",
+                        t * TICK_S,
+                        f"after {fault}: {problem}",
+                    )
+                )
             if not culprits and not recent and not active_faults:
-                tally.stall(Finding(part, index, seed, f"stall ({what})", k * TICK_S, f"no fault: {problem}"))
+                tally.stall(
+                    Finding(
+                        part, index, seed, f"stall ({what})", k * TICK_S, f"no fault: {problem}"
+                    )
+                )
         rig.watch.check(rig.plant.now())
-        active = ", ".join(f"{d}:{f.kind}{'/' + f.variant if f.variant else ''}" for d, f in rig.board.faults.items())
+        active = ", ".join(
+            f"{d}:{f.kind}{'/' + f.variant if f.variant else ''}"
+            for d, f in rig.board.faults.items()
+        )
         breached = {kind for kind, _ in rig.findings}
         for kind, what in rig.findings:
             if kind in ongoing:  # one incident, however many ticks it lasts
@@ -383,4 +445,3 @@ def run_home_scenarios(seed: int, n_faults: int, per_scenario: int = 60) -> Tall
         left -= n
         index += 1
     return tally
-

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ocpp.exceptions import FormatViolationError
 
@@ -108,28 +108,28 @@ class Board:
     async def read(self, device: str, call: Callable[[], Awaitable[T]]) -> T:
         """``call()`` as the device's fault makes it (frozen and garbage apply to measurements)."""
         fault = self.faults.get(device)
-        if fault is None or fault.kind == "refusing":
-            value = await call()
-            if isinstance(value, Measurement):
-                return replace(value, at=self.stamp.now())  # type: ignore[return-value]
-            return value
-        if fault.kind == "silent":
+        if fault is not None and fault.kind == "silent":
             await asyncio.sleep(self.hang_s)
-        if fault.kind == "disconnected":
+        if fault is not None and fault.kind == "disconnected":
             raise ConnectionError(f"{device} does not answer (connection refused)")
-        if fault.kind == "decode-error":
+        if fault is not None and fault.kind == "decode-error":
             raise DECODE_ERRORS[fault.variant](device)
         value = await call()
         if not isinstance(value, Measurement):
             return value
-        value = replace(value, at=self.stamp.now())  # type: ignore[assignment]
+        m = replace(value, at=self.stamp.now())  # a driver dates what it reads
+        if fault is None or fault.kind == "refusing":
+            return cast(T, m)
         if fault.kind == "frozen":
             if fault.frozen is None:
-                fault.frozen = value
-            return fault.frozen  # type: ignore[return-value]
-        return replace(value, **GARBAGE[fault.variant])  # type: ignore[return-value]
+                fault.frozen = m
+            return cast(T, fault.frozen)
+        garbage: dict[str, Any] = dict(GARBAGE[fault.variant])
+        return cast(T, replace(m, **garbage))
 
-    async def write(self, device: str, what: str, value: float | bool | str, call: Awaitable[None]) -> None:
+    async def write(
+        self, device: str, what: str, value: float | bool | str, call: Awaitable[None]
+    ) -> None:
         """Record the command, then apply it unless the device's fault stops it."""
         self.sent.append(Sent(self.clock.now(), device, what, value))
         fault = self.faults.get(device)
@@ -225,13 +225,17 @@ class FaultyRelay:
         self.board, self.dev, self.name = board, dev, dev.name
 
     async def set_circuit(self, circuit: str, on: bool) -> None:
-        await self.board.write(self.name, f"circuit {circuit}", on, self.dev.set_circuit(circuit, on))
+        await self.board.write(
+            self.name, f"circuit {circuit}", on, self.dev.set_circuit(circuit, on)
+        )
 
     async def circuit_states(self) -> dict[str, bool]:
         return await self.board.read(self.name, self.dev.circuit_states)
 
     async def set_transfer(self, grid_connected: bool) -> None:
-        await self.board.write(self.name, "transfer", grid_connected, self.dev.set_transfer(grid_connected))
+        await self.board.write(
+            self.name, "transfer", grid_connected, self.dev.set_transfer(grid_connected)
+        )
 
     async def transfer_closed(self) -> bool:
         return await self.board.read(self.name, self.dev.transfer_closed)
@@ -321,9 +325,7 @@ class Watch:
         for sent in self.board.sent[self._seen :]:
             self._check_command(sent)
         self._seen = len(self.board.sent)
-        back_s = (
-            None if self._grid_back_at is None else (now - self._grid_back_at).total_seconds()
-        )
+        back_s = None if self._grid_back_at is None else (now - self._grid_back_at).total_seconds()
         in_delay = back_s is not None and back_s < lim.enter_service_delay_s
         if home.totals.backfeed_kwh > self._backfeed_kwh + 1e-12:
             got = home.totals.backfeed_kwh - self._backfeed_kwh
@@ -350,14 +352,14 @@ class Watch:
                     f"below its floor {floor:.2f} kWh",
                 )
         charging = sum(max(s.power_kw, 0.0) for s in self._stores().values())
-        if home.grid_up and home.transfer_closed and charging > 1e-6:
-            if home.grid_kw > lim.import_limit_kw + 0.1:
-                self._breach(
-                    "breaker",
-                    f"import {home.grid_kw:.2f} kW > {lim.import_limit_kw:g} kW while charging "
-                    f"{charging:.2f} kW",
-                    now,
-                )
+        over = home.grid_kw > lim.import_limit_kw + 0.1
+        if home.grid_up and home.transfer_closed and charging > 1e-6 and over:
+            self._breach(
+                "breaker",
+                f"import {home.grid_kw:.2f} kW > {lim.import_limit_kw:g} kW while charging "
+                f"{charging:.2f} kW",
+                now,
+            )
 
     def _check_command(self, sent: Sent) -> None:
         lim = self.limits
@@ -368,7 +370,11 @@ class Watch:
                 else (sent.at - self._grid_back_at).total_seconds()
             )
             if not self.home.grid_up:
-                self._breach("switch closed to a dead grid", "set_transfer(True) with the grid absent", sent.at)
+                self._breach(
+                    "switch closed to a dead grid",
+                    "set_transfer(True) with the grid absent",
+                    sent.at,
+                )
             elif grid_s is not None and grid_s < lim.enter_service_delay_s - 1e-6:
                 self._breach(
                     "enter-service delay",

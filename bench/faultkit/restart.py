@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import random
 import sqlite3
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from voltbridge.core.clock import ScaledClock
 from voltbridge.devices.modbus import SunSpecServer
+from voltbridge.devices.modbus import sim_images as img
 from voltbridge.devices.ocpp.station import ChargingStation
 from voltbridge.devices.simulated_home import SimStorage, SimulatedHome
 from voltbridge.store.codec import to_ms
@@ -48,7 +50,7 @@ STALL_S, SLACK_S = 10.0, 4.0
 """A fault must be followed by a fresh status within STALL_S [s simulated]; SLACK_S absorbs one
 tick and the two processes' clock anchors."""
 PASSWORD = "restart-campaign-password-0123"
-MODBUS_FAULTS: tuple[tuple[str, str, dict[int, dict[str, int]] | None], ...] = (
+MODBUS_FAULTS: tuple[tuple[str, str, dict[int, img.Values] | None], ...] = (
     ("meter", "freeze", None),
     ("meter", "drop", None),
     ("meter", "corrupt", None),
@@ -145,7 +147,10 @@ class Campaign:
             now = self.clock.now()
             got = self.home.totals.backfeed_kwh - self.backfeed_kwh
             if got > 1e-9:
-                blind = self.meter_fault_until is not None and (now - self.meter_fault_until).total_seconds() < 14
+                blind = (
+                    self.meter_fault_until is not None
+                    and (now - self.meter_fault_until).total_seconds() < 14
+                )
                 if blind:
                     self.tally.excused["backfeed"] += 1
                 else:
@@ -155,12 +160,17 @@ class Campaign:
             if closed and not was_closed and self.home.grid_up and self.grid_back_at is not None:
                 back_s = (now - self.grid_back_at).total_seconds()
                 if back_s < DELAY_S - 1.0:
-                    self.violation("enter-service delay", f"switch closed {back_s:.0f} s after the grid came back")
+                    self.violation(
+                        "enter-service delay",
+                        f"switch closed {back_s:.0f} s after the grid came back",
+                    )
             was_closed = closed
             await asyncio.sleep(0.02)
 
     # --- one cycle ------------------------------------------------------------------------------
-    async def start_child(self, update: dict[str, object]) -> tuple[asyncio.subprocess.Process, ChildView, asyncio.Task[None]]:
+    async def start_child(
+        self, update: dict[str, object]
+    ) -> tuple[asyncio.subprocess.Process, ChildView, asyncio.Task[None]]:
         cfg = {
             "start": T0.isoformat(),
             "speed": SPEED,
@@ -204,10 +214,22 @@ class Campaign:
         proc, view, reader = await self.start_child(update)
         assert view.ready is not None
         if self.settings is not None and view.ready["settings"] != self.settings:
-            self.violation("settings after restart", f"started with {view.ready['settings']}, committed {self.settings}")
+            self.violation(
+                "settings after restart",
+                f"started with {view.ready['settings']}, committed {self.settings}",
+            )
         url = f"ws://127.0.0.1:{view.ready['ocpp_port']}/ocpp/cp1"
         if self.station is None:
-            self.station = ChargingStation(self.home, url, "cp1", PASSWORD, self.clock, meter_interval_s=4.0, backoff_min_s=1.0, backoff_max_s=4.0)
+            self.station = ChargingStation(
+                self.home,
+                url,
+                "cp1",
+                PASSWORD,
+                self.clock,
+                meter_interval_s=4.0,
+                backoff_min_s=1.0,
+                backoff_max_s=4.0,
+            )
             self.station.start()
         else:
             self.station.url = url
@@ -221,7 +243,16 @@ class Campaign:
             await self.wait_s(rng.uniform(6.0, 30.0))
         if proc.returncode is not None:  # it died by itself: the loop is gone
             tail = (self.folder / f"child-{self.cycle}.log").read_text()[-600:]
-            self.tally.stall(Finding("restart", self.cycle, self.seed, "child died", self.now_s(), f"exit {proc.returncode}: {tail}"))
+            self.tally.stall(
+                Finding(
+                    "restart",
+                    self.cycle,
+                    self.seed,
+                    "child died",
+                    self.now_s(),
+                    f"exit {proc.returncode}: {tail}",
+                )
+            )
         else:
             proc.kill()  # SIGKILL: nothing runs in the child after this
         await proc.wait()
@@ -244,7 +275,10 @@ class Campaign:
             if self.home.transfer_closed:
                 self.violation("switch after restart", "switch closed while the grid is absent")
             if not grids or grids[-1] != "islanded":
-                self.violation("grid state after restart", f"grid absent but status says {grids[-1] if grids else 'nothing'}")
+                self.violation(
+                    "grid state after restart",
+                    f"grid absent but status says {grids[-1] if grids else 'nothing'}",
+                )
             return
         if self.home.transfer_closed:
             return
@@ -283,7 +317,9 @@ class Campaign:
                 self.home.grid_down()
                 self.grid_back_at = None
                 label = "grid down"
-                asyncio.get_running_loop().call_later(rng.uniform(1.0, 30.0) / SPEED, self.grid_back)
+                asyncio.get_running_loop().call_later(
+                    rng.uniform(1.0, 30.0) / SPEED, self.grid_back
+                )
             else:
                 label = "station disconnect"
                 await station.stop()
@@ -298,7 +334,16 @@ class Campaign:
         ticks = [at for at, _ in view.ticks]
         for at, label in faults:
             if not any(at < t <= at + timedelta(seconds=STALL_S + SLACK_S) for t in ticks):
-                self.tally.stall(Finding("restart", self.cycle, self.seed, "stall", (at - T0).total_seconds(), f"no status within {STALL_S:g} s after {label}{' (child stopped)' if view.stopped else ''}"))
+                self.tally.stall(
+                    Finding(
+                        "restart",
+                        self.cycle,
+                        self.seed,
+                        "stall",
+                        (at - T0).total_seconds(),
+                        f"no status within {STALL_S:g} s after {label}{' (child stopped)' if view.stopped else ''}",
+                    )
+                )
 
     def heal(self, device: str) -> None:
         self.server.heal(device)
@@ -315,17 +360,24 @@ class Campaign:
         with contextlib.closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)) as conn:
             stored = {row[0] for row in conn.execute("SELECT ts_ms FROM ticks")}
             events = int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-            open_sessions = conn.execute("SELECT vehicle, COUNT(*) FROM sessions WHERE end_ms IS NULL GROUP BY vehicle").fetchall()
-            spans = conn.execute("SELECT vehicle, start_ms, COALESCE(end_ms, last_at_ms) FROM sessions ORDER BY vehicle, start_ms").fetchall()
+            open_sessions = conn.execute(
+                "SELECT vehicle, COUNT(*) FROM sessions WHERE end_ms IS NULL GROUP BY vehicle"
+            ).fetchall()
+            spans = conn.execute(
+                "SELECT vehicle, start_ms, COALESCE(end_ms, last_at_ms) FROM sessions ORDER BY vehicle, start_ms"
+            ).fetchall()
         lost = [at for at, _ in view.ticks if at <= view.committed_at and to_ms(at) not in stored]
         missing_events = max(0, events_before + view.committed_events - events)
         if lost or missing_events:
             self.tally.rows_lost += len(lost) + missing_events
-            self.violation("rows lost", f"{len(lost)} committed statuses and {missing_events} committed events missing after kill -9")
+            self.violation(
+                "rows lost",
+                f"{len(lost)} committed statuses and {missing_events} committed events missing after kill -9",
+            )
         for vehicle, n in open_sessions:
             if n > 1:
                 self.violation("sessions", f"{n} open sessions for {vehicle}")
-        for (v1, _, e1), (v2, s2, _) in zip(spans, spans[1:], strict=False):
+        for (v1, _, e1), (v2, s2, _) in itertools.pairwise(spans):
             if v1 == v2 and s2 < e1:
                 self.violation("sessions", f"overlapping sessions for {v1}")
 

@@ -11,9 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from faultkit.frames import run_frames  # noqa: E402
-from faultkit.inprocess import Rig, run_home_scenarios, run_scenario  # noqa: E402
-from faultkit.report import Tally  # noqa: E402
+from faultkit.frames import run_frames
+from faultkit.inprocess import Rig, run_home_scenarios, run_scenario
+from faultkit.report import Tally
 
 
 def kinds(tally: Tally) -> set[str]:
