@@ -12,6 +12,7 @@ from typing import Any
 
 from voltbridge.config import HomeBattery, load_site
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
+from voltbridge.core.clock import Clock, VirtualClock
 from voltbridge.core.status import (
     BatteryStatus,
     ControlEvent,
@@ -111,12 +112,27 @@ def demo_event(at: datetime = NOW, message: str = "ev9 plugged in") -> ControlEv
     return ControlEvent(at=at, kind=EventKind.PLUG, message=message, device="ev9")
 
 
-class FakeHandle:
-    """Satisfies ``ControlHandle``; remembers every settings change and can push to subscribers."""
+@dataclass(frozen=True)
+class DemoCar:
+    """The EV9 as the site file sets it: a 25 % mobility reserve, 80 % at departure."""
 
-    def __init__(self, status: ControlStatus | None, plan: Plan | None) -> None:
+    name: str = "ev9"
+    mobility_reserve_pct: float = 25.0
+    target_soc_pct: float = 80.0
+
+
+class FakeHandle:
+    """Satisfies ``ControlHandle``; remembers every settings change and can push to subscribers.
+
+    Settings are checked as the controller checks them, on ``clock`` (the demo's "now").
+    """
+
+    def __init__(
+        self, status: ControlStatus | None, plan: Plan | None, clock: Clock | None = None
+    ) -> None:
         self._status = status
         self._plan = plan
+        self.clock: Clock = clock or VirtualClock(NOW)
         self._settings = Settings(backup_reserve_h=6.0)
         self.updates: list[tuple[SettingsUpdate, str]] = []
         self.queues: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]] = []
@@ -139,7 +155,7 @@ class FakeHandle:
         return ["ev9"]
 
     def apply_settings(self, update: SettingsUpdate, source: str) -> Settings:
-        self._settings = apply_update(self._settings, update, self.vehicle_names)
+        self._settings = apply_update(self._settings, update, [DemoCar()], self.clock.now())
         self.updates.append((update, source))
         return self._settings
 
@@ -186,6 +202,7 @@ class FakeStore:
                     "battery_soc_kwh": 9.45,
                     "vehicles": {"ev9": {"kw": 3.1, "soc_kwh": 61.9, "plugged_in": True}},
                     "grid_state": "on_grid",
+                    "clock_stepped": False,
                 }
             )
             at += timedelta(seconds=resolution_s)

@@ -37,10 +37,10 @@ def make_demo(
     **options: Any,
 ) -> Demo:
     """The app over the demo home; ``started=False``: before the controller's first tick."""
-    handle = FakeHandle(demo_status() if started else None, demo_plan() if started else None)
+    clock = VirtualClock(NOW)
+    handle = FakeHandle(demo_status() if started else None, demo_plan() if started else None, clock)
     store = FakeStore() if with_store else None
     monotonic = FakeMonotonic()
-    clock = VirtualClock(NOW)
     options.setdefault("password", PASSWORD)
     config = ApiConfig(
         data_dir=data_dir,

@@ -1,11 +1,13 @@
 """Grid-state machine: loss, islanding, the enter-service wait, flapping, staleness and export."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from tests.control.fakes import FAST_ENOUGH
 from voltbridge.control import GridLimits, GridReading, GridStateMachine
 from voltbridge.core.types import GridState
 
@@ -147,6 +149,7 @@ STEP = st.tuples(
 )
 
 
+@FAST_ENOUGH
 @given(st.sampled_from(list(GridState)), st.lists(STEP, max_size=40))
 def test_export_only_after_a_full_delay_of_normal_fresh_readings(
     start: GridState,
@@ -169,3 +172,52 @@ def test_export_only_after_a_full_delay_of_normal_fresh_readings(
         exported += m.grid_export_allowed
         assert m.grid_connected == (m.state is GridState.ON_GRID)
     event(f"export allowed at some step: {exported > 0}")
+
+
+def test_shown_state_is_unknown_only_on_grid_without_fresh_data() -> None:
+    m = machine()
+    shown = [m.shown_state]  # nothing read yet: the grid is not shown there
+    for reading in (
+        good(0),
+        GridReading(at=T0 + timedelta(seconds=1)),  # an empty reading: a silent meter
+        good(2),
+        good(3, v=0.0),  # lost: islanded
+        GridReading(at=T0 + timedelta(seconds=4)),  # islanded and silent: still islanded
+        good(5),  # restoring
+    ):
+        m.update(reading)
+        shown.append(m.shown_state)
+    assert shown == [
+        GridState.UNKNOWN,
+        GridState.ON_GRID,
+        GridState.UNKNOWN,
+        GridState.ON_GRID,
+        GridState.ISLANDED,
+        GridState.ISLANDED,
+        GridState.RESTORING,
+    ]
+
+
+def test_resume_islanded_starts_the_full_enter_service_wait_again() -> None:
+    m = machine()
+    run(m, [good(s) for s in range(0, 400)])  # normal for 400 s before the restart
+    event = m.resume_islanded(T0 + timedelta(seconds=400), "transfer switch found open")
+    assert (event.old, event.new, event.reason, event.at) == (
+        GridState.ON_GRID,
+        GridState.ISLANDED,
+        "transfer switch found open",
+        T0 + timedelta(seconds=400),
+    )
+    assert m.state is GridState.ISLANDED and not m.grid_connected and not m.grid_export_allowed
+    assert run(m, [good(401)]) == [
+        (GridState.RESTORING, "grid within enter-service limits; reconnecting after 300 s")
+    ]
+    assert run(m, [good(s) for s in range(402, 701)]) == []  # 299 s of the 300 s
+    assert run(m, [good(701)]) == [(GridState.ON_GRID, "grid back within limits for 300 s")]
+
+
+def test_resume_islanded_takes_an_aware_time_in_utc() -> None:
+    local = datetime(2026, 1, 1, 4, tzinfo=ZoneInfo("America/Los_Angeles"))
+    assert machine().resume_islanded(local, "found open").at == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    with pytest.raises(ValueError, match="no timezone"):
+        machine().resume_islanded(datetime(2026, 1, 1), "found open")

@@ -2,14 +2,16 @@
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voltbridge.control import GuardInput, Intervention, SiteLimits, StorageLimits, guard
-from voltbridge.control.guard import level_down
+from voltbridge.control.guard import GuardRule, level_down
 from voltbridge.core.types import Command, Measurement
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -202,6 +204,66 @@ def test_several_rules_append_to_the_command_reason() -> None:
     ]
     assert out[0].power_kw == -3.0
     assert out[0].reason == "; ".join(["plan", *(w.reason for w in why)])
+
+
+V2G = StorageLimits("ev9", 11.0, 9.6, 77.0, can_export=True)
+OFF_GRID = {"connected": False, "export": False}
+
+
+@pytest.mark.parametrize(
+    ("request_kw", "inp", "limits", "site", "rules"),
+    [
+        ({"car": 3.0}, {}, (EV,), OPEN, [GuardRule.UNKNOWN_DEVICE]),
+        ({"ev9": math.inf}, {}, (EV,), OPEN, [GuardRule.NOT_FINITE]),
+        ({"ev9": 3.0}, {"pv": math.nan}, (EV,), OPEN, [GuardRule.SITE_DATA]),
+        ({"ev9": 3.0}, {"age_s": 31.0}, (EV,), OPEN, [GuardRule.STALE]),
+        ({"ev9": 3.0}, {"soc": {"ev9": None}}, (EV,), OPEN, [GuardRule.STALE]),
+        ({"ev9": 3.0}, {"unplugged": ("ev9",)}, (EV,), OPEN, [GuardRule.NOT_PLUGGED]),
+        ({"ev9": 12.0}, {}, (EV,), OPEN, [GuardRule.CHARGE_LIMIT]),
+        # 1 kWh of room over 0.25 h: 4 kW
+        ({"ev9": 6.0}, {"soc": {"ev9": 76.0}}, (EV,), OPEN, [GuardRule.CAPACITY]),
+        ({"ev9": -10.0}, {"load": 20.0}, (EV,), OPEN, [GuardRule.DISCHARGE_LIMIT]),
+        # 0.5 kWh above the floor over 0.25 h: 2 kW
+        ({"ev9": -3.0}, {"soc": {"ev9": 0.5}, "load": 5.0}, (EV,), OPEN, [GuardRule.FLOOR]),
+        (
+            {"ev9": -5.0},
+            {"load": 5.0},
+            (replace(EV, discharge_budget_kwh=1.0),),
+            OPEN,
+            [GuardRule.BUDGET],
+        ),
+        ({"ev9": 11.0}, {"load": 15.0}, (EV,), SiteLimits(20.0, 5.0), [GuardRule.BREAKER]),
+        ({"ev9": 3.0}, {"load": 1.0, **OFF_GRID}, (EV,), OPEN, [GuardRule.ISLAND_CHARGE]),
+        ({"ev9": -5.0}, {"load": 1.0, "export": False}, (V2G,), OPEN, [GuardRule.NO_EXPORT]),
+        (
+            {"ev9": -9.0},
+            {"load": 1.0},
+            (V2G,),
+            SiteLimits(100.0, 5.0, "any"),
+            [GuardRule.EXPORT_LIMIT],
+        ),
+    ],
+)
+def test_each_intervention_names_its_rule(
+    request_kw: dict[str, float],
+    inp: dict[str, Any],
+    limits: tuple[StorageLimits, ...],
+    site: SiteLimits,
+    rules: list[GuardRule],
+) -> None:
+    _, why = run(request_kw, state(**inp), limits, site)
+    assert [w.rule for w in why] == rules
+
+
+def test_several_rules_are_named_in_the_order_they_bound() -> None:
+    ev = StorageLimits("ev9", 11.0, 9.6, 77.0, soc_floor_kwh=20.0, discharge_budget_kwh=1.0)
+    _, why = run({"ev9": -12.0}, state({"ev9": 22.0}, load=3.0, export=False), (ev,))
+    assert [w.rule for w in why] == [
+        GuardRule.DISCHARGE_LIMIT,
+        GuardRule.FLOOR,
+        GuardRule.BUDGET,
+        GuardRule.NO_EXPORT,
+    ]
 
 
 def test_bad_inputs() -> None:

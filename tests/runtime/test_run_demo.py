@@ -45,7 +45,7 @@ def _in_process() -> EnergyTotals:
         relay=d.relay,
         transfer=d.relay,
     )
-    config = ControlConfig(tick_s=TICK_S, stale_after_s=4 * TICK_S)
+    config = ControlConfig(tick_s=TICK_S, stale_after_s=4 * TICK_S, plan_in_thread=False)
     limits = GridLimits(
         control.nominal_voltage_v, control.nominal_frequency_hz, stale_after_s=4 * TICK_S
     )

@@ -35,7 +35,7 @@ def test_a_version_1_file_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None
         assert store.latest_settings() == {"mode": "auto"}
         assert store.latest_status() is not None
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 def test_a_newer_file_is_refused_with_what_to_do(tmp_path: Path) -> None:

@@ -69,15 +69,16 @@ def test_a_fresh_store_has_nothing(tmp_path: Path) -> None:
         assert store.money(at(0), at(60))["net_cost"] == 0.0
 
 
-def test_statuses_that_go_back_in_time_are_dropped(tmp_path: Path) -> None:
+def test_statuses_that_go_back_in_time_are_kept_on_new_time_lines(tmp_path: Path) -> None:
     store, _ = open_store(tmp_path / "b.db")
     with store:
         store.record_status(status(at(10), grid_kw=1.0))
         store.record_status(status(at(10), grid_kw=9.0))
         store.record_status(status(at(5), grid_kw=9.0))
         store.flush()
-        assert store.dropped_statuses == 2
-        assert [r["grid_kw"] for r in store.history(at(0), at(20), 1)] == [1.0]
+        assert store.clock_steps == 2
+        rows = store.history(at(0), at(20), 1)
+        assert [(r["grid_kw"], r["clock_stepped"]) for r in rows] == [(9.0, False), (5.0, True)]
 
 
 def test_a_closed_store_says_so(tmp_path: Path) -> None:

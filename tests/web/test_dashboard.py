@@ -10,7 +10,7 @@ from pathlib import Path
 
 from voltbridge.api import PAGES
 from voltbridge.control.settings import Settings, SettingsUpdate
-from voltbridge.core.status import Mode
+from voltbridge.core.status import Mode, PowerFlows
 from voltbridge.core.types import GridState
 
 from ..api.fakes import PASSWORD, demo_event, demo_status
@@ -112,6 +112,33 @@ def test_live_status_and_events_arrive_over_the_stream(
         await page.wait_for("document.getElementById('soc-ev9')?.textContent === '71%'")
         await page.wait_for(text_has("Grid is back: reconnecting in 3:"))
         await page.wait_for(text_has("grid is back, waiting to reconnect"))
+        assert page.errors == []
+
+    in_browser(chromium, scenario)
+
+
+def test_unknown_flows_and_grid_state_are_shown_as_no_data(
+    chromium: Chromium, served: tuple[ServerThread, Demo]
+) -> None:
+    server, demo = served
+
+    async def scenario(page: Page) -> None:
+        await page.goto(server.url + "/")
+        await log_in(page)
+        await page.wait_for("document.getElementById('live').dataset.state === 'live'")
+        await page.wait_for("document.getElementById('soc-ev9')?.textContent === '62%'")
+        base = demo_status(soc_pct=55.0)
+        silent = replace(
+            base,
+            grid_state=GridState.UNKNOWN,
+            power=PowerFlows(None, None, None, None, {"ev9": None}),
+            vehicles={"ev9": replace(base.vehicles["ev9"], plugged_in=None, power_kw=None)},
+        )
+        demo.handle.publish(silent)
+        await page.wait_for("document.getElementById('soc-ev9')?.textContent === '55%'")
+        await page.wait_for(text_has("Grid state unknown: no data from the meter"))
+        flow = await page.evaluate("document.getElementById('flow').getAttribute('aria-label')")
+        assert "Grid no data" in flow and "0.0 kW" not in flow, flow
         assert page.errors == []
 
     in_browser(chromium, scenario)

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from voltbridge import __version__
 from voltbridge.api import errors, pages, routes_auth, routes_control, routes_records, stream
 from voltbridge.api.auth import Authenticator
+from voltbridge.api.body_limit import BodyLimit
 from voltbridge.api.config import ApiConfig
 from voltbridge.api.context import ApiContext
 from voltbridge.api.metrics import ApiMetrics, CountRequests
@@ -23,6 +24,9 @@ The home energy manager's API. Power is in kW, positive **into** a device from t
 Log in with `POST /api/login` and send the token as `Authorization: Bearer <token>` (the dashboard
 uses the HttpOnly cookie set by the same call). Everything needs a login, except reads when the
 server runs with `public_read`. `/api/stream` is a WebSocket pushing every status and event.
+
+Wrong passwords slow down the address they come from (429 with `Retry-After`, doubling with each
+one more); request bodies over 1 MiB get 413; invalid input gets 422 naming the field.
 """
 
 
@@ -52,6 +56,9 @@ def create_app(handle: ControlHandle, store: StoreReader | None, config: ApiConf
     app.include_router(stream.router(ctx))
     app.include_router(metrics_router(ctx, metrics))
     pages.install(app)
+    # The last added runs first: security headers on every answer, then the count, then the
+    # body limit, before routing, login checks and parsing.
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(CountRequests, metrics=metrics)
     app.add_middleware(pages.SecurityHeaders)
     app.state.api = ctx

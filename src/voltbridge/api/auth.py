@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import ipaddress
 import secrets
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, status
 from starlette.requests import HTTPConnection
 
-from voltbridge.api.config import ApiConfig
+from voltbridge.api.config import ApiConfig, IpNetwork
 from voltbridge.api.password import PasswordHash
 
 SESSION_COOKIE = "voltbridge_session"
@@ -65,8 +66,26 @@ class SessionStore:
             del self._expiry[key]
 
 
+MAX_TRACKED_CLIENTS = 4096
+"""Client addresses whose wrong passwords are remembered at most; beyond, the one whose last
+failure is oldest is forgotten (a home sees a handful of addresses, an attacker needs thousands
+of real ones to push its own out)."""
+
+
+@dataclass
+class _Failures:
+    count: int
+    last_s: float
+
+
 class LoginLimiter:
-    """Counts failed logins per client and in total over a sliding window, and says when to wait.
+    """Per client address: a few free wrong passwords, then a wait that doubles with each one more.
+
+    After ``free`` failures from one address it must wait ``first_delay_s`` after its last failure,
+    then twice that after the next, and so on up to ``max_delay_s``; the failures are forgotten
+    ``forget_after_s`` after the last one, or at once by a right password. Nothing is shared
+    between addresses: a stranger guessing from many addresses slows each of them down and never
+    locks the owner out of a clean address. Time is the injected ``monotonic`` clock [s].
 
     An attempt counts as failed from the moment it starts (so parallel guesses cannot slip past
     the limit while the hash is being checked) and is forgiven when it succeeds.
@@ -74,53 +93,116 @@ class LoginLimiter:
 
     def __init__(
         self,
-        max_per_client: int,
-        max_total: int,
-        window_s: float,
+        free: int,
+        first_delay_s: float,
+        max_delay_s: float,
+        forget_after_s: float,
         monotonic: Callable[[], float],
     ) -> None:
-        self._max_client = max_per_client
-        self._max_total = max_total
-        self._window_s = window_s
+        self._free = free
+        self._first_delay_s = first_delay_s
+        self._max_delay_s = max_delay_s
+        self._forget_after_s = forget_after_s
         self._now = monotonic
-        self._clients: dict[str, deque[float]] = {}
-        self._total: deque[float] = deque()
+        self._clients: OrderedDict[str, _Failures] = OrderedDict()
+
+    def delay_s(self, failures: int) -> float:
+        """The wait after ``failures`` wrong passwords [s].
+
+        >>> limiter = LoginLimiter(3, 1.0, 900.0, 86400.0, lambda: 0.0)
+        >>> [limiter.delay_s(n) for n in (0, 2, 3, 4, 5, 13, 40)]
+        [0.0, 0.0, 1.0, 2.0, 4.0, 900.0, 900.0]
+        """
+        if failures < self._free:
+            return 0.0
+        doublings = min(failures - self._free, 64)  # 2**64 s is past any cap
+        return min(self._first_delay_s * 2.0**doublings, self._max_delay_s)
 
     def begin(self, client: str) -> float | None:
         """Start an attempt from ``client``: None if allowed, else seconds to wait [s]."""
         now = self._now()
-        self._prune(now)
-        mine = self._clients.setdefault(client, deque())
-        waits = [
-            attempts[0] + self._window_s - now
-            for attempts, limit in ((mine, self._max_client), (self._total, self._max_total))
-            if len(attempts) >= limit
-        ]
-        if waits:
-            return max(1.0, max(waits))
-        mine.append(now)
-        self._total.append(now)
+        mine = self._clients.get(client)
+        if mine is not None and now - mine.last_s >= self._forget_after_s:
+            del self._clients[client]
+            mine = None
+        if mine is not None:
+            wait_s = mine.last_s + self.delay_s(mine.count) - now
+            if wait_s > 0:
+                return wait_s
+            mine.count += 1
+            mine.last_s = now
+            self._clients.move_to_end(client)
+            return None
+        self._clients[client] = _Failures(1, now)
+        while len(self._clients) > MAX_TRACKED_CLIENTS:
+            self._clients.popitem(last=False)
         return None
 
     def succeeded(self, client: str) -> None:
         """The attempt from ``client`` was right: forget its failures."""
-        mine = self._clients.pop(client, deque())
-        if mine:
-            # Only the succeeding attempt leaves the shared count; earlier failures stay counted.
-            last = mine[-1]
-            with contextlib.suppress(ValueError):
-                self._total.remove(last)
+        self._clients.pop(client, None)
 
-    def _prune(self, now: float) -> None:
-        horizon = now - self._window_s
-        while self._total and self._total[0] <= horizon:
-            self._total.popleft()
-        for client in list(self._clients):
-            attempts = self._clients[client]
-            while attempts and attempts[0] <= horizon:
-                attempts.popleft()
-            if not attempts:
-                del self._clients[client]
+
+def address_key(address: str) -> str:
+    """The unit failed logins are counted by: an IPv4 address, or an IPv6 address's /64 network
+    (one household or one attacker gets a whole /64, so single IPv6 addresses cost nothing).
+
+    >>> address_key("192.168.1.7"), address_key("::ffff:192.168.1.7")
+    ('192.168.1.7', '192.168.1.7')
+    >>> address_key("2001:db8:1:2:aaaa::1"), address_key("testclient")
+    ('2001:db8:1:2::/64', 'testclient')
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [2001:db8::1]:443
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # 192.0.2.1:443
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def client_address(conn: HTTPConnection, trusted: Sequence[IpNetwork]) -> str:
+    """The client's address: the connection's peer, unless that peer is a trusted proxy.
+
+    Behind trusted proxies, ``X-Forwarded-For`` is read from the right (each proxy appends the
+    address it saw), skipping the trusted ones: the first other address is the client. What a
+    client writes into the header itself lies to the left of that and is never believed. With
+    no trusted proxies (the default) the header is ignored altogether.
+    """
+    peer = conn.client.host if conn.client else "unknown"
+    if not trusted or not _is_trusted(_parse_ip(peer), trusted):
+        return peer
+    hops = [h.strip() for v in conn.headers.getlist("x-forwarded-for") for h in v.split(",")]
+    hops = [h for h in hops if h]
+    for hop in reversed(hops):
+        ip = _parse_ip(hop)
+        if not _is_trusted(ip, trusted):
+            return hop if ip is None else str(ip)
+    return hops[0] if hops else peer
+
+
+def _is_trusted(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None, trusted: Sequence[IpNetwork]
+) -> bool:
+    if ip is None:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in trusted)
 
 
 def same_origin(conn: HTTPConnection) -> bool:
@@ -139,11 +221,16 @@ class Authenticator:
         self.password = password
         self.sessions = SessionStore(config.session_ttl_s, config.monotonic)
         self.limiter = LoginLimiter(
-            config.login_max_failures,
-            config.login_max_failures_total,
-            config.login_window_s,
+            config.login_free_failures,
+            config.login_delay_s,
+            config.login_max_delay_s,
+            config.login_forget_s,
             config.monotonic,
         )
+
+    def client(self, conn: HTTPConnection) -> str:
+        """The key failed logins of this request are counted by (see ``client_address``)."""
+        return address_key(client_address(conn, self.config.proxy_networks))
 
     @staticmethod
     def bearer_token(conn: HTTPConnection) -> str | None:

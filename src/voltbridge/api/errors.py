@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 _WHERE = {"body", "query", "path", "header", "cookie"}
 
@@ -48,12 +52,51 @@ def dotted(loc: Sequence[str | int]) -> str:
     return out or "(body)"
 
 
+UNREADABLE_BODY = (
+    "the body could not be read as JSON (nested too deeply, or a number too long to read); "
+    "send one JSON object of the fields to change"
+)
+"""Said in place of FastAPI's "There was an error parsing the body" (its 400 for bodies that
+its JSON reader gives up on, with no hint of why)."""
+
+_FASTAPI_PARSE_ERROR = "There was an error parsing the body"
+
+
+def _shown(value: Any) -> str:
+    """A rejected input as JSON text, cut short."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _explained(item: dict[str, Any]) -> tuple[list[str | int], str]:
+    """(location, message) of one pydantic problem, in words a person can act on."""
+    loc = [p if isinstance(p, int) else str(p) for p in item.get("loc", ())]
+    kind = str(item.get("type", ""))
+    msg = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+    if kind == "json_invalid":
+        # FastAPI puts the character position where a field would be
+        where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        error = (item.get("ctx") or {}).get("error", "")
+        return loc[:1], f"not valid JSON{where}" + (f" ({error})" if error else "")
+    if loc == ["body"] and kind == "missing":
+        return loc, "empty: send a JSON object of the fields to change"
+    if loc == ["body"] and kind in ("model_attributes_type", "model_type", "dict_type"):
+        return loc, f"send a JSON object of the fields to change, not {_shown(item.get('input'))}"
+    if (kind.endswith("_type") or kind.endswith("_parsing")) and "input" in item:
+        given = item["input"]
+        if not isinstance(given, dict | list):
+            msg = f"{msg}, not {_shown(given)}"
+    return loc, msg
+
+
 def problems(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The JSON body of a 422: each problem with its field, and one sentence naming them all."""
     detail = []
     for item in items:
-        loc = [p if isinstance(p, int) else str(p) for p in item.get("loc", ())]
-        msg = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        loc, msg = _explained(item)
         detail.append(
             {"field": dotted(loc), "loc": loc, "msg": msg, "type": str(item.get("type", ""))}
         )
@@ -72,7 +115,16 @@ async def _field_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_ERROR:
+        exc = StarletteHTTPException(400, UNREADABLE_BODY, headers=exc.headers)
+    return await http_exception_handler(request, exc)
+
+
 def install(app: FastAPI) -> None:
-    """Make every validation error of ``app`` a 422 naming the field."""
+    """Make every validation error of ``app`` a 422 naming the field, and every body that cannot
+    be read a 400 saying why."""
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(FieldError, _field_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

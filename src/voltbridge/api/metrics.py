@@ -38,7 +38,8 @@ class StatusCollector(Collector):
             ("load", now.power.load_kw),
             ("battery", now.power.battery_kw),
         ):
-            power.add_metric([flow], kw)
+            if kw is not None:  # unknown: no sample, never a zero
+                power.add_metric([flow], kw)
         yield power
 
         car_kw = GaugeMetricFamily(
@@ -54,7 +55,9 @@ class StatusCollector(Collector):
             "voltbridge_vehicle_plugged_in", "1 when the car is plugged in.", labels=["vehicle"]
         )
         for name, car in now.vehicles.items():
-            car_kw.add_metric([name], now.power.vehicles_kw.get(name, car.power_kw))
+            kw = now.power.vehicles_kw.get(name, car.power_kw)
+            if kw is not None:
+                car_kw.add_metric([name], kw)
             plugged.add_metric([name], 1.0 if car.plugged_in else 0.0)
             if car.soc_kwh is not None:
                 car_soc.add_metric([name], car.soc_kwh)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -25,16 +26,18 @@ def router(ctx: ApiContext) -> APIRouter:
     async def login(body: LoginRequest, request: Request, response: Response) -> LoginAnswer:
         """Exchange the dashboard password for a session token (also set as a cookie).
 
-        Failed attempts are limited per client and in total; past the limit the answer is 429
-        with ``Retry-After`` and the password is not even checked.
+        Wrong passwords are limited per client address: after a few, each further one makes
+        that address wait twice as long as the one before (the answer is then 429 with
+        ``Retry-After`` and the password is not even checked). Other addresses are not slowed.
         """
-        client = request.client.host if request.client else "unknown"
+        client = auth.client(request)
         wait_s = auth.limiter.begin(client)
         if wait_s is not None:
+            retry_s = math.ceil(wait_s)
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
-                f"too many failed logins: try again in {wait_s:.0f} s",
-                headers={"Retry-After": str(int(wait_s + 0.999))},
+                f"too many wrong passwords from {client}: try again in {retry_s} s",
+                headers={"Retry-After": str(retry_s)},
             )
         if not await run_in_threadpool(auth.password.verify, body.password):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong password")

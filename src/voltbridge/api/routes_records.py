@@ -133,7 +133,8 @@ def router(ctx: ApiContext) -> APIRouter:
     ) -> dict[str, Any]:
         """Telemetry between ``start`` and ``end`` (default: the last 24 h) in buckets of
         ``resolution`` seconds (default 300): grid, PV, load, battery and each car [kW], SoC
-        [kWh], grid state."""
+        [kWh], grid state, and ``clock_stepped`` where the clock stepped back into a bucket
+        (it then holds statuses of two time lines; nothing is dropped)."""
         store = ctx.require_store()
         lo, hi = range_of(start, end)
         hi = hi or now()

@@ -13,8 +13,9 @@ class StoreReader(Protocol):
         """Telemetry averaged over ``resolution_s`` [s] buckets from ``start`` to ``end``.
 
         Rows: ``{"at", "grid_kw", "pv_kw", "load_kw", "battery_kw", "battery_soc_kwh",
-        "vehicles": {name: {"kw", "soc_kwh", "plugged_in"}}, "grid_state"}``. ValueError on a
-        bad range or resolution.
+        "vehicles": {name: {"kw", "soc_kwh", "plugged_in"}}, "grid_state", "clock_stepped"}``;
+        ``clock_stepped``: the bucket holds statuses of two time lines because the clock stepped
+        back into it. ValueError on a bad range or resolution.
         """
         ...
 
@@ -25,7 +26,7 @@ class StoreReader(Protocol):
         kind: str | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """Events, newest first: ``{"id", "at", "kind", "message", "device", "data"}``."""
+        """Events, newest (recorded last) first: ``{"id", "at", "kind", "message", "device", "data"}``."""
         ...
 
     def sessions(

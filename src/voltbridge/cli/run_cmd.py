@@ -40,6 +40,13 @@ def run(
     public_read: Annotated[
         bool, typer.Option(help="Let the local network read the dashboard without logging in.")
     ] = False,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Address or network of a reverse proxy whose X-Forwarded-For names the client "
+            "(repeat for several); by default the header is ignored."
+        ),
+    ] = None,
     tick: Annotated[float, typer.Option(help="Controller tick [s].", min=0.1)] = 2.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every decision.")] = False,
 ) -> None:
@@ -66,6 +73,7 @@ def run(
         http_port=port,
         password=os.environ.get("VOLTBRIDGE_PASSWORD"),
         public_read=public_read,
+        trusted_proxies=tuple(trusted_proxy or ()),
         tick_s=tick,
     )
     if site is not None and speed != 1.0:

@@ -1,11 +1,12 @@
 """The real-time controller: read devices, decide, guard, write, record; every tick, on an injected clock.
 
-One ``tick`` is the whole loop body; ``run`` repeats it every ``tick_s`` until stopped. The
-planner runs inside the loop every ``replan_s`` and on events (car plugged in or out, settings
-changed, grid back, SoC off plan); on grid the controller follows the plan and absorbs what it
-did not foresee; while the grid is absent it islands the house (transfer switch open, storages
-in backup operation, circuits shed by priority) and never lets power flow toward the grid; the
-safety guard clips every command just before it is written.
+One ``tick`` is the whole loop body; ``run`` repeats it every ``tick_s`` until stopped, and no
+exception ends it (a tick that fails puts the storages on their safe default and says so). The
+parts are split along the loop's seams: reading (``io``), faults (``faults``), the grid state
+(``grid_state``), planning (``planning``), the decision (``decide``), the guard, writing
+(``writer``), the outage steps (``outage``) and the status (``status_build``). At start the
+controller reads the transfer switch and the storages' backup mode and takes the house from the
+state it finds (``_reconcile``): a restart never leaves the house islanded on a live grid.
 """
 
 from __future__ import annotations
@@ -13,32 +14,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from voltbridge.control.decide import Decision, decide
+from voltbridge.control.budget import DischargeBudget
+from voltbridge.control.decide import DecideInput, Decision, decide
+from voltbridge.control.events import EventLog, Item
+from voltbridge.control.faults import FaultBook
+from voltbridge.control.flows import house_flows, soc_pct
 from voltbridge.control.grid_state import GridEvent, GridLimits, GridReading, GridStateMachine
-from voltbridge.control.guard import GuardInput, SiteLimits, guard
+from voltbridge.control.guard import GuardInput, GuardRule, SiteLimits, guard
 from voltbridge.control.io import DeviceSet, Snapshot, guarded_call, read_snapshot
-from voltbridge.control.outage import OutageActions
-from voltbridge.control.plan_source import PlanSource, PlanState
+from voltbridge.control.outage import OutageSteps
+from voltbridge.control.plan_source import PlanSource
+from voltbridge.control.planning import Replanner
+from voltbridge.control.reconcile import reconcile
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.control.site_model import ControlSite
-from voltbridge.control.status_build import ShadowBaseline, build_status
-from voltbridge.control.tracking import plan_step, toward_zero
+from voltbridge.control.status_build import ShadowBaseline, build_status, failed_status
+from voltbridge.control.writer import DeviceWriter
 from voltbridge.core.clock import Clock
 from voltbridge.core.status import (
     ControlEvent,
     ControlStatus,
+    EventCode,
     EventKind,
     NullRecorder,
     Recorder,
 )
 from voltbridge.core.types import Command, GridState, Measurement, Plan
-from voltbridge.planner.export import plan_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +63,11 @@ class ControlConfig:
         write_deadband_kw: a setpoint is rewritten when it changes by more than this [kW] ...
         rewrite_s: ... or at least this often [s].
         plan_stale_s: a plan older than this is not followed (self-consumption instead) [s].
-        plan_in_thread: plan in a worker thread so that device I/O is not held up (the
-            simulator, which waits for each tick anyway, plans inline).
+        plan_in_thread: plan in a worker thread while the loop goes on ticking (the simulator,
+            which must be deterministic, plans inline).
         concurrent_reads: read devices concurrently (the simulator's in-process devices answer
             at once, and reading them one by one saves the tasks).
+        keep_events: how many recent events the controller keeps in memory (the store keeps all).
     """
 
     tick_s: float = 2.0
@@ -75,6 +81,7 @@ class ControlConfig:
     plan_stale_s: float = 3 * 3600.0
     plan_in_thread: bool = True
     concurrent_reads: bool = True
+    keep_events: int = 1000
 
     def __post_init__(self) -> None:
         for name in ("tick_s", "replan_s", "device_timeout_s", "stale_after_s"):
@@ -82,7 +89,7 @@ class ControlConfig:
                 raise ValueError(f"{name} must be > 0 [s]")
 
 
-class Controller(OutageActions):
+class Controller:
     """The control loop of one home (see the module docstring); implements ``ControlHandle``."""
 
     def __init__(
@@ -96,8 +103,8 @@ class Controller(OutageActions):
         settings: Settings | None = None,
         grid_limits: GridLimits | None = None,
     ) -> None:
-        self.site, self.devices, self.plans, self.clock = site, devices, plans, clock
-        self.config = config or ControlConfig()
+        self.site, self.devices, self.clock = site, devices, clock
+        self.config = cfg = config or ControlConfig()
         self.recorder: Recorder = recorder or NullRecorder()
         self._settings = settings or site.defaults
         for name in devices.chargers:
@@ -105,29 +112,38 @@ class Controller(OutageActions):
         self.grid = GridStateMachine(
             grid_limits or GridLimits(site.nominal_voltage_v, site.nominal_frequency_hz)
         )
-        self._status: ControlStatus | None = None
-        self._plan: Plan | None = None
-        self._plan_at: datetime | None = None
-        self._replan_why: str | None = "start"
-        self._plugged: dict[str, bool | None] = {}
-        self._faults: dict[str, str] = {}
-        self._sent: dict[str, tuple[float, datetime]] = {}
-        self._safe: set[str] = set()
-        self._circuits: dict[str, bool] = {c.name: True for c in site.circuits}
-        self._reconnected_at: datetime | None = None
-        self._islanding_warned = False
-        self._reserve_warned = False
-        self._guard_seen: dict[str, str] = {}
-        self._queues: list[asyncio.Queue[ControlStatus | ControlEvent]] = []
+        self.log = EventLog(clock, self.recorder, cfg.keep_events)
+        self.faults = FaultBook(self.log)
+        self.writer = DeviceWriter(
+            devices,
+            self.faults,
+            self.log,
+            cfg.device_timeout_s,
+            cfg.write_deadband_kw,
+            cfg.rewrite_s,
+        )
+        self.outage = OutageSteps(devices, self.writer, self.log, [c.name for c in site.circuits])
+        self.planner = Replanner(
+            plans,
+            self.log,
+            self.recorder,
+            replan_s=cfg.replan_s,
+            soc_replan_kwh=cfg.soc_replan_kwh,
+            plan_stale_s=cfg.plan_stale_s,
+            in_thread=cfg.plan_in_thread,
+        )
+        self.plans = plans
+        self._budget = DischargeBudget(site, 2 * cfg.tick_s)
         self._baseline = ShadowBaseline(site)
+        self._status: ControlStatus | None = None
+        self._plugged: dict[str, bool | None] = {}
+        self._guard_seen: dict[str, GuardRule] = {}
         self._last_grid_reading: GridReading | None = None
-        self._discharged: dict[str, float] = {}
-        self._budget_day: date | None = None
-        self._budget_at: datetime | None = None
-        self.events: list[ControlEvent] = []
-        """Every event since start, oldest first (the store keeps them for longer)."""
+        self._last_tick: datetime | None = None
+        self._started = False
+        self._logged_action: tuple[tuple[str, int], ...] | None = None
+        self._tick_failing: str | None = None
         self.decisions = 0
-        self._logged_kind = ""
         self.settings_listeners: list[Callable[[Settings], None]] = []
         """Called with the new settings whenever the household changes them (to persist them)."""
 
@@ -138,7 +154,7 @@ class Controller(OutageActions):
 
     @property
     def plan(self) -> Plan | None:
-        return self._plan
+        return self.planner.plan
 
     @property
     def settings(self) -> Settings:
@@ -148,64 +164,88 @@ class Controller(OutageActions):
     def vehicle_names(self) -> list[str]:
         return [v.name for v in self.site.vehicles]
 
+    @property
+    def events(self) -> list[ControlEvent]:
+        """The latest events (at most ``keep_events``), oldest first; the store keeps them all."""
+        return list(self.log.recent)
+
     def apply_settings(self, update: SettingsUpdate, source: str) -> Settings:
-        new = apply_update(self._settings, update, self.vehicle_names)
+        new = apply_update(self._settings, update, self.site.vehicles, self.clock.now())
         if new == self._settings:
             return new
         old, self._settings = self._settings, new
         changed = sorted(k for k in Settings.model_fields if getattr(old, k) != getattr(new, k))
         for listener in self.settings_listeners:
             listener(new)
-        self._event(
+        self.log.emit(
             EventKind.MODE,
+            EventCode.SETTINGS,
             f"settings changed by {source}: {', '.join(changed)}"
             + (f" (mode {new.mode.value})" if "mode" in changed else ""),
-            data={"source": source, "settings": new.model_dump(mode="json")},
+            data={"source": source, "changed": changed, "settings": new.model_dump(mode="json")},
         )
-        self._replan_why = f"settings changed ({', '.join(changed)})"
+        self.planner.request(f"settings changed ({', '.join(changed)})")
         return new
 
-    def subscribe(self) -> asyncio.Queue[ControlStatus | ControlEvent]:
-        q: asyncio.Queue[ControlStatus | ControlEvent] = asyncio.Queue(maxsize=100)
-        self._queues.append(q)
-        return q
+    def subscribe(self) -> asyncio.Queue[Item]:
+        return self.log.subscribe()
 
-    def unsubscribe(self, queue: asyncio.Queue[ControlStatus | ControlEvent]) -> None:
-        if queue in self._queues:
-            self._queues.remove(queue)
+    def unsubscribe(self, queue: asyncio.Queue[Item]) -> None:
+        self.log.unsubscribe(queue)
 
     # --- the loop -----------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event | None = None, ticks: int | None = None) -> None:
-        """Tick every ``tick_s`` until ``stop`` is set (or ``ticks`` ticks), then shut down safely."""
+        """Tick every ``tick_s`` until ``stop`` is set (or ``ticks`` ticks), then shut down safely.
+
+        A tick that raises does not end the loop: it is recorded, the storages go to their safe
+        default, and the next tick comes as usual."""
         stop = stop or asyncio.Event()
         done = 0
         try:
             while not stop.is_set() and (ticks is None or done < ticks):
-                await self.tick()
+                await self.safe_tick()
                 done += 1
                 await self.clock.sleep(self.config.tick_s)
         finally:
             await self.shutdown()
 
+    async def safe_tick(self) -> ControlStatus:
+        """``tick``, but a failure becomes a status that says so (never an exception)."""
+        try:
+            status = await self.tick()
+        except Exception as err:
+            return await self._tick_failed(err)
+        if self._tick_failing is not None:
+            self._tick_failing = None
+            self.log.emit(
+                EventKind.MODE, EventCode.TICK_FAILED, "controller ticking normally again"
+            )
+        return status
+
     async def shutdown(self) -> None:
         """Every charger and the battery to its safe default (0 kW) before the program ends."""
-        for name, dev in self.devices.chargers.items():
-            await self._write(name, dev.safe_default(), "safe default on shutdown")
-        if self.devices.battery is not None:
-            await self._write("battery", self.devices.battery.set_battery_power(0.0), "shutdown")
-        self._event(EventKind.MODE, "controller stopped: chargers and battery on safe default")
+        self.planner.cancel()
+        await self.writer.safe_defaults("safe default on shutdown")
+        self.log.emit(
+            EventKind.MODE,
+            EventCode.STOPPED,
+            "controller stopped: chargers and battery on safe default",
+        )
 
     async def tick(self) -> ControlStatus:
         """One pass: read, track the grid, re-plan if due, decide, guard, write, record."""
         now = self.clock.now()
         cfg = self.config
-        caps = {v.name: v.capacity_kwh for v in self.site.vehicles}
-        if self.site.battery is not None:
-            caps["battery"] = self.site.battery.capacity_kwh
-        snap = await read_snapshot(
-            self.devices, caps, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
-        )
-        self._note_faults(snap, now)
+        self._note_clock(now)
+        snap = await self._read()
+        recovered = self.faults.note(snap, now, cfg.stale_after_s, self.grid.limits.stale_after_s)
+        for name in recovered:
+            self.writer.forget(name)  # it gets the present command at once
+        if not self._started:
+            self._started = True
+            await reconcile(
+                snap, now, self.devices, self.grid, self.outage, self.log, cfg.device_timeout_s
+            )
         events = self.grid.update(self._grid_reading(snap, now), now)
         for event in events:
             await self._on_grid_event(event)
@@ -216,51 +256,26 @@ class Controller(OutageActions):
                 cfg.device_timeout_s,
                 snap.faults,
             )
-        self._note_plugs(snap, now)
+        self._note_plugs(snap)
         load_kw, pv_kw = self._flows(snap, now)
-        await self._maybe_replan(snap, now)
-        budgets = self._budgets(snap, now)
-
-        def decide_now(snap: Snapshot, load_kw: float, pv_kw: float) -> Decision:
-            return decide(
-                site=self.site,
-                settings=self._settings,
-                snap=snap,
-                now=now,
-                grid_state=self.grid.state,
-                transfer_open=snap.transfer_closed is False,
-                has_transfer=self.devices.transfer is not None,
-                plan=self._followable_plan(now),
-                load_kw=load_kw,
-                pv_kw=pv_kw,
-                dt_h=cfg.tick_s / 3600.0,
-                circuits=self._circuits if snap.circuits is None else snap.circuits,
-                reconnected_s=(
-                    None
-                    if self._reconnected_at is None
-                    else (now - self._reconnected_at).total_seconds()
-                ),
-                ramp_s=cfg.ramp_s,
-                stale_after_s=cfg.stale_after_s,
-                budgets=budgets,
-            )
-
-        decision = decide_now(snap, load_kw, pv_kw)
+        await self.planner.step(
+            snap, now, soc_pct(self.site, snap), self._settings, self.grid.grid_connected
+        )
+        budgets = self._budget.left(snap, now)
+        decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
         restoring = decision.circuits is not None and any(
-            on and not self._circuits.get(c, True) for c, on in decision.circuits.items()
+            on and not self.outage.circuits.get(c, True) for c, on in decision.circuits.items()
         )
         if decision.islanded and restoring:
             # close the relays first and measure again, so the storages are set for the load
             # the restored circuits really draw (never for a guess of it)
-            await self._apply_circuits(decision, now)
-            snap = await read_snapshot(
-                self.devices, caps, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
-            )
+            await self.outage.apply_circuits(decision)
+            snap = await self._read()
             load_kw, pv_kw = self._flows(snap, now)
-            decision = decide_now(snap, load_kw, pv_kw)
+            decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
         commands = await self._guard_and_write(decision, snap, now, load_kw, pv_kw)
-        await self._apply_circuits(decision, now)
-        self._warn_island(decision, now)
+        await self.outage.apply_circuits(decision)
+        self.outage.warn(decision, [n for n, p in self._plugged.items() if p])
         status = build_status(
             site=self.site,
             settings=self._settings,
@@ -269,42 +284,71 @@ class Controller(OutageActions):
             grid=self.grid,
             decision=decision,
             commands=commands,
-            plan=self._plan,
-            plan_at=self._plan_at,
+            plan=self.planner.plan,
+            plan_at=self.planner.plan_at,
             load_kw=load_kw,
             pv_kw=pv_kw,
-            circuits=self._circuits,
-            faults=self._faults,
+            circuits=self.outage.circuits,
+            faults=self.faults.all(),
             baseline=self._baseline,
         )
         self._status = status
         self.decisions += 1
-        self._log_decision(status)
+        self._log_decision(status, commands, decision)
         self.recorder.record_status(status)
-        self._publish(status)
+        self.log.publish(status)
         return status
 
     # --- pieces -------------------------------------------------------------------------------
-    def _budgets(self, snap: Snapshot, now: datetime) -> dict[str, float | None]:
-        """Warranty discharge left today per car [kWh of stored energy]: the warranty's
-        throughput spread evenly over its years, counted per local day."""
-        day = now.astimezone(ZoneInfo(self.site.timezone)).date()
-        if day != self._budget_day:
-            self._budget_day, self._discharged = day, {}
-        dt_h = 0.0 if self._budget_at is None else (now - self._budget_at).total_seconds() / 3600
-        self._budget_at = now
-        out: dict[str, float | None] = {}
-        for v in self.site.vehicles:
-            m = snap.storages.get(v.name)
-            if m is not None and m.power_kw is not None and m.power_kw < 0:
-                used = -m.power_kw / v.efficiency * min(dt_h, 2 * self.config.tick_s / 3600)
-                self._discharged[v.name] = self._discharged.get(v.name, 0.0) + used
-            if v.discharge_budget_kwh_per_h is None:
-                out[v.name] = None
-            else:
-                daily = 24.0 * v.discharge_budget_kwh_per_h
-                out[v.name] = max(0.0, daily - self._discharged.get(v.name, 0.0))
-        return out
+    async def _read(self) -> Snapshot:
+        caps = {v.name: v.capacity_kwh for v in self.site.vehicles}
+        if self.site.battery is not None:
+            caps["battery"] = self.site.battery.capacity_kwh
+        cfg = self.config
+        return await read_snapshot(
+            self.devices, caps, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
+        )
+
+    def _decide_input(
+        self,
+        snap: Snapshot,
+        now: datetime,
+        load_kw: float,
+        pv_kw: float,
+        budgets: dict[str, float | None],
+    ) -> DecideInput:
+        at = self.outage.reconnected_at
+        return DecideInput(
+            site=self.site,
+            settings=self._settings,
+            snap=snap,
+            now=now,
+            grid_state=self.grid.state,
+            has_transfer=self.devices.transfer is not None,
+            plan=self.planner.followable(now),
+            load_kw=load_kw,
+            pv_kw=pv_kw,
+            dt_h=self.config.tick_s / 3600.0,
+            circuits=self.outage.circuits if snap.circuits is None else snap.circuits,
+            reconnected_s=None if at is None else (now - at).total_seconds(),
+            ramp_s=self.config.ramp_s,
+            stale_after_s=self.config.stale_after_s,
+            budgets=budgets,
+        )
+
+    def _note_clock(self, now: datetime) -> None:
+        """A clock that steps back (NTP, a restart under ``--speed``) is recorded and flagged,
+        and the plan is made again from the new time; nothing is dropped."""
+        last, self._last_tick = self._last_tick, now
+        if last is not None and now < last:
+            back_s = (last - now).total_seconds()
+            self.log.emit(
+                EventKind.WARNING,
+                EventCode.CLOCK_BACK,
+                f"the clock stepped back by {back_s:.0f} s; re-planning from the new time",
+                data={"back_s": back_s},
+            )
+            self.planner.request(f"clock stepped back {back_s:.0f} s")
 
     def _grid_reading(self, snap: Snapshot, now: datetime) -> GridReading:
         m = snap.grid
@@ -321,54 +365,16 @@ class Controller(OutageActions):
         return reading
 
     def _flows(self, snap: Snapshot, now: datetime) -> tuple[float, float]:
-        """House load and PV now [kW]; NaN when they cannot be known from fresh data (the guard
-        then refuses every command: without the load, neither the breaker nor export is safe)."""
+        return house_flows(
+            snap,
+            now,
+            self.devices,
+            stale_after_s=self.config.stale_after_s,
+            grid_stale_after_s=self.grid.limits.stale_after_s,
+            islanded_open=not self.grid.grid_connected and snap.transfer_closed is False,
+        )
 
-        def fresh(m: Measurement | None, limit_s: float) -> float:
-            if m is None or m.power_kw is None or (now - m.at).total_seconds() > limit_s:
-                return math.nan
-            return m.power_kw
-
-        stale_s = self.config.stale_after_s
-        pv = 0.0 if self.devices.pv is None else fresh(snap.pv, stale_s)
-        pv = max(pv, 0.0) if math.isfinite(pv) else pv
-        if self.devices.load_meter is not None:
-            load = fresh(snap.load, stale_s)
-            return (max(load, 0.0) if math.isfinite(load) else load), pv
-        grid_kw = fresh(snap.grid, self.grid.limits.stale_after_s)
-        if not self.grid.grid_connected and snap.transfer_closed is False:
-            grid_kw = 0.0  # islanded: nothing flows through the (open) connection
-        storage = 0.0
-        for name, m in snap.storages.items():
-            if m is not None and m.power_kw is not None:
-                storage += m.power_kw
-            elif snap.plugged_in.get(name):
-                storage = math.nan
-        load = grid_kw + pv - storage
-        return (max(load, 0.0) if math.isfinite(load) else math.nan), pv
-
-    def _note_faults(self, snap: Snapshot, now: datetime) -> None:
-        stale = dict(snap.faults)
-        for name, m in snap.storages.items():
-            if m is not None and (now - m.at).total_seconds() > self.config.stale_after_s:
-                stale[name] = f"stale data: last reading {(now - m.at).total_seconds():.0f} s old"
-        if (
-            snap.grid is not None
-            and (now - snap.grid.at).total_seconds() > self.grid.limits.stale_after_s
-        ):
-            stale["meter"] = (
-                f"stale data: last reading {(now - snap.grid.at).total_seconds():.0f} s old"
-            )
-        for name, why in stale.items():
-            if self._faults.get(name) != why and name not in self._faults:
-                self._event(EventKind.FAULT, f"{name}: {why}", device=name)
-        for name in set(self._faults) - set(stale):
-            self._event(EventKind.FAULT, f"{name}: answering again with fresh data", device=name)
-            self._safe.discard(name)
-            self._sent.pop(name, None)  # write the present command at once
-        self._faults = stale
-
-    def _note_plugs(self, snap: Snapshot, now: datetime) -> None:
+    def _note_plugs(self, snap: Snapshot) -> None:
         for name in self.devices.chargers:
             new = snap.plugged_in.get(name)
             old = self._plugged.get(name)
@@ -376,92 +382,43 @@ class Controller(OutageActions):
                 continue
             if old is not None and new != old:
                 what = "plugged in" if new else "unplugged"
-                self._event(EventKind.PLUG, f"{name} {what}", device=name)
-                self._replan_why = f"{name} {what}"
+                self.log.emit(
+                    EventKind.PLUG,
+                    EventCode.PLUG,
+                    f"{name} {what}",
+                    device=name,
+                    data={"plugged_in": new},
+                )
+                self.planner.request(f"{name} {what}")
             if old is None or new != old:
                 soc = snap.storages.get(name)
                 self._baseline.plug(name, new, None if soc is None else soc.soc_kwh)
             self._plugged[name] = new
 
-    def _soc_pct(self, snap: Snapshot) -> dict[str, float]:
-        out = {}
-        for v in self.site.vehicles:
-            m = snap.storages.get(v.name)
-            if m is not None and m.soc_kwh is not None:
-                out[v.name] = 100.0 * m.soc_kwh / v.capacity_kwh
-        b = self.site.battery
-        m = snap.storages.get("battery")
-        if b is not None and m is not None and m.soc_kwh is not None:
-            out["battery"] = 100.0 * m.soc_kwh / b.capacity_kwh
-        return out
-
-    async def _maybe_replan(self, snap: Snapshot, now: datetime) -> None:
-        why = self._replan_why
-        if why is None and (
-            self._plan_at is None or (now - self._plan_at).total_seconds() >= self.config.replan_s
-        ):
-            why = f"every {self.config.replan_s / 60:g} minutes"
-        if why is None and self._plan is not None:
-            step = plan_step(self._plan, now)
-            for name, m in snap.storages.items():
-                if step is None or m is None or m.soc_kwh is None or name not in step.soc_kwh:
-                    continue
-                off = m.soc_kwh - step.soc_kwh[name]
-                if abs(off) > self.config.soc_replan_kwh:
-                    why = f"{name} SoC {off:+.1f} kWh off plan"
-                    break
-        if why is None or not self.grid.grid_connected:
-            return  # islanded: the plan waits for the grid (its prices and limits assume it)
-        plugged = {n: bool(p) for n, p in snap.plugged_in.items() if p is not None}
-        try:
-            plan = self.plans.make_plan(
-                PlanState(now, self._soc_pct(snap), plugged, self._settings)
-            )
-        except Exception as err:  # a failed plan must not stop the loop: keep the last one
-            log.exception("planning failed")
-            self._event(EventKind.WARNING, f"planning failed ({err}); following the last plan")
-            self._replan_why = None
-            self._plan_at = now
-            return
-        self._plan, self._plan_at, self._replan_why = plan, now, None
-        self._event(
-            EventKind.PLAN,
-            f"new plan ({why}): cost {plan.cost.total:.2f} over {plan.grid.n} steps",
-            data={"reason": why, "warnings": list(plan.warnings), "solve_ms": plan.solve_ms},
-        )
-        if isinstance(self.recorder, NullRecorder):
-            return  # nothing records it: skip turning it into JSON (a year's simulation plans 35,000 times)
-        try:
-            minutes = round(float(plan.grid.dt_h[0]) * 60)
-            self.recorder.record_plan(now, plan_to_dict(plan, minutes))
-        except Exception:  # recording is best effort; the loop goes on
-            log.exception("recording the plan failed")
-
-    def _followable_plan(self, now: datetime) -> Plan | None:
-        if self._plan is None or self._plan_at is None:
-            return None
-        if (now - self._plan_at).total_seconds() > self.config.plan_stale_s:
-            return None
-        return self._plan
-
     async def _on_grid_event(self, event: GridEvent) -> None:
-        now = event.at
-        self._event(
+        self.log.emit(
             EventKind.GRID,
+            EventCode.GRID,
             f"grid {event.old.value} → {event.new.value}: {event.reason}",
             data={"old": event.old.value, "new": event.new.value},
         )
         if event.new is GridState.ISLANDED and event.old is GridState.ON_GRID:
-            await self._island(now)
+            await self.outage.island(event.at)
         elif event.new is GridState.ON_GRID:
-            await self._reconnect(now)
+            await self.outage.reconnect(event.at)
+            cars = {
+                n: v.model_copy(update={"outage_reserve_pct": None})
+                for n, v in self._settings.vehicles.items()
+            }
+            self._settings = self._settings.model_copy(update={"vehicles": cars})
+            self.planner.request("grid back")
 
     async def _guard_and_write(
         self, decision: Decision, snap: Snapshot, now: datetime, load_kw: float, pv_kw: float
     ) -> list[Command]:
         limits = decision.limits
         measurements: dict[str, Measurement] = {
-            n: m for n, m in snap.storages.items() if m is not None and n not in self._faults
+            n: m for n, m in snap.storages.items() if m is not None and not self.faults.has(n)
         }
         plugged = {n: bool(p) for n, p in snap.plugged_in.items() if p}
         islanded = decision.islanded
@@ -490,100 +447,67 @@ class Controller(OutageActions):
         ]
         commands, interventions = guard(asked, limits, site, state)
         for iv in interventions:
-            key = iv.reason.split(": ", 2)[-1].split(" ")[0:3]
-            tag = " ".join(key)
-            if self._guard_seen.get(iv.device) != tag:
-                self._event(EventKind.GUARD, iv.reason, device=iv.device)
-            self._guard_seen[iv.device] = tag
+            if self._guard_seen.get(iv.device) is not iv.rule:
+                self.log.emit(
+                    EventKind.GUARD,
+                    EventCode.GUARD,
+                    iv.reason,
+                    device=iv.device,
+                    data={
+                        "rule": iv.rule.value,
+                        "requested_kw": iv.requested_kw,
+                        "allowed_kw": iv.allowed_kw,
+                    },
+                )
+            self._guard_seen[iv.device] = iv.rule
         for name in set(self._guard_seen) - {iv.device for iv in interventions}:
             del self._guard_seen[name]
         reduced = {iv.device for iv in interventions}
         for cmd in commands:
-            await self._send(cmd, now, force=cmd.device in reduced)
+            await self.writer.send(cmd, now, force=cmd.device in reduced)
         return commands
 
-    async def _send(self, cmd: Command, now: datetime, force: bool = False) -> None:
-        """Write one guarded command, unless it is within the deadband of the last one written
-        (a command the guard reduced is always written: its limit is not a matter of taste)."""
-        name = cmd.device
-        dev_fault = name in self._faults
-        if dev_fault:
-            if name not in self._safe:
-                charger = self.devices.chargers.get(name)
-                ok = False
-                if charger is not None:
-                    ok = await self._write(name, charger.safe_default(), "fault: safe default")
-                elif name == "battery" and self.devices.battery is not None:
-                    ok = await self._write(
-                        name, self.devices.battery.set_battery_power(0.0), "fault"
-                    )
-                if ok:  # a device that did not take it is tried again next tick
-                    self._safe.add(name)
-                    self._sent[name] = (0.0, now)
-                else:
-                    self._sent.pop(name, None)
-            return
-        last = self._sent.get(name)
-        if (
-            last is not None
-            and not (force and last[0] != cmd.power_kw)
-            and not toward_zero(cmd.power_kw, last[0])
-            and abs(last[0] - cmd.power_kw) <= self.config.write_deadband_kw
-            and (now - last[1]).total_seconds() < self.config.rewrite_s
-            and not (cmd.power_kw == 0.0 and last[0] != 0.0)
-        ):
-            return
-        if name == "battery" and self.devices.battery is not None:
-            ok = await self._write(
-                name, self.devices.battery.set_battery_power(cmd.power_kw), cmd.reason
-            )
-        elif name in self.devices.chargers:
-            ok = await self._write(
-                name, self.devices.chargers[name].set_charge_power(cmd.power_kw), cmd.reason
-            )
-        else:
-            return
-        if ok:
-            self._sent[name] = (cmd.power_kw, now)
-            log.debug("%s <- %.2f kW: %s", name, cmd.power_kw, cmd.reason)
-
-    async def _write(self, name: str, call: Coroutine[Any, Any, None], why: str) -> bool:
-        """Await one device write within the timeout; a failure is a fault event, never a crash."""
-        try:
-            await asyncio.wait_for(call, self.config.device_timeout_s)
-            return True
-        except (TimeoutError, ConnectionError, OSError, ValueError, KeyError) as err:
-            if name not in self._faults:
-                self._faults[name] = f"write failed: {err or type(err).__name__}"
-                self._event(EventKind.FAULT, f"{name}: write failed ({why}): {err}", device=name)
-            return False
-
-    def _log_decision(self, status: ControlStatus) -> None:
-        """Log the decision in words when what is done changes (not every tick)."""
-        words = status.decision.split(":")[0]
-        kind = " ".join(w for w in words.split() if not w[0].isdigit())
-        if kind != self._logged_kind:
-            self._logged_kind = kind
+    def _log_decision(
+        self, status: ControlStatus, commands: list[Command], decision: Decision
+    ) -> None:
+        """Log the decision in words when what is done changes (which storages charge or
+        discharge, islanded or not), not every tick."""
+        action = tuple(
+            (c.device, 1 if c.power_kw > 0 else -1) for c in commands if abs(c.power_kw) > 0.05
+        ) + ((("islanded", 1),) if decision.islanded else ())
+        if action != self._logged_action:
+            self._logged_action = action
             log.info("%s", status.decision)
 
-    def _event(
-        self,
-        kind: EventKind,
-        message: str,
-        device: str | None = None,
-        data: dict[str, object] | None = None,
-    ) -> None:
-        event = ControlEvent(self.clock.now(), kind, message, device, dict(data or {}))
-        self.events.append(event)
-        log.info("%s: %s", kind.value, message)
+    async def _tick_failed(self, err: Exception) -> ControlStatus:
+        """A tick raised: record it once, put the storages on their safe default, and make a
+        status that says so (its ``at`` advances, every flow unknown)."""
+        now = self.clock.now()
+        kind = f"{type(err).__name__}: {err}"
+        if self._tick_failing != kind:
+            self._tick_failing = kind
+            log.error("controller tick failed", exc_info=err)
+            self.log.emit(
+                EventKind.FAULT,
+                EventCode.TICK_FAILED,
+                f"controller tick failed ({kind}); storages on safe default, retrying every tick",
+                data={"exception": type(err).__name__},
+            )
         try:
-            self.recorder.record_event(event)
+            await self.writer.safe_defaults("tick failed: safe default")
         except Exception:
-            log.exception("recording an event failed")
-        self._publish(event)
-
-    def _publish(self, item: ControlStatus | ControlEvent) -> None:
-        for q in self._queues:
-            if q.full():
-                q.get_nowait()
-            q.put_nowait(item)
+            log.exception("safe defaults after a failed tick")
+        status = failed_status(
+            self._status,
+            now,
+            self._settings,
+            self.vehicle_names,
+            f"controller: tick failed: {kind}",
+        )
+        self._status = status
+        try:
+            self.recorder.record_status(status)
+        except Exception:
+            log.exception("recording the status of a failed tick")
+        self.log.publish(status)
+        return status

@@ -143,25 +143,51 @@ def _storages(
     return track, island, limits
 
 
-def decide(
-    *,
-    site: ControlSite,
-    settings: Settings,
-    snap: Snapshot,
-    now: datetime,
-    grid_state: GridState,
-    transfer_open: bool,
-    has_transfer: bool,
-    plan: Plan | None,
-    load_kw: float,
-    pv_kw: float,
-    dt_h: float,
-    circuits: Mapping[str, bool],
-    reconnected_s: float | None,
-    ramp_s: float,
-    stale_after_s: float = 30.0,
-    budgets: Mapping[str, float | None] | None = None,
-) -> Decision:
+@dataclass(frozen=True)
+class DecideInput:
+    """Everything one tick's decision depends on.
+
+    Attributes:
+        site: the home's limits.
+        settings: the household's settings now.
+        snap: this tick's readings.
+        now: the tick's time (aware).
+        grid_state: the grid-state machine's state (never UNKNOWN: that is only shown).
+        has_transfer: whether the home has a transfer switch.
+        plan: the plan to follow, or None.
+        load_kw: house load now [kW]; NaN when unknown.
+        pv_kw: PV power now [kW]; NaN when unknown.
+        dt_h: the tick's length [h].
+        circuits: each switchable circuit's state now (True: on).
+        reconnected_s: time since the house went back on the grid [s], or None.
+        ramp_s: the reconnection ramp's length [s].
+        stale_after_s: a storage reading older than this is stale [s].
+        budgets: warranty discharge left today per car [kWh], None where unlimited.
+    """
+
+    site: ControlSite
+    settings: Settings
+    snap: Snapshot
+    now: datetime
+    grid_state: GridState
+    has_transfer: bool
+    plan: Plan | None
+    load_kw: float
+    pv_kw: float
+    dt_h: float
+    circuits: Mapping[str, bool]
+    reconnected_s: float | None = None
+    ramp_s: float = 300.0
+    stale_after_s: float = 30.0
+    budgets: Mapping[str, float | None] = field(default_factory=dict)
+
+    @property
+    def transfer_open(self) -> bool:
+        """Whether the transfer switch is confirmed open by this tick's reading."""
+        return self.snap.transfer_closed is False
+
+
+def decide(inp: DecideInput) -> Decision:
     """Setpoints for every storage and, while islanded, the circuits to keep on.
 
     On grid: the household's mode over the plan's step now, deviations from the plan's expected
@@ -170,8 +196,14 @@ def decide(
     and circuits are shed by priority; without a confirmed-open switch, nothing discharges (it
     would energize the utility's lines).
     """
-    islanded = grid_state is not GridState.ON_GRID
-    track, island, limits = _storages(site, settings, snap, islanded, stale_after_s, budgets or {})
+    site, settings, snap, now = inp.site, inp.settings, inp.snap, inp.now
+    load_kw, pv_kw, dt_h, circuits = inp.load_kw, inp.pv_kw, inp.dt_h, inp.circuits
+    islanded = inp.grid_state is not GridState.ON_GRID
+    track, island, limits = _storages(
+        site, settings, snap, islanded, inp.stale_after_s, inp.budgets
+    )
+    plan, has_transfer, transfer_open = inp.plan, inp.has_transfer, inp.transfer_open
+    reconnected_s, ramp_s = inp.reconnected_s, inp.ramp_s
     names = [s.name for s in track]
     zeros = dict.fromkeys(names, 0.0)
     step = plan_step(plan, now) if plan is not None else None
@@ -185,18 +217,24 @@ def decide(
                 else "transfer switch not confirmed open: storages stay at 0 kW"
             )
             return Decision(
-                zeros,
-                dict.fromkeys(names, why),
-                limits,
-                True,
-                False,
+                setpoints=zeros,
+                reasons=dict.fromkeys(names, why),
+                limits=limits,
+                islanded=True,
+                ramp_done=False,
                 cannot_island=why,
                 plan_price_import=prices[0],
                 plan_price_export=prices[1],
             )
         if settings.mode is Mode.OFF or not (math.isfinite(load_kw) and math.isfinite(pv_kw)):
             why = "mode off" if settings.mode is Mode.OFF else "house load or PV unknown"
-            return Decision(zeros, dict.fromkeys(names, why), limits, True, False)
+            return Decision(
+                setpoints=zeros,
+                reasons=dict.fromkeys(names, why),
+                limits=limits,
+                islanded=True,
+                ramp_done=False,
+            )
         supply = sum(s.discharge_kw(dt_h) for s in island)
         energy = sum(s.usable_kwh() for s in island)
         shed = plan_shedding(list(site.circuits), dict(circuits), load_kw, pv_kw, supply, energy)
@@ -220,14 +258,14 @@ def decide(
             for n, p in sp.items()
         }
         return Decision(
-            sp,
-            reasons,
-            limits,
-            True,
-            False,
-            shed.on,
-            shed.reasons,
-            shed.reserve_reached,
+            setpoints=sp,
+            reasons=reasons,
+            limits=limits,
+            islanded=True,
+            ramp_done=False,
+            circuits=shed.on,
+            shed_reasons=shed.reasons,
+            reserve_reached=shed.reserve_reached,
             plan_price_import=prices[0],
             plan_price_export=prices[1],
         )
@@ -276,11 +314,11 @@ def decide(
             for n, r in reasons.items()
         }
     return Decision(
-        sp,
-        reasons,
-        limits,
-        False,
-        ramp_done,
+        setpoints=sp,
+        reasons=reasons,
+        limits=limits,
+        islanded=False,
+        ramp_done=ramp_done,
         plan_price_import=prices[0],
         plan_price_export=prices[1],
     )

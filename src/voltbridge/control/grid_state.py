@@ -180,6 +180,20 @@ class GridStateMachine:
         held_s = max(0.0, self._normal_for_s(ensure_utc(now)))
         return max(0.0, self.limits.enter_service_delay_s - held_s)
 
+    @property
+    def shown_state(self) -> GridState:
+        """The state to show: UNKNOWN while the home should be on the grid but no fresh data
+        shows the grid is there (islanded and restoring are known from the switch)."""
+        if self._state is GridState.ON_GRID and self._stale:
+            return GridState.UNKNOWN
+        return self._state
+
+    def resume_islanded(self, at: datetime, reason: str) -> GridEvent:
+        """Start from ISLANDED (found so at start-up, e.g. the transfer switch open): the grid
+        must then be normal for the whole enter-service delay before the home reconnects."""
+        self._normal_since = None
+        return self._go(GridState.ISLANDED, ensure_utc(at), reason)
+
     def update(self, reading: GridReading, now: datetime | None = None) -> list[GridEvent]:
         """Take one reading, judged at ``now`` (default: the reading's time), and return the transitions.
 

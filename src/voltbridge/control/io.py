@@ -18,6 +18,7 @@ from voltbridge.devices.capabilities import (
     Battery,
     Charger,
     CircuitRelay,
+    DeviceError,
     GridSensor,
     LoadMeter,
     Meter,
@@ -70,6 +71,8 @@ class Snapshot:
     circuits: dict[str, bool] | None = None
     transfer_closed: bool | None = None
     faults: dict[str, str] = field(default_factory=dict)
+    bugs: dict[str, BaseException] = field(default_factory=dict)
+    """Exceptions a driver should never raise, by device (a fault of it, and a bug to report)."""
 
 
 def check_measurement(
@@ -96,18 +99,32 @@ def check_measurement(
 
 
 async def guarded_call(
-    name: str, call: Callable[[], Awaitable[T]], timeout_s: float, faults: dict[str, str]
+    name: str,
+    call: Callable[[], Awaitable[T]],
+    timeout_s: float,
+    faults: dict[str, str],
+    bugs: dict[str, BaseException] | None = None,
 ) -> T | None:
-    """``await call()`` within ``timeout_s`` [s]; on any failure note it in ``faults`` and return None."""
+    """``await call()`` within ``timeout_s`` [s]; on any failure note it in ``faults`` and return None.
+
+    Whatever one device's read raises is a fault of that device, never of the loop: a timeout,
+    a refused connection, data the driver rejects (``DeviceError``), and also an exception no
+    driver should raise (an overflow while decoding, a bug); those are kept in ``bugs`` too, so
+    the controller can log their traceback once.
+    """
     try:
         async with asyncio.timeout(timeout_s):  # no extra task, unlike wait_for
             return await call()
     except TimeoutError:
         faults[name] = f"no answer within {timeout_s:g} s"
     except (ConnectionError, OSError) as err:
-        faults[name] = f"does not answer: {err}"
-    except (ValueError, KeyError, TypeError) as err:
+        faults[name] = f"does not answer: {str(err) or type(err).__name__}"
+    except DeviceError as err:
         faults[name] = f"bad data: {err}"
+    except Exception as err:
+        faults[name] = f"driver error: {type(err).__name__}: {err}"
+        if bugs is not None:
+            bugs[name] = err
     return None
 
 
@@ -122,46 +139,46 @@ async def read_snapshot(
     other (in-process devices, where tasks only cost time); ``capacities`` [kWh] by storage
     name bound the SoC check."""
     snap = Snapshot()
-    faults = snap.faults
+    faults, bugs = snap.faults, snap.bugs
 
     async def grid() -> None:
-        snap.grid = await guarded_call("meter", devices.meter.read_grid, timeout_s, faults)
+        snap.grid = await guarded_call("meter", devices.meter.read_grid, timeout_s, faults, bugs)
         if devices.grid_sensor is not None:
             snap.grid_ok = await guarded_call(
-                "grid sensor", devices.grid_sensor.grid_ok, timeout_s, faults
+                "grid sensor", devices.grid_sensor.grid_ok, timeout_s, faults, bugs
             )
 
     async def load() -> None:
         if devices.load_meter is not None:
             snap.load = await guarded_call(
-                "load meter", devices.load_meter.read_load, timeout_s, faults
+                "load meter", devices.load_meter.read_load, timeout_s, faults, bugs
             )
 
     async def pv() -> None:
         if devices.pv is not None:
-            snap.pv = await guarded_call("pv", devices.pv.read_pv, timeout_s, faults)
+            snap.pv = await guarded_call("pv", devices.pv.read_pv, timeout_s, faults, bugs)
 
     async def charger(name: str, dev: Charger) -> None:
-        plugged = await guarded_call(name, dev.plugged_in, timeout_s, faults)
+        plugged = await guarded_call(name, dev.plugged_in, timeout_s, faults, bugs)
         snap.plugged_in[name] = plugged
         snap.storages[name] = (
-            await guarded_call(name, dev.read_charger, timeout_s, faults) if plugged else None
+            await guarded_call(name, dev.read_charger, timeout_s, faults, bugs) if plugged else None
         )
 
     async def battery(dev: Battery) -> None:
         snap.storages["battery"] = await guarded_call(
-            "battery", dev.read_battery, timeout_s, faults
+            "battery", dev.read_battery, timeout_s, faults, bugs
         )
         snap.plugged_in["battery"] = snap.storages["battery"] is not None
 
     async def relays() -> None:
         if devices.relay is not None and relay_every:
             snap.circuits = await guarded_call(
-                "relay", devices.relay.circuit_states, timeout_s, faults
+                "relay", devices.relay.circuit_states, timeout_s, faults, bugs
             )
         if devices.transfer is not None:
             snap.transfer_closed = await guarded_call(
-                "transfer switch", devices.transfer.transfer_closed, timeout_s, faults
+                "transfer switch", devices.transfer.transfer_closed, timeout_s, faults, bugs
             )
 
     jobs = [grid(), load(), pv(), relays()]

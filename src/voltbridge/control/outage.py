@@ -1,135 +1,122 @@
 """The controller's actions at the edges of an outage: islanding, reconnecting, shedding circuits.
 
-A mixin of ``Controller``: the order of the steps is the safety argument, so it is kept in one
-place. Islanding: every storage to 0 kW, then the transfer switch opens, then backup operation.
-Reconnecting (after the enter-service delay): storages to 0 kW, backup operation off, the switch
-closes, circuits come back, the ramp starts, a lowered outage reserve is cleared.
+The order of the steps is the safety argument, so it is kept in one place. Islanding: every
+storage to 0 kW, then the transfer switch opens, then backup operation. Reconnecting (after the
+enter-service delay): storages to 0 kW, backup operation off, the switch closes, circuits come
+back, the ramp starts (the controller then clears a lowered outage reserve and re-plans).
 """
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
 from datetime import datetime
-from typing import Any
 
 from voltbridge.control.decide import Decision
+from voltbridge.control.events import EventLog
 from voltbridge.control.io import DeviceSet
-from voltbridge.control.settings import Settings
-from voltbridge.core.status import EventKind
+from voltbridge.control.writer import DeviceWriter
+from voltbridge.core.status import EventCode, EventKind
 from voltbridge.devices.capabilities import BackupCapable
 
 
-class OutageActions:
-    """Outage steps over the controller's devices and state (see the module docstring)."""
+class OutageSteps:
+    """Outage steps over one home's devices (see the module docstring).
 
-    devices: DeviceSet
-    _sent: dict[str, tuple[float, datetime]]
-    _circuits: dict[str, bool]
-    _settings: Settings
-    _reconnected_at: datetime | None
-    _replan_why: str | None
-    _islanding_warned: bool
-    _reserve_warned: bool
-    _plugged: dict[str, bool | None]
+    Attributes:
+        circuits: the state each switchable circuit was last set to (True: on).
+        reconnected_at: when the house last went back on the grid (the ramp's start), or None.
+    """
 
-    async def _write(self, name: str, call: Coroutine[Any, Any, None], why: str) -> bool:
-        raise NotImplementedError
-
-    def _event(
-        self,
-        kind: EventKind,
-        message: str,
-        device: str | None = None,
-        data: dict[str, object] | None = None,
+    def __init__(
+        self, devices: DeviceSet, writer: DeviceWriter, events: EventLog, circuits: list[str]
     ) -> None:
-        raise NotImplementedError
+        self.devices, self.writer, self.events = devices, writer, events
+        self.circuits: dict[str, bool] = dict.fromkeys(circuits, True)
+        self.reconnected_at: datetime | None = None
+        self._islanding_warned = False
+        self._reserve_warned = False
 
-    async def _island(self, now: datetime) -> None:
+    async def island(self, now: datetime) -> None:
         """Outage: stop every storage, open the transfer switch, then backup operation."""
-        for name, dev in self.devices.chargers.items():
-            await self._write(name, dev.set_charge_power(0.0), "outage: stop before islanding")
-            self._sent[name] = (0.0, now)
-        if self.devices.battery is not None:
-            await self._write("battery", self.devices.battery.set_battery_power(0.0), "outage")
-            self._sent["battery"] = (0.0, now)
+        await self.writer.stop_storages(now, "outage: stop before islanding")
         if self.devices.transfer is not None:
-            await self._write(
+            await self.writer.write(
                 "transfer switch", self.devices.transfer.set_transfer(False), "outage"
             )
-        await self._backup_mode(True, "outage: backup operation")
-        self._reconnected_at = None
+        await self.backup_mode(True, "outage: backup operation")
+        self.reconnected_at = None
         self._islanding_warned = self._reserve_warned = False
 
-    async def _backup_mode(self, on: bool, why: str) -> None:
+    async def backup_mode(self, on: bool, why: str) -> None:
+        """Backup operation on or off for every charger and battery that has one."""
         devices: list[tuple[str, object]] = list(self.devices.chargers.items())
         if self.devices.battery is not None:
             devices.append(("battery", self.devices.battery))
         for name, dev in devices:
             if isinstance(dev, BackupCapable):
-                await self._write(name, dev.set_backup_mode(on), why)
+                await self.writer.write(name, dev.set_backup_mode(on), why)
 
-    async def _reconnect(self, now: datetime) -> None:
+    async def reconnect(self, now: datetime) -> None:
         """Grid back for the enter-service delay: storages to 0, backup off, close, restore, ramp."""
-        for name, dev in self.devices.chargers.items():
-            await self._write(name, dev.set_charge_power(0.0), "reconnecting")
-            self._sent[name] = (0.0, now)
-        if self.devices.battery is not None:
-            await self._write(
-                "battery", self.devices.battery.set_battery_power(0.0), "reconnecting"
-            )
-            self._sent["battery"] = (0.0, now)
-        await self._backup_mode(False, "reconnecting")
+        await self.writer.stop_storages(now, "reconnecting")
+        await self.backup_mode(False, "reconnecting")
         if self.devices.transfer is not None:
-            await self._write(
+            await self.writer.write(
                 "transfer switch", self.devices.transfer.set_transfer(True), "grid back"
             )
-        restored = [c for c, on in self._circuits.items() if not on]
+        restored = [c for c, on in self.circuits.items() if not on]
         if self.devices.relay is not None:
             for c in restored:
-                await self._write("relay", self.devices.relay.set_circuit(c, True), "grid back")
-        self._circuits = dict.fromkeys(self._circuits, True)
+                await self.writer.write(
+                    "relay", self.devices.relay.set_circuit(c, True), "grid back"
+                )
+        self.circuits = dict.fromkeys(self.circuits, True)
         if restored:
-            self._event(EventKind.SHED, f"grid back: circuits restored: {', '.join(restored)}")
-        cars = {
-            n: v.model_copy(update={"outage_reserve_pct": None})
-            for n, v in self._settings.vehicles.items()
-        }
-        self._settings = self._settings.model_copy(update={"vehicles": cars})
-        self._reconnected_at = now
-        self._replan_why = "grid back"
+            self.events.emit(
+                EventKind.SHED,
+                EventCode.RESTORED,
+                f"grid back: circuits restored: {', '.join(restored)}",
+                data={"circuits": restored},
+            )
+        self.reconnected_at = now
 
-    async def _apply_circuits(self, decision: Decision, now: datetime) -> None:
+    async def apply_circuits(self, decision: Decision) -> None:
+        """Switch the circuits as ``decision`` wants; each change is an event."""
         if decision.circuits is None:
             return
         for name, on in decision.circuits.items():
-            if self._circuits.get(name, True) == on:
+            if self.circuits.get(name, True) == on:
                 continue
             if self.devices.relay is not None:
-                ok = await self._write(
+                ok = await self.writer.write(
                     "relay", self.devices.relay.set_circuit(name, on), "shedding"
                 )
                 if not ok:
                     continue
-            self._circuits[name] = on
+            self.circuits[name] = on
             why = decision.shed_reasons.get(name, "supply allows it again")
-            self._event(
+            self.events.emit(
                 EventKind.SHED,
+                EventCode.RESTORED if on else EventCode.SHED,
                 f"circuit {name} {'restored' if on else 'shed'}: {why}",
                 device=name,
+                data={"on": on},
             )
 
-    def _warn_island(self, decision: Decision, now: datetime) -> None:
+    def warn(self, decision: Decision, plugged_cars: list[str]) -> None:
+        """Warn once per outage when the house cannot be islanded or the reserve is reached."""
         if decision.cannot_island and not self._islanding_warned:
             self._islanding_warned = True
-            self._event(EventKind.WARNING, decision.cannot_island)
+            self.events.emit(EventKind.WARNING, EventCode.CANNOT_ISLAND, decision.cannot_island)
         if decision.reserve_reached and not self._reserve_warned:
             self._reserve_warned = True
-            cars = [n for n, p in self._plugged.items() if p]
             hint = (
-                f"; lower the outage reserve of {', '.join(cars)} to keep them on" if cars else ""
+                f"; lower the outage reserve of {', '.join(plugged_cars)} to keep them on"
+                if plugged_cars
+                else ""
             )
-            self._event(
+            self.events.emit(
                 EventKind.WARNING,
+                EventCode.RESERVE_REACHED,
                 "storage down to its reserve and PV short: essential circuits shed" + hint,
             )
         elif not decision.reserve_reached:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -15,7 +16,7 @@ from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import ControlSite
 from voltbridge.core.status import BatteryStatus, ControlStatus, PowerFlows, VehicleStatus
 from voltbridge.core.timegrid import ensure_utc
-from voltbridge.core.types import Command, Plan
+from voltbridge.core.types import Command, GridState, Plan
 
 
 class ShadowBaseline:
@@ -127,18 +128,25 @@ def build_status(
     """The ``ControlStatus`` of this tick."""
     sent = {c.device: c.power_kw for c in commands}
 
-    def power(name: str) -> float:
+    def power(name: str) -> float | None:
+        """Measured power [kW]; 0 for a car known to be unplugged, None when unknown."""
         m = snap.storages.get(name)
-        return 0.0 if m is None or m.power_kw is None else float(m.power_kw)
+        if m is not None and m.power_kw is not None and name not in faults:
+            return float(m.power_kw)
+        unplugged = name != "battery" and snap.plugged_in.get(name) is False
+        return 0.0 if unplugged else None
 
-    grid_kw = 0.0 if snap.grid is None or snap.grid.power_kw is None else snap.grid.power_kw
+    fresh_grid = snap.grid is not None and not grid.sensor_stale and "meter" not in faults
+    grid_kw = snap.grid.power_kw if fresh_grid and snap.grid is not None else None
+    shown_load = float(load_kw) if np.isfinite(load_kw) else None
+    shown_pv = float(pv_kw) if np.isfinite(pv_kw) else None
     safe_load = load_kw if np.isfinite(load_kw) else 0.0
     safe_pv = pv_kw if np.isfinite(pv_kw) else 0.0
     # backup: energy above the floors that would apply in an outage, PV forecast refilling
     usable, room, eta = 0.0, 0.0, 1.0
     b = site.battery
     batt_m = snap.storages.get("battery")
-    batt_soc = None if batt_m is None else batt_m.soc_kwh
+    batt_soc = None if batt_m is None or "battery" in faults else batt_m.soc_kwh
     battery_backup = 0.0
     if b is not None and batt_soc is not None:
         battery_backup = max(0.0, batt_soc - b.min_soc_kwh) * b.efficiency
@@ -151,8 +159,8 @@ def build_status(
     for v in site.vehicles:
         car = settings.vehicles.get(v.name)
         m = snap.storages.get(v.name)
-        plugged = bool(snap.plugged_in.get(v.name))
-        soc = None if m is None else m.soc_kwh
+        plugged = snap.plugged_in.get(v.name)
+        soc = None if m is None or v.name in faults else m.soc_kwh
         reserve = v.reserve_kwh(car, grid.state.value != "on_grid")
         for_driving = reserved = 0.0
         rng = None
@@ -196,13 +204,13 @@ def build_status(
     baseline.step(now, settings)
     return ControlStatus(
         at=now,
-        grid_state=grid.state,
+        grid_state=grid.shown_state,
         mode=settings.mode,
         v2g_allowed=settings.v2g_allowed,
         power=PowerFlows(
             grid_kw=grid_kw,
-            pv_kw=safe_pv,
-            load_kw=safe_load,
+            pv_kw=shown_pv,
+            load_kw=shown_load,
             battery_kw=power("battery"),
             vehicles_kw={v.name: power(v.name) for v in site.vehicles},
         ),
@@ -217,4 +225,36 @@ def build_status(
         price_import=decision.plan_price_import,
         price_export=decision.plan_price_export,
         baseline_grid_kw=baseline.grid_kw(safe_load, safe_pv),
+    )
+
+
+def failed_status(
+    prev: ControlStatus | None,
+    now: datetime,
+    settings: Settings,
+    vehicle_names: list[str],
+    fault: str,
+) -> ControlStatus:
+    """The status of a tick that failed: ``at`` advances, every flow and the grid state are
+    unknown, ``fault`` says why and the decision says the storages are on their safe default."""
+    unknown = PowerFlows(None, None, None, None, dict.fromkeys(vehicle_names))
+    decision = "safe default: the controller's tick failed"
+    if prev is None:
+        return ControlStatus(
+            at=now,
+            grid_state=GridState.UNKNOWN,
+            mode=settings.mode,
+            v2g_allowed=settings.v2g_allowed,
+            power=unknown,
+            backup_hours=0.0,
+            faults=(fault,),
+            decision=decision,
+        )
+    return replace(
+        prev,
+        at=now,
+        grid_state=GridState.UNKNOWN,
+        power=unknown,
+        faults=(*prev.faults, fault),
+        decision=decision,
     )

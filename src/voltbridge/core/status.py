@@ -51,10 +51,10 @@ class VehicleStatus:
 
     Attributes:
         name: the vehicle's name from the site file.
-        plugged_in: whether it is connected to its charger.
+        plugged_in: whether it is connected to its charger; None when the charger does not answer.
         soc_kwh: stored energy [kWh]; None when unknown (not plugged in, or no reading).
         capacity_kwh: usable capacity [kWh].
-        power_kw: measured AC power [kW], + charging, - discharging.
+        power_kw: measured AC power [kW], + charging, - discharging; None when unknown.
         setpoint_kw: the last (guarded) setpoint sent [kW].
         range_km: distance it can drive on everything it holds [km]; None when SoC unknown.
         for_driving_kwh: the part of ``soc_kwh`` kept for driving (the mobility reserve, or the
@@ -68,10 +68,10 @@ class VehicleStatus:
     """
 
     name: str
-    plugged_in: bool
+    plugged_in: bool | None
     soc_kwh: float | None
     capacity_kwh: float
-    power_kw: float = 0.0
+    power_kw: float | None = 0.0
     setpoint_kw: float = 0.0
     range_km: float | None = None
     for_driving_kwh: float = 0.0
@@ -105,11 +105,12 @@ class VehicleStatus:
 
 @dataclass(frozen=True)
 class BatteryStatus:
-    """The home battery: stored energy [kWh], capacity [kWh], power [kW] (+ charging), floor [kWh]."""
+    """The home battery: stored energy [kWh], capacity [kWh], power [kW] (+ charging), floor [kWh];
+    None where unknown (the battery does not answer)."""
 
     soc_kwh: float | None
     capacity_kwh: float
-    power_kw: float = 0.0
+    power_kw: float | None = 0.0
     setpoint_kw: float = 0.0
     reserve_kwh: float = 0.0
 
@@ -131,13 +132,16 @@ class BatteryStatus:
 
 @dataclass(frozen=True)
 class PowerFlows:
-    """Measured power at one instant [kW]: grid + import, PV and load >= 0, storages + charging."""
+    """Measured power at one instant [kW]: grid + import, PV and load >= 0, storages + charging.
 
-    grid_kw: float = 0.0
-    pv_kw: float = 0.0
-    load_kw: float = 0.0
-    battery_kw: float = 0.0
-    vehicles_kw: dict[str, float] = field(default_factory=dict)
+    None is unknown (the device is silent or its data stale): never shown or counted as 0.
+    """
+
+    grid_kw: float | None = 0.0
+    pv_kw: float | None = 0.0
+    load_kw: float | None = 0.0
+    battery_kw: float | None = 0.0
+    vehicles_kw: dict[str, float | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,7 +159,7 @@ class ControlStatus:
 
     Attributes:
         at: when it was made (aware, UTC).
-        grid_state: on grid, islanded or restoring.
+        grid_state: on grid, islanded or restoring; unknown when no fresh grid data shows it.
         mode: the household's mode.
         v2g_allowed: whether the cars may export to the grid now.
         power: measured flows [kW].
@@ -214,6 +218,33 @@ class ControlStatus:
         }
 
 
+class EventCode(StrEnum):
+    """What exactly an event says, for programs (the message is for people): the controller and
+    the fault campaign key on this, never on the text. Stored in the event's ``data["code"]``."""
+
+    DEVICE_FAULT = "device-fault"
+    DEVICE_RECOVERED = "device-recovered"
+    SOFTWARE_FAULT = "software-fault"
+    WRITE_FAILED = "write-failed"
+    SETTINGS = "settings"
+    STOPPED = "stopped"
+    RECONCILED = "reconciled"
+    GRID = "grid"
+    GUARD = "guard"
+    PLAN = "plan"
+    PLAN_FAILED = "plan-failed"
+    PLUG = "plug"
+    SHED = "shed"
+    RESTORED = "restored"
+    CANNOT_ISLAND = "cannot-island"
+    RESERVE_REACHED = "reserve-reached"
+    CLOCK_BACK = "clock-back"
+    TICK_FAILED = "tick-failed"
+
+
+_CODES = frozenset(c.value for c in EventCode)
+
+
 class EventKind(StrEnum):
     """What an event is about."""
 
@@ -252,6 +283,12 @@ class ControlEvent:
     message: str
     device: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def code(self) -> EventCode | None:
+        """What the event says, typed (``data["code"]``), or None for an event without one."""
+        value = self.data.get("code")
+        return EventCode(value) if isinstance(value, str) and value in _CODES else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -21,6 +21,9 @@ class GridState(StrEnum):
     ON_GRID = "on_grid"
     ISLANDED = "islanded"
     RESTORING = "restoring"
+    UNKNOWN = "unknown"
+    """Shown only: no fresh grid data, so whether the grid is there cannot be told (the
+    controller then refuses every storage command; it never decides on this state)."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,21 @@ from typing import Protocol, runtime_checkable
 from voltbridge.core.types import Measurement
 
 
+class DeviceError(Exception):
+    """A device refused a request or answered with data voltbridge cannot use: a fault of that
+    device (retry later, or a person fixes the device), as opposed to a bug in voltbridge.
+    ``TimeoutError``, ``ConnectionError`` and ``OSError`` count as device errors too."""
+
+
+DEVICE_ERRORS: tuple[type[BaseException], ...] = (
+    DeviceError,
+    TimeoutError,
+    ConnectionError,
+    OSError,
+)
+"""What a driver raises when its device (not voltbridge) is at fault."""
+
+
 @runtime_checkable
 class Meter(Protocol):
     """The grid connection point's meter."""
@@ -115,6 +130,10 @@ class BackupCapable(Protocol):
 
     async def set_backup_mode(self, on: bool) -> None:
         """Enter (``on``) or leave grid-forming backup operation."""
+        ...
+
+    async def backup_mode(self) -> bool:
+        """Whether it is in grid-forming backup operation now (read back after a restart)."""
         ...
 
 

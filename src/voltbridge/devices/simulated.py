@@ -79,6 +79,11 @@ class _Storage(_Device):
         self.home.check(self.name)
         self.home.backup_mode[self.name] = on
 
+    async def backup_mode(self) -> bool:
+        """Whether it is in backup operation (``home.backup_mode``)."""
+        self.home.check(self.name)
+        return self.home.backup_mode.get(self.name, False)
+
 
 class SimulatedCharger(_Storage):
     """Bidirectional charger with the car: AC power [kW] (+ charging), car SoC [kWh]."""

@@ -47,6 +47,7 @@ class RunOptions:
         http_port: the dashboard's port (0: do not serve it).
         password: the dashboard password (else the stored one, or a new one shown once).
         public_read: let the local network read the dashboard without logging in.
+        trusted_proxies: reverse proxies whose X-Forwarded-For is believed (see ``ApiConfig``).
         tick_s: the controller's tick [s].
     """
 
@@ -57,6 +58,7 @@ class RunOptions:
     http_port: int = 8080
     password: str | None = None
     public_read: bool = False
+    trusted_proxies: tuple[str, ...] = ()
     tick_s: float = 2.0
     start: datetime | None = None
     """The demo clock's start (aware); default now."""
@@ -141,6 +143,7 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
             timezone=control.timezone,
             password=options.password,
             public_read=options.public_read,
+            trusted_proxies=options.trusted_proxies,
             site_name=site.name,
             currency=site.tariff.currency,
             port=options.http_port,
@@ -181,7 +184,7 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
                 loop.remove_signal_handler(sig)
     totals = None if peers is None else peers.home.totals
     return RunResult(
-        controller.decisions, len(controller.events), new_password, url, totals, controller
+        controller.decisions, controller.log.count, new_password, url, totals, controller
     )
 
 

@@ -17,6 +17,7 @@ GRID_STATE_CODES: dict[GridState, int] = {
     GridState.ON_GRID: 0,
     GridState.RESTORING: 1,
     GridState.ISLANDED: 2,
+    GridState.UNKNOWN: 3,
 }
 """Grid states as stored, ordered by severity so that ``MAX`` over a bucket gives its worst state."""
 

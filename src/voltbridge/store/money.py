@@ -59,8 +59,9 @@ def interval_money(held: Sample, dt_h: float) -> MoneyDelta:
     """Energy and money of holding ``held`` for ``dt_h`` hours (see the module's equations)."""
     price_import = held.price_import or 0.0
     price_export = held.price_export or 0.0
-    import_kwh = max(held.grid_kw, 0.0) * dt_h
-    export_kwh = max(-held.grid_kw, 0.0) * dt_h
+    grid_kw = 0.0 if held.grid_kw is None else held.grid_kw  # unknown: nothing is counted
+    import_kwh = max(grid_kw, 0.0) * dt_h
+    export_kwh = max(-grid_kw, 0.0) * dt_h
     baseline = held.baseline_grid_kw
     return MoneyDelta(
         import_kwh=import_kwh,

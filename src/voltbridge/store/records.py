@@ -1,4 +1,8 @@
-"""Events, plans, settings and the last status: rows written as they come and read back as JSON-ready dicts."""
+"""Events, plans, settings and the last status: rows written as they come and read back as JSON-ready dicts.
+
+Also each backward clock step (``clock_steps``, see ``schema``), and the event that tells the
+household about it.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +53,11 @@ def events_between(
     kind: str | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Events in ``[start_ms, end_ms)`` (either bound may be open), of one kind or all, newest first."""
+    """Events in ``[start_ms, end_ms)`` (either bound may be open), of one kind or all, newest first.
+
+    Newest by record order (the row id), not by time: after the clock stepped back, an event
+    recorded later may carry an earlier time, and it is still the newer one.
+    """
     where = []
     params: list[Any] = []
     if start_ms is not None:
@@ -64,7 +72,7 @@ def events_between(
     sql = (
         "SELECT id, ts_ms, kind, message, device, data_json FROM events"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY ts_ms DESC, id DESC LIMIT ?"
+        + " ORDER BY id DESC LIMIT ?"
     )
     return [
         {
@@ -88,9 +96,10 @@ def plan_row(created_ms: int, plan: dict[str, Any]) -> tuple[int, str]:
 
 
 def latest_plan(conn: sqlite3.Connection) -> dict[str, Any] | None:
-    """The newest plan with its ``created`` time, or None."""
+    """The plan recorded last (by record order: after a backward clock step its ``created`` may
+    be earlier than an older plan's) with its ``created`` time, or None."""
     row = conn.execute(
-        "SELECT created_ms, plan_json FROM plans ORDER BY created_ms DESC, id DESC LIMIT 1"
+        "SELECT created_ms, plan_json FROM plans ORDER BY id DESC LIMIT 1"
     ).fetchone()
     if row is None:
         return None
@@ -131,3 +140,32 @@ def latest_status(conn: sqlite3.Connection) -> dict[str, Any] | None:
         return None
     status: dict[str, Any] = json.loads(row[0])
     return status
+
+
+def write_clock_steps(conn: sqlite3.Connection, rows: list[tuple[int, int, int]]) -> None:
+    """``(era, at_ms, previous_ms)`` rows of the steps that started new time lines."""
+    conn.executemany("INSERT INTO clock_steps (era, at_ms, previous_ms) VALUES (?, ?, ?)", rows)
+
+
+def last_era(conn: sqlite3.Connection) -> tuple[int, int | None]:
+    """The current time line and the time of its last stored status [ms], or None when it has none."""
+    era = int(conn.execute("SELECT COALESCE(MAX(era), 0) FROM clock_steps").fetchone()[0])
+    last = conn.execute("SELECT MAX(ts_ms) FROM ticks WHERE era = ?", (era,)).fetchone()[0]
+    return era, None if last is None else int(last)
+
+
+def clock_step_event_row(
+    era: int, at_ms: int, previous_ms: int
+) -> tuple[int, str, str, str | None, str]:
+    """The ``events`` row telling that the clock stepped back (a warning from device "clock")."""
+    back_s = (previous_ms - at_ms) / 1000
+    if back_s > 0:
+        what = f"the clock stepped back {back_s:g} s (from {iso(previous_ms)} to {iso(at_ms)})"
+    else:
+        what = f"the clock did not advance (status at {iso(at_ms)} again)"
+    message = (
+        f"{what}: every status is kept, on time line {era}; history buckets holding both "
+        f"time lines are marked clock_stepped. Check the computer's time source (NTP)."
+    )
+    data = {"stepped_back_s": back_s, "previous": iso(previous_ms), "era": era}
+    return (at_ms, EventKind.WARNING.value, message, "clock", _dumps(data))

@@ -13,7 +13,8 @@ from voltbridge.store.codec import DAY_MS
 class Retention:
     """Days each kind of record is kept [days]; None keeps it forever.
 
-    Sessions and settings are always kept (a few rows a day), as is the newest plan.
+    Sessions, settings and clock steps are always kept (a few rows a day at most), as is the
+    plan recorded last.
 
     Attributes:
         raw_days: per-tick telemetry and site values [days].
@@ -60,8 +61,7 @@ def prune(conn: sqlite3.Connection, retention: Retention, now_ms: int) -> dict[s
     if retention.plans_days is not None:
         cutoff_ms = now_ms - round(retention.plans_days * DAY_MS)
         deleted["plans"] = conn.execute(
-            "DELETE FROM plans WHERE created_ms < ? AND id != "
-            "(SELECT id FROM plans ORDER BY created_ms DESC, id DESC LIMIT 1)",
+            "DELETE FROM plans WHERE created_ms < ? AND id != (SELECT MAX(id) FROM plans)",
             (cutoff_ms,),
         ).rowcount
     return deleted

@@ -16,7 +16,7 @@ class VehicleSample:
     """One car at one instant: plugged in or not, AC power [kW] (+ charging, - discharging)."""
 
     plugged_in: bool
-    power_kw: float
+    power_kw: float | None
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Sample:
 
     Attributes:
         at_ms: time of the status [ms since 1970 UTC].
-        grid_kw: grid power [kW], + import, - export.
+        grid_kw: grid power [kW], + import, - export; None when unknown (nothing is counted).
         price_import: import price [currency/kWh], None when unknown.
         price_export: export price [currency/kWh], None when unknown.
         baseline_grid_kw: grid power of the uncontrolled baseline [kW].
@@ -33,26 +33,29 @@ class Sample:
     """
 
     at_ms: int
-    grid_kw: float
+    grid_kw: float | None
     price_import: float | None
     price_export: float | None
     baseline_grid_kw: float
     vehicles: Mapping[str, VehicleSample] = field(default_factory=dict)
 
 
-def vehicle_power_kw(status: ControlStatus, name: str) -> float:
-    """A car's AC power [kW]: the measured flow when given, else its own status's reading."""
+def vehicle_power_kw(status: ControlStatus, name: str) -> float | None:
+    """A car's AC power [kW]: the measured flow when given, else its own status's reading;
+    None when unknown."""
     if name in status.power.vehicles_kw:
-        return float(status.power.vehicles_kw[name])
-    vehicle = status.vehicles.get(name)
-    return 0.0 if vehicle is None else float(vehicle.power_kw)
+        kw = status.power.vehicles_kw[name]
+    else:
+        vehicle = status.vehicles.get(name)
+        kw = 0.0 if vehicle is None else vehicle.power_kw
+    return None if kw is None else float(kw)
 
 
 def sample_from_status(status: ControlStatus) -> Sample:
     """The sample of a live status."""
     return Sample(
         at_ms=to_ms(status.at),
-        grid_kw=float(status.power.grid_kw),
+        grid_kw=_optional_float(status.power.grid_kw),
         price_import=status.price_import,
         price_export=status.price_export,
         baseline_grid_kw=float(status.baseline_grid_kw),
@@ -74,13 +77,13 @@ def sample_from_dict(status: Mapping[str, Any]) -> Sample | None:
         flows = power.get("vehicles", {})
         return Sample(
             at_ms=to_ms(datetime.fromisoformat(status["at"])),
-            grid_kw=float(power["grid"]),
+            grid_kw=_optional_float(power["grid"]),
             price_import=_optional_float(status.get("price_import")),
             price_export=_optional_float(status.get("price_export")),
             baseline_grid_kw=float(status.get("baseline_grid_kw", 0.0)),
             vehicles={
                 name: VehicleSample(
-                    bool(v["plugged_in"]), float(flows.get(name, v.get("power_kw", 0.0)))
+                    bool(v["plugged_in"]), _optional_float(flows.get(name, v.get("power_kw", 0.0)))
                 )
                 for name, v in status.get("vehicles", {}).items()
             },

@@ -8,6 +8,14 @@ Rollups keep sums and sample counts (not means) so they are maintained by adding
 bucket is ``SUM(power_sum_kw) / SUM(samples)``. ``site_*`` rollups carry the worst grid state and
 the money integrated over each bucket, so a month's history or bill reads a few thousand rows.
 
+Clock steps (why): the time of a status is what the controller's clock said. When that clock
+steps back (NTP, a restart of a demo whose clock runs faster than real time), later statuses
+carry times already used. They are kept, never dropped: each backward step starts a new time
+line, ``era`` (0 at first), and raw rows are keyed by ``(ts_ms, era)``. The order in which things
+happened is ``(era, ts_ms)`` for telemetry and the row id for events, plans and settings; time
+ranges are asked on ``ts_ms``. ``clock_steps`` keeps each step (kept for good, a row a step), and
+``first_era``/``last_era`` of a site rollup bucket tell whether it mixes time lines.
+
 Times are integers, milliseconds since 1970 UTC (``*_ms``); power in kW, energy in kWh, money in
 the tariff's currency. ``PRAGMA user_version`` is the schema version: migration ``i`` (0-based)
 takes a database from version ``i`` to ``i + 1``, all in one transaction.
@@ -121,6 +129,48 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             ts_ms INTEGER NOT NULL,
             status_json TEXT NOT NULL
         )""",
+    ),
+    # 2 -> 3: a clock that steps back (NTP, a restart of a sped-up demo) starts a new time line
+    # (an "era") instead of dropping statuses: raw rows are keyed by (time, era), each step is
+    # kept in clock_steps, and each site rollup bucket knows which eras fed it.
+    (
+        """CREATE TABLE ticks_v3 (
+            ts_ms INTEGER NOT NULL,
+            era INTEGER NOT NULL,          -- time line: 0, then one more at each backward step
+            grid_state INTEGER NOT NULL,
+            mode TEXT NOT NULL,
+            price_import REAL,             -- [currency/kWh]
+            price_export REAL,             -- [currency/kWh]
+            baseline_grid_kw REAL NOT NULL,
+            PRIMARY KEY (ts_ms, era)
+        ) WITHOUT ROWID""",
+        "INSERT INTO ticks_v3 (ts_ms, era, grid_state, mode, price_import, price_export, "
+        "baseline_grid_kw) SELECT ts_ms, 0, grid_state, mode, price_import, price_export, "
+        "baseline_grid_kw FROM ticks",
+        "DROP TABLE ticks",
+        "ALTER TABLE ticks_v3 RENAME TO ticks",
+        """CREATE TABLE telemetry_raw_v3 (
+            ts_ms INTEGER NOT NULL,
+            era INTEGER NOT NULL,
+            device_id INTEGER NOT NULL REFERENCES devices (id),
+            power_kw REAL NOT NULL,        -- + into the device from the AC bus (grid: + import)
+            soc_kwh REAL,
+            plugged_in INTEGER,
+            PRIMARY KEY (ts_ms, era, device_id)
+        ) WITHOUT ROWID""",
+        "INSERT INTO telemetry_raw_v3 (ts_ms, era, device_id, power_kw, soc_kwh, plugged_in) "
+        "SELECT ts_ms, 0, device_id, power_kw, soc_kwh, plugged_in FROM telemetry_raw",
+        "DROP TABLE telemetry_raw",
+        "ALTER TABLE telemetry_raw_v3 RENAME TO telemetry_raw",
+        """CREATE TABLE clock_steps (
+            era INTEGER PRIMARY KEY,       -- the time line this step starts
+            at_ms INTEGER NOT NULL,        -- time of its first status
+            previous_ms INTEGER NOT NULL   -- time of the status before, on the old time line
+        )""",
+        "ALTER TABLE site_1m ADD COLUMN first_era INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE site_1m ADD COLUMN last_era INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE site_15m ADD COLUMN first_era INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE site_15m ADD COLUMN last_era INTEGER NOT NULL DEFAULT 0",
     ),
 )
 

@@ -15,6 +15,9 @@ as nothing. Intervals longer than the store's gap limit are not integrated.
 A session starts at the first status that sees the car plugged in and ends at the first that sees
 it unplugged (or absent), or, when data is missing in between, at the last status that saw it
 plugged in. Open sessions are stored with ``end_ms`` NULL and resumed after a restart.
+
+When the clock steps back (see ``schema``) the open sessions end where they were last seen and
+new ones start at the first status of the new time line: a session never ends before it starts.
 """
 
 from __future__ import annotations
@@ -68,17 +71,26 @@ class SessionTracker:
                 id=row[0],
             )
 
-    def observe(self, held: Sample | None, current: Sample) -> None:
-        """Integrate ``[held, current)`` into the open sessions, then open or close them at ``current``."""
-        if held is not None and 0 < current.at_ms - held.at_ms <= self.max_gap_ms:
+    def observe(self, held: Sample | None, current: Sample, clock_stepped: bool = False) -> None:
+        """Integrate ``[held, current)`` into the open sessions, then open or close them at ``current``.
+
+        ``clock_stepped``: ``current`` starts a new time line (the clock stepped back); every
+        open session ends at its last status and plugged-in cars start new ones.
+        """
+        if clock_stepped:
+            for name, session in list(self.open.items()):
+                session.end_ms = session.last_at_ms
+                del self.open[name]
+                self._touch(session)
+        elif held is not None and 0 < current.at_ms - held.at_ms <= self.max_gap_ms:
             dt_h = (current.at_ms - held.at_ms) / HOUR_MS
-            exported_kw = max(-held.grid_kw, 0.0)
+            exported_kw = 0.0 if held.grid_kw is None else max(-held.grid_kw, 0.0)
             price_import = held.price_import or 0.0
             price_export = held.price_export or 0.0
             for name, session in self.open.items():
                 car = held.vehicles.get(name)
-                if car is None or not car.plugged_in:
-                    continue
+                if car is None or not car.plugged_in or car.power_kw is None:
+                    continue  # not there, or its power unknown: nothing is counted
                 charge_kw = max(car.power_kw, 0.0)
                 discharge_kw = max(-car.power_kw, 0.0)
                 exported_share_kw = min(discharge_kw, exported_kw)

@@ -12,6 +12,12 @@ pool and run inside one read transaction (a consistent snapshot), so the API can
 threads while the controller writes. Reads see what is committed, at most ``commit_interval_s``
 behind the live status.
 
+Clock steps: a status whose time is not after the last one's (the clock stepped back: NTP, a
+restart of a demo whose clock runs faster than real time) is kept, never dropped. It starts a
+new time line (see ``schema``), recorded in ``clock_steps`` and told in a warning event; history
+buckets that mix time lines say so, money counts the energy of both, sessions open across the
+step end at their last status and start again.
+
 Storage trouble in a record call (disk full, a lock held too long) is logged and the batch kept
 for the next try, never raised into the control loop; ``flush()`` and ``close()`` raise it.
 """
@@ -106,10 +112,13 @@ class Store:
         self._events: list[tuple[int, str, str, str | None, str]] = []
         self._plans: list[tuple[int, str]] = []
         self._settings: list[tuple[int, str]] = []
+        self._steps: list[tuple[int, int, int]] = []
         self._latest_status: tuple[int, dict[str, Any]] | None = None
         self._held: Sample | None = None
-        self.dropped_statuses = 0
-        """Statuses refused because their time was not after the previous one's."""
+        self._era = 0
+        self._last_ms: int | None = None
+        self.clock_steps = 0
+        """Backward clock steps seen by this store object (each one a new time line)."""
 
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +133,9 @@ class Store:
             self._sessions.load_open(self._writer)
             last = records.latest_status(self._writer)
             self._held = None if last is None else sample_from_dict(last)
+            self._era, self._last_ms = records.last_era(self._writer)
+            if self._held is not None:
+                self._last_ms = max(self._held.at_ms, self._last_ms or self._held.at_ms)
         except sqlite3.Error as exc:
             self._writer.close()
             raise StoreError(
@@ -144,23 +156,19 @@ class Store:
             self._check_open()
             sample = sample_from_status(status)
             held = self._held
-            if held is not None and sample.at_ms <= held.at_ms:
-                if self.dropped_statuses == 0:
-                    log.warning(
-                        "store %s: status at %s is not after the previous one; dropping it (and "
-                        "any other that goes back in time)",
-                        self.path,
-                        status.at.isoformat(),
-                    )
-                self.dropped_statuses += 1
-                return
-            self._telemetry.add_status(status, sample.at_ms)
-            if held is not None and sample.at_ms - held.at_ms <= self._max_gap_ms:
+            stepped = self._last_ms is not None and sample.at_ms <= self._last_ms
+            if stepped:
+                self._start_time_line(sample.at_ms)
+            self._telemetry.add_status(status, sample.at_ms, self._era)
+            if not stepped and held is not None and sample.at_ms - held.at_ms <= self._max_gap_ms:
                 for minute_ms, delta in money_pieces(held, sample.at_ms):
                     self._telemetry.add_money(minute_ms, delta)
-            self._sessions.observe(held, sample)
+            self._sessions.observe(held, sample, clock_stepped=stepped)
             self._held = sample
+            self._last_ms = sample.at_ms
             self._latest_status = (sample.at_ms, status.to_dict())
+            if stepped:
+                self._commit_quietly()  # the step's event, like every event, at once
             self._after_record()
 
     def record_event(self, event: ControlEvent) -> None:
@@ -259,9 +267,10 @@ class Store:
         """Telemetry per bucket of ``resolution_s`` seconds overlapping ``[start, end)``, oldest first.
 
         Each row: ``{"at", "grid_kw", "pv_kw", "load_kw", "battery_kw", "battery_soc_kwh",
-        "vehicles": {name: {"kw", "soc_kwh", "plugged_in"}}, "grid_state"}``; power [kW] is the
-        mean over the bucket, SoC [kWh] and plugged-in the last known, grid state the worst;
-        None where a device has no data. Buckets without data are left out. See ``history``'s
+        "vehicles": {name: {"kw", "soc_kwh", "plugged_in"}}, "grid_state", "clock_stepped"}``;
+        power [kW] is the mean over the bucket, SoC [kWh] and plugged-in the last known, grid
+        state the worst; None where a device has no data; ``clock_stepped`` True when the bucket
+        holds statuses of two time lines (the clock stepped back into it). Buckets without data are left out. See ``history``'s
         module for which table serves which resolution.
 
         Raises:
@@ -283,7 +292,7 @@ class Store:
         kind: str | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """Events in ``[start, end)`` newest first: ``ControlEvent.to_dict()`` plus ``"id"``.
+        """Events in ``[start, end)`` newest first (by record order): ``ControlEvent.to_dict()`` plus ``"id"``.
 
         Raises:
             ValueError: an unknown kind, ``limit`` < 1, a naive datetime, or ``end`` <= ``start``.
@@ -320,7 +329,7 @@ class Store:
             return money_between(conn, start_ms, end_ms)
 
     def latest_plan(self) -> dict[str, Any] | None:
-        """The newest plan with its ``"created"`` time, or None."""
+        """The plan recorded last, with its ``"created"`` time, or None."""
         with self._reading() as conn:
             return records.latest_plan(conn)
 
@@ -339,6 +348,16 @@ class Store:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"the store at {self.path} is closed; open a new Store to use it")
+
+    def _start_time_line(self, at_ms: int) -> None:
+        """The clock stepped back to ``at_ms``: a new era, its step row and a warning event."""
+        previous_ms = self._last_ms if self._last_ms is not None else at_ms
+        self._era += 1
+        self.clock_steps += 1
+        self._steps.append((self._era, at_ms, previous_ms))
+        event = records.clock_step_event_row(self._era, at_ms, previous_ms)
+        self._events.append(event)
+        log.warning("store %s: %s", self.path, event[2])
 
     def _after_record(self) -> None:
         now = self._clock.now()
@@ -359,6 +378,7 @@ class Store:
             self._telemetry
             or self._sessions.dirty
             or self._events
+            or self._steps
             or self._plans
             or self._settings
             or self._latest_status
@@ -375,6 +395,7 @@ class Store:
             self._telemetry.write(conn, self._device_ids)
             new_ids = self._sessions.write(conn)
             records.write_events(conn, self._events)
+            records.write_clock_steps(conn, self._steps)
             records.write_plans(conn, self._plans)
             records.write_settings(conn, self._settings)
             if self._latest_status is not None:
@@ -388,6 +409,7 @@ class Store:
         self._telemetry.clear()
         self._sessions.committed(new_ids)
         self._events.clear()
+        self._steps.clear()
         self._plans.clear()
         self._settings.clear()
         self._latest_status = None

@@ -34,27 +34,30 @@ class Reading:
 
 
 def device_readings(status: ControlStatus) -> list[Reading]:
-    """The per-device rows of a status; the battery only when the site has one (or it draws power)."""
+    """The per-device rows of a status; the battery only when the site has one (or it draws
+    power). A power that is unknown (a silent or stale device) gets no row: never a zero."""
     power = status.power
-    readings = [
-        Reading(("grid", "grid"), float(power.grid_kw)),
-        Reading(("pv", "pv"), float(power.pv_kw)),
-        Reading(("load", "load"), float(power.load_kw)),
+    rows: list[tuple[DeviceKey, float | None, float | None, bool | None]] = [
+        (("grid", "grid"), power.grid_kw, None, None),
+        (("pv", "pv"), power.pv_kw, None, None),
+        (("load", "load"), power.load_kw, None, None),
     ]
-    if status.battery is not None or power.battery_kw != 0.0:
+    if status.battery is not None or power.battery_kw not in (0.0, None):
         soc = None if status.battery is None else status.battery.soc_kwh
-        readings.append(Reading(("battery", "battery"), float(power.battery_kw), soc))
+        rows.append((("battery", "battery"), power.battery_kw, soc, None))
     for name in dict.fromkeys([*status.vehicles, *power.vehicles_kw]):
         vehicle = status.vehicles.get(name)
-        readings.append(
-            Reading(
+        rows.append(
+            (
                 ("vehicle", name),
                 vehicle_power_kw(status, name),
                 None if vehicle is None else vehicle.soc_kwh,
-                None if vehicle is None else bool(vehicle.plugged_in),
+                None if vehicle is None else vehicle.plugged_in,
             )
         )
-    return readings
+    return [
+        Reading(key, float(kw), soc, plugged) for key, kw, soc, plugged in rows if kw is not None
+    ]
 
 
 @dataclass
@@ -74,6 +77,13 @@ class SiteDelta:
     samples: int = 0
     grid_state: int | None = None
     money: MoneyDelta | None = None
+    first_era: int | None = None
+    last_era: int | None = None
+
+    def saw_era(self, era: int) -> None:
+        """A status of time line ``era`` falls in the bucket."""
+        self.first_era = era if self.first_era is None else min(self.first_era, era)
+        self.last_era = era if self.last_era is None else max(self.last_era, era)
 
 
 class DeviceIds:
@@ -107,10 +117,16 @@ ON CONFLICT (bucket_ms, device_id) DO UPDATE SET
 
 _SITE_UPSERT = """
 INSERT INTO {table} (bucket_ms, samples, grid_state, import_kwh, export_kwh, import_cost,
-                     export_revenue, baseline_cost)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                     export_revenue, baseline_cost, first_era, last_era)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (bucket_ms) DO UPDATE SET
     samples = samples + excluded.samples,
+    first_era = CASE WHEN excluded.samples > 0 AND samples > 0
+                     THEN MIN(first_era, excluded.first_era)
+                     WHEN excluded.samples > 0 THEN excluded.first_era ELSE first_era END,
+    last_era = CASE WHEN excluded.samples > 0 AND samples > 0
+                    THEN MAX(last_era, excluded.last_era)
+                    WHEN excluded.samples > 0 THEN excluded.last_era ELSE last_era END,
     grid_state = COALESCE(MAX(grid_state, excluded.grid_state), grid_state, excluded.grid_state),
     import_kwh = import_kwh + excluded.import_kwh,
     export_kwh = export_kwh + excluded.export_kwh,
@@ -124,20 +140,22 @@ class TelemetryBuffer:
     """Statuses and money not yet committed, as rows ready to write."""
 
     def __init__(self) -> None:
-        self.ticks: list[tuple[int, int, str, float | None, float | None, float]] = []
-        self.raw: list[tuple[int, Reading]] = []
+        self.ticks: list[tuple[int, int, int, str, float | None, float | None, float]] = []
+        self.raw: list[list[tuple[int, int, Reading]]] = []
+        """Per tick (parallel to ``ticks``): its devices' rows as (time [ms], era, reading)."""
         self.rollups: dict[tuple[int, int, DeviceKey], RollupDelta] = {}
         self.site: dict[tuple[int, int], SiteDelta] = {}
 
     def __bool__(self) -> bool:
         return bool(self.ticks or self.raw or self.rollups or self.site)
 
-    def add_status(self, status: ControlStatus, at_ms: int) -> None:
-        """Add a status's raw rows and its samples to the rollups."""
+    def add_status(self, status: ControlStatus, at_ms: int, era: int) -> None:
+        """Add a status of time line ``era`` (its raw rows, and its samples to the rollups)."""
         grid_state = GRID_STATE_CODES[status.grid_state]
         self.ticks.append(
             (
                 at_ms,
+                era,
                 grid_state,
                 status.mode.value,
                 status.price_import,
@@ -148,11 +166,14 @@ class TelemetryBuffer:
         for period_ms in ROLLUP_PERIODS_MS:
             site = self._site(period_ms, floor_to(at_ms, period_ms))
             site.samples += 1
+            site.saw_era(era)
             site.grid_state = (
                 grid_state if site.grid_state is None else max(site.grid_state, grid_state)
             )
+        rows: list[tuple[int, int, Reading]] = []
+        self.raw.append(rows)
         for reading in device_readings(status):
-            self.raw.append((at_ms, reading))
+            rows.append((at_ms, era, reading))
             for period_ms in ROLLUP_PERIODS_MS:
                 key = (period_ms, floor_to(at_ms, period_ms), reading.device)
                 delta = self.rollups.setdefault(key, RollupDelta())
@@ -176,24 +197,35 @@ class TelemetryBuffer:
         excess = len(self.ticks) - keep_ticks
         if excess <= 0:
             return 0
-        cutoff_ms = self.ticks[excess][0]
+        # By position, not by time: after a clock step an older status may carry a later time.
         self.ticks = self.ticks[excess:]
-        self.raw = [row for row in self.raw if row[0] >= cutoff_ms]
+        self.raw = self.raw[excess:]
         return excess
 
     def write(self, conn: sqlite3.Connection, device_ids: DeviceIds) -> None:
         """Write everything inside the caller's transaction (the buffer is cleared by the caller)."""
+        # Plain INSERT: (time, era) is new by construction (the store starts a new era whenever
+        # a time is not after the last one of the current era), and a clash must fail the commit
+        # loudly rather than overwrite a committed row.
         conn.executemany(
-            "INSERT OR REPLACE INTO ticks (ts_ms, grid_state, mode, price_import, price_export, "
-            "baseline_grid_kw) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ticks (ts_ms, era, grid_state, mode, price_import, price_export, "
+            "baseline_grid_kw) VALUES (?, ?, ?, ?, ?, ?, ?)",
             self.ticks,
         )
         conn.executemany(
-            "INSERT OR REPLACE INTO telemetry_raw (ts_ms, device_id, power_kw, soc_kwh, plugged_in) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO telemetry_raw (ts_ms, era, device_id, power_kw, soc_kwh, plugged_in) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (at_ms, device_ids.id_for(conn, r.device), r.power_kw, r.soc_kwh, r.plugged_in)
-                for at_ms, r in self.raw
+                (
+                    at_ms,
+                    era,
+                    device_ids.id_for(conn, r.device),
+                    r.power_kw,
+                    r.soc_kwh,
+                    r.plugged_in,
+                )
+                for rows in self.raw
+                for at_ms, era, r in rows
             ],
         )
         for period_ms, table in TELEMETRY_TABLES.items():
@@ -228,6 +260,8 @@ class TelemetryBuffer:
                         m.import_cost,
                         m.export_revenue,
                         m.baseline_cost,
+                        s.first_era or 0,
+                        s.last_era or 0,
                     )
                 )
             conn.executemany(_SITE_UPSERT.format(table=table), rows)

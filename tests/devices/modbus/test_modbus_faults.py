@@ -205,3 +205,18 @@ def test_measurement_time_comes_from_the_injected_clock(
         assert m.at - srv.home.start == timedelta(days=7)
 
     serve(home, body)
+
+
+@pytest.mark.parametrize("sf", [400, -400, -11, 11])
+def test_a_scale_factor_outside_minus_10_to_10_is_a_device_data_error(
+    home: SimulatedHome, serve: Serve, driver: Driver, sf: int
+) -> None:
+    # +400 used to raise OverflowError (10**400), -400 gave 0.0 kW and -11 gave 3e-10 kW
+    async def body(srv: SunSpecServer) -> None:
+        srv.corrupt("meter", {203: {"W_SF": sf}})
+        with pytest.raises(DeviceDataError, match=rf"meter: point 203\.W_SF read {sf}, a scale"):
+            await driver(srv, "meter").read_grid()
+        srv.heal("meter")
+        assert (await driver(srv, "meter").read_grid()).power_kw is not None
+
+    serve(home, body)

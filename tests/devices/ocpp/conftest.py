@@ -68,12 +68,14 @@ async def eventually(cond: Callable[[], object], what: str, timeout_s: float = 5
 
 
 class Proxy:
-    """A loopback TCP forwarder that can cut every connection and refuse new ones."""
+    """A loopback TCP forwarder that can cut every connection and refuse new ones, or freeze
+    them (keep them open but pass nothing on, like a charger whose software hangs)."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.port = 0
         self.up = True
+        self.frozen = False
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -91,8 +93,9 @@ class Proxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError):
                 while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
+                    if not self.frozen:
+                        dst.write(data)
+                        await dst.drain()
             dst.close()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
@@ -127,11 +130,15 @@ def charger_config(**overrides: Any) -> OcppChargerConfig:
 
 
 def central_config(
-    *, extra: Sequence[OcppChargerConfig] = (), tls: tuple[Path, Path] | None = None, **charger: Any
+    *,
+    extra: Sequence[OcppChargerConfig] = (),
+    tls: tuple[Path, Path] | None = None,
+    response_timeout_s: float = 5.0,
+    **charger: Any,
 ) -> CentralSystemConfig:
     return CentralSystemConfig(
         port=0,
-        response_timeout_s=5.0,
+        response_timeout_s=response_timeout_s,
         chargers=[charger_config(**charger), *extra],
         tls_cert=tls[0] if tls else None,
         tls_key=tls[1] if tls else None,
@@ -188,12 +195,14 @@ async def running_rig(
     soc_kwh: float = 30.0,
     extra: Sequence[OcppChargerConfig] = (),
     tls: tuple[Path, Path] | None = None,
+    response_timeout_s: float = 5.0,
     **charger: Any,
 ) -> AsyncIterator[Rig]:
     clock = SteppedClock(T0)
     car = SimStorage(60.0, soc_kwh, max_charge_kw=11.0, max_discharge_kw=9.0, plugged_in=plugged)
     home = SimulatedHome(clock, car=car)
-    central = CentralSystem(central_config(extra=extra, tls=tls, **charger), clock)
+    config = central_config(extra=extra, tls=tls, response_timeout_s=response_timeout_s, **charger)
+    central = CentralSystem(config, clock)
     await central.start()
     proxy = None
     port = central.port

@@ -7,8 +7,10 @@ request); ``ValueError`` subclasses mean the device answered with something volt
 
 from __future__ import annotations
 
+from voltbridge.devices.capabilities import DeviceError
 
-class DeviceDataError(ValueError):
+
+class DeviceDataError(DeviceError, ValueError):
     """A device answered with a value outside its physical range, or a "not implemented" sentinel
     where voltbridge needs a value. The message names the device, the SunSpec point and the value."""
 
@@ -30,6 +32,6 @@ class StaleDataError(ConnectionError):
     """A device keeps answering with the same registers while they should be changing (frozen)."""
 
 
-class DiscoveryError(LookupError):
+class DiscoveryError(DeviceError, LookupError):
     """The device does not offer what its driver needs: no SunSpec marker, or none of the SunSpec
     models the driver reads. Fix the configuration (host, port, unit id, base address, driver)."""

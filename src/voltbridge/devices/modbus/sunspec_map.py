@@ -35,6 +35,8 @@ SUNS_MARKER = (0x5375, 0x6E53)
 """The two registers "SunS" that open a SunSpec register map."""
 END_MODEL_ID = 0xFFFF
 """The model id that ends a SunSpec model chain (followed by a length of 0)."""
+SF_MIN, SF_MAX = -10, 10
+"""The range of a ``sunssf`` exponent (SunSpec Information Model Specification, sunssf type)."""
 MAX_READ_REGISTERS = 125
 """The most holding registers one Modbus read may ask for."""
 
@@ -290,7 +292,18 @@ class ModelReading:
         if isinstance(sf, int):
             return sf
         raw = self.raw(sf)
-        return None if raw is None else int(raw)
+        if raw is None:
+            return None
+        exponent = int(raw)
+        if not SF_MIN <= exponent <= SF_MAX:
+            # 10**400 overflows a float and 10**-400 reads as 0 kW: neither is a measurement
+            raise DeviceDataError(
+                self.device,
+                f"{self.model.model_id}.{sf}",
+                exponent,
+                f"a scale factor outside the SunSpec range {SF_MIN}..{SF_MAX}",
+            )
+        return exponent
 
     def value(self, name: str) -> float | None:
         """The point's value in its SunSpec units (raw × 10^sf), None when not implemented."""

@@ -3,7 +3,9 @@
 Chargers connect to ``ws://host:port/<anything>/<charger_id>`` (``wss://`` with TLS) offering
 the ``ocpp2.1`` subprotocol, or ``ocpp2.0.1`` for a charger that can only charge. Each must
 authenticate with HTTP basic auth (user = its id, password from its configuration) in the
-handshake: unknown chargers get 404, missing or wrong credentials 401, other subprotocols 400.
+handshake. Unknown chargers and missing or wrong credentials get the same 401, so that the answer
+does not tell which identities exist; other subprotocols get 400. Identities compare
+case-insensitively, as the configuration does (``/WALLBOX-1`` is the charger ``wallbox-1``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ HANDSHAKE_TIMEOUT_S = 10.0
 """How long [s] a charger may take to complete the websocket handshake."""
 CLOSE_TIMEOUT_S = 5.0
 """How long [s] to wait for a websocket to close cleanly."""
+_NO_PASSWORD = b"\x00" * 40
+"""Compared against for an unknown charger, so that refusing it takes as long as a known one."""
 
 
 def charger_id_of(path: str) -> str:
@@ -43,6 +47,16 @@ def charger_id_of(path: str) -> str:
     'garage-1'
     """
     return unquote(urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def key_of(charger_id: str) -> str:
+    """The form identities are compared in: case-insensitive, as the configuration checks them
+    for duplicates.
+
+    >>> key_of("WALLBOX-1") == key_of("wallbox-1")
+    True
+    """
+    return charger_id.lower()
 
 
 def server_ssl_context(cert: str, key: str) -> ssl.SSLContext:
@@ -71,13 +85,14 @@ class CentralSystem:
     def __init__(self, config: CentralSystemConfig, clock: Clock) -> None:
         self.config, self.clock = config, clock
         self._drivers = {c.charger_id: OcppCharger(c, clock) for c in config.chargers}
+        self._by_key = {key_of(i): d for i, d in self._drivers.items()}
         self._server: Server | None = None
 
     # --- chargers ------------------------------------------------------------------------------
     def charger(self, charger_id: str) -> OcppCharger:
-        """The driver of ``charger_id``; an unknown id is a KeyError naming the known ones."""
+        """The driver of ``charger_id`` (any case); an unknown id is a KeyError naming the known ones."""
         try:
-            return self._drivers[charger_id]
+            return self._by_key[key_of(charger_id)]
         except KeyError:
             known = ", ".join(sorted(self._drivers)) or "none configured"
             raise KeyError(f"no charger {charger_id!r}; known chargers: {known}") from None
@@ -161,42 +176,55 @@ class CentralSystem:
 
     # --- handshake and sessions ----------------------------------------------------------------
     def _authenticate(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Refuse unknown chargers (404) and missing or wrong basic-auth credentials (401)."""
+        """Refuse unknown chargers and missing or wrong basic-auth credentials, all alike (401).
+
+        The user must be the identity in the URL and the password the configured one; both are
+        compared in constant time, and for an unknown identity against a dummy password, so
+        neither the answer nor its time tells whether the identity exists. The log says which.
+        """
         charger_id = charger_id_of(request.path)
-        remote = connection.remote_address
-        driver = self._drivers.get(charger_id)
-        if driver is None:
-            log.warning("refused %s: no charger %r is configured", remote, charger_id)
-            return connection.respond(HTTPStatus.NOT_FOUND, f"unknown charger {charger_id!r}\n")
+        driver = self._by_key.get(key_of(charger_id))
         header = request.headers.get("Authorization")
         if header is None:
-            return self._unauthorized(connection, charger_id, "no basic-auth credentials")
+            what = "no basic-auth credentials"
+            return self._unauthorized(connection, charger_id, what, known=driver is not None)
         try:
             user, password = parse_authorization_basic(header)
         except InvalidHeader:
-            return self._unauthorized(connection, charger_id, "a malformed Authorization header")
-        expected = driver.config.password.get_secret_value().encode()
-        user_ok = hmac.compare_digest(user.encode(), charger_id.encode())
+            what = "a malformed Authorization header"
+            return self._unauthorized(connection, charger_id, what, known=driver is not None)
+        expected = (
+            _NO_PASSWORD if driver is None else driver.config.password.get_secret_value().encode()
+        )
+        user_ok = hmac.compare_digest(key_of(user).encode(), key_of(charger_id).encode())
         password_ok = hmac.compare_digest(password.encode(), expected)
-        if not (user_ok and password_ok):
-            what = "a wrong password" if user_ok else f"user {user!r} not matching the URL"
-            return self._unauthorized(connection, charger_id, what)
+        if driver is None or not (user_ok and password_ok):
+            what = "a wrong password" if user_ok else f"user {user[:48]!r} not matching the URL"
+            what = "an identity that is not configured" if driver is None else what
+            return self._unauthorized(connection, charger_id, what, known=driver is not None)
         return None
 
     @staticmethod
-    def _unauthorized(connection: ServerConnection, charger_id: str, what: str) -> Response:
+    def _unauthorized(
+        connection: ServerConnection, charger_id: str, what: str, *, known: bool
+    ) -> Response:
+        hint = (
+            "check its BasicAuthPassword" if known else "add it to the configuration if it is yours"
+        )
         log.warning(
-            "refused charger %r from %s: %s; check its BasicAuthPassword",
+            "refused charger %.48r from %s: %s; %s",
             charger_id,
             connection.remote_address,
             what,
+            hint,
         )
         response = connection.respond(HTTPStatus.UNAUTHORIZED, "authentication failed\n")
         response.headers["WWW-Authenticate"] = 'Basic realm="voltbridge", charset="UTF-8"'
         return response
 
     async def _serve(self, connection: ServerConnection) -> None:
-        driver = self._drivers[charger_id_of(connection.request.path if connection.request else "")]
+        path = connection.request.path if connection.request else ""
+        driver = self._by_key[key_of(charger_id_of(path))]
         version = SUBPROTOCOLS[str(connection.subprotocol)]
         link = CsmsLink(
             driver,

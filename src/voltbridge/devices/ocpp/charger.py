@@ -16,7 +16,9 @@ from websockets.exceptions import ConnectionClosed
 
 from voltbridge.core.clock import Clock
 from voltbridge.core.types import Measurement
+from voltbridge.devices.capabilities import DeviceError
 from voltbridge.devices.ocpp.config import OcppChargerConfig
+from voltbridge.devices.ocpp.log_limit import LogLimiter
 from voltbridge.devices.ocpp.profiles import (
     SETPOINT_PROFILE_ID,
     OperationMode,
@@ -32,7 +34,7 @@ from voltbridge.devices.ocpp.readings import (
     capacity_from_needs,
     merge_meter_values,
 )
-from voltbridge.devices.ocpp.rpc import OcppEndpoint
+from voltbridge.devices.ocpp.rpc import OcppCallError, OcppEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,14 @@ V2X_COMPONENT = "V2XChargingCtrlr"
 V2X_VARIABLES = ("Enabled", "SupportedOperationModes", "SupportedEnergyTransferModes")
 
 
-class ChargerRejectedError(RuntimeError):
-    """The charger answered a request with a status other than Accepted."""
+class ChargerRejectedError(DeviceError, ConnectionError):
+    """The charger did not carry out a request: it answered a status other than Accepted, a
+    CALLERROR, or an answer that breaks OCPP.
+
+    A ConnectionError, as every other way a charger can fail a command, so that a caller that
+    treats a failing device as a fault (the controller's guarded reads and writes) treats this
+    one the same way instead of stopping on it.
+    """
 
 
 class OcppCharger:
@@ -74,6 +82,8 @@ class OcppCharger:
         self._wanted: PeriodRequest | None = None
         self._link: OcppEndpoint | None = None
         self._remote_start_id = 0
+        self.frame_log = LogLimiter(clock)
+        """Rate limit of the log lines about this charger's bad frames (across reconnections)."""
 
     # --- state ---------------------------------------------------------------------------------
     @property
@@ -106,15 +116,18 @@ class OcppCharger:
         quiet; ``soc_kwh`` is None while the capacity is unknown or no car is plugged in.
 
         Raises:
-            ConnectionError: the charger never reported meter values.
+            ConnectionError: the charger is not connected (closed, or given up as frozen), so
+                its power is unknown: the last values are kept for when it comes back, never
+                shown as today's; or it never reported meter values.
         """
         s = self.sample
-        if s is None:
-            state = "is not connected" if not self.connected else "has sent no meter values yet"
+        if not self.connected:
             raise ConnectionError(
-                f"charger {self.name} {state}; check that it is powered and set to this "
-                f"central system with identity {self.name!r}"
+                f"charger {self.name} is not connected, its power is unknown; check that it is "
+                f"powered and set to this central system with identity {self.name!r}"
             )
+        if s is None:
+            raise ConnectionError(f"charger {self.name} has sent no meter values yet")
         cap = self.capacity_kwh
         soc_kwh = None if s.soc_pct is None or cap is None else s.soc_pct / 100.0 * cap
         return Measurement(
@@ -214,7 +227,11 @@ class OcppCharger:
             for v in V2X_VARIABLES
         ]
         answer = await self._request(
-            link, "GetVariables", {"getVariableData": data}, "learn its V2X abilities"
+            link,
+            "GetVariables",
+            {"getVariableData": data},
+            "learn its V2X abilities",
+            optional=True,
         )
         found = {
             r["variable"]["name"]: str(r.get("attributeValue", ""))
@@ -263,6 +280,17 @@ class OcppCharger:
         """Forget ``link`` when it is still the charger's connection."""
         if self._link is link:
             self._link = None
+
+    def lost(self, link: OcppEndpoint, why: str) -> None:
+        """``link`` is frozen (open, but the charger says nothing): from now on the charger reads
+        as not connected, before its socket has finished closing."""
+        if self._link is link:
+            self._link = None
+            log.warning(
+                "charger %s %s: closing its connection; it reads as unknown until it reconnects",
+                self.name,
+                why,
+            )
 
     def touch(self) -> None:
         """Record that the charger just sent something."""
@@ -425,11 +453,20 @@ class OcppCharger:
             )
 
     async def _request(
-        self, link: OcppEndpoint, action: str, payload: dict[str, Any], why: str
+        self,
+        link: OcppEndpoint,
+        action: str,
+        payload: dict[str, Any],
+        why: str,
+        *,
+        optional: bool = False,
     ) -> dict[str, Any]:
+        """``link.request``, with every way the charger can fail it as a ConnectionError."""
         log.info("charger %s: sending %s (%s): %s", self.name, action, why, payload)
         try:
-            answer = await link.request(action, payload)
+            answer = await link.request(action, payload, optional=optional)
+        except OcppCallError as exc:
+            raise ChargerRejectedError(f"charger {self.name}: {exc}") from exc
         except TimeoutError as exc:
             raise ConnectionError(f"charger {self.name}: {exc}") from exc
         except ConnectionClosed as exc:

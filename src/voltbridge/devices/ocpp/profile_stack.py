@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from voltbridge.devices.ocpp.rpc import parse_time
+from voltbridge.devices.ocpp.schemas import parse_time
 
 SUPPORTED_PURPOSES = ("TxProfile", "TxDefaultProfile")
 SUPPORTED_MODES = ("CentralSetpoint", "ChargingOnly", "Idle")

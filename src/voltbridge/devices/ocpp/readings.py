@@ -5,12 +5,13 @@ Inputs are payload fragments as the ``ocpp`` library hands them to handlers (sna
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from voltbridge.devices.ocpp.rpc import parse_time
+from voltbridge.devices.ocpp.schemas import parse_time
 
 BIDIRECTIONAL_TRANSFERS = frozenset({"AC_BPT", "AC_BPT_DER", "DC_BPT", "DC_ACDP_BPT"})
 """Energy transfer modes (``EnergyTransferModeEnumType``) that can discharge the car."""
@@ -38,12 +39,32 @@ class MeterSample:
     soc_pct: float | None = None
 
 
+MAX_MULTIPLIER = 9
+"""Largest power of ten [-] a ``unitOfMeasure.multiplier`` may scale a value by, either way; one
+beyond it is a charger's bug, and taking 1e-400 W as 0 W would hide it."""
+
+
+def _number(value: object, what: str) -> float:
+    """``value`` as a finite float, else a ValueError naming ``what``."""
+    try:
+        number = float(value)  # type: ignore[arg-type]  # the schema made it a number
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"{what} {str(value)[:30]} is not a finite number")
+    return number
+
+
 def _scaled(sampled: Mapping[str, Any], units: Mapping[str, float], default: str) -> float:
     uom = sampled.get("unit_of_measure") or {}
     unit = str(uom.get("unit", default))
     if unit not in units:
         raise ValueError(f"unit {unit!r} not understood; expected one of {', '.join(units)}")
-    return float(sampled["value"]) * units[unit] * 10.0 ** int(uom.get("multiplier", 0))
+    multiplier = int(uom.get("multiplier", 0))
+    if abs(multiplier) > MAX_MULTIPLIER:
+        raise ValueError(f"multiplier {multiplier} is outside -{MAX_MULTIPLIER}..{MAX_MULTIPLIER}")
+    value = _number(sampled["value"], str(sampled.get("measurand", "value")))
+    return _number(value * units[unit] * 10.0**multiplier, "scaled value")
 
 
 def _total(values: dict[str, list[tuple[str | None, float]]], measurand: str) -> float | None:
@@ -65,6 +86,10 @@ def merge_meter_values(
     [%]; others are ignored. Timestamps later than ``latest`` (our clock) are moved back to it,
     so a charger whose clock runs ahead cannot make its data look fresher than it is.
     Returns ``previous`` unchanged when nothing understood was reported.
+
+    Raises:
+        ValueError: a value is not finite, a unit or multiplier is not understood, or a state of
+            charge is outside 0..100 %: the whole list is refused, nothing of it is kept.
     """
     sample = previous
     entries = sorted(meter_value, key=lambda mv: parse_time(str(mv["timestamp"])))
@@ -77,7 +102,9 @@ def merge_meter_values(
             elif measurand.startswith("Energy.Active."):
                 value = _scaled(sv, _ENERGY_UNITS, "Wh")
             elif measurand == "SoC":
-                value = float(sv["value"])
+                value = _number(sv["value"], "SoC")
+                if not 0.0 <= value <= 100.0:
+                    raise ValueError(f"SoC {value} % is outside 0..100 %")
             else:
                 continue
             values.setdefault(measurand, []).append((sv.get("phase"), value))
@@ -151,15 +178,19 @@ def _kilo(params: Mapping[str, Any], key: str) -> float | None:
     """``params[key]`` [W or Wh] in [kW or kWh]; per-phase L2/L3 values are added to L1."""
     if params.get(key) is None:
         return None
-    total = float(params[key])
+    total = _number(params[key], key)
     for phase in ("_l2", "_l3"):
         if params.get(key + phase) is not None:
-            total += float(params[key + phase])
-    return total / 1000.0
+            total += _number(params[key + phase], key + phase)
+    return _number(total / 1000.0, key)
 
 
 def parse_charging_needs(needs: Mapping[str, Any], received_at: datetime) -> EvChargingNeeds:
-    """The ``chargingNeeds`` of a ``NotifyEVChargingNeedsRequest`` (snake_case keys)."""
+    """The ``chargingNeeds`` of a ``NotifyEVChargingNeedsRequest`` (snake_case keys).
+
+    Raises:
+        ValueError: a number is not finite or the departure is not a real moment.
+    """
     v2x: Mapping[str, Any] = needs.get("v2x_charging_parameters") or {}
     ac: Mapping[str, Any] = needs.get("ac_charging_parameters") or {}
     dc: Mapping[str, Any] = needs.get("dc_charging_parameters") or {}
@@ -175,7 +206,7 @@ def parse_charging_needs(needs: Mapping[str, Any], received_at: datetime) -> EvC
         control_mode=needs.get("control_mode"),
         departure=parse_time(str(departure)) if departure else None,
         energy_requested_kwh=energy,
-        target_soc_pct=None if target is None else float(target),
+        target_soc_pct=None if target is None else _number(target, "target SoC"),
         min_charge_kw=_kilo(v2x, "min_charge_power"),
         max_charge_kw=_kilo(v2x, "max_charge_power") or _kilo(dc, "ev_max_power"),
         min_discharge_kw=_kilo(v2x, "min_discharge_power"),

@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.headers import build_authorization_basic
 
 from voltbridge.core.clock import Clock
+from voltbridge.devices.ocpp.log_limit import LogLimiter
 from voltbridge.devices.ocpp.profile_stack import (
     HeldProfile,
     ProfileRefused,
@@ -127,6 +128,8 @@ class ChargingStation:
         self._import_kwh = self._export_kwh = 0.0
         self._car_kwh = home.totals.car_kwh
         self._task: asyncio.Task[None] | None = None
+        self.frame_log = LogLimiter(clock)
+        """Rate limit of the log lines about the CSMS's bad frames."""
 
     @property
     def connected(self) -> bool:
@@ -178,6 +181,8 @@ class ChargingStation:
                     )
                 except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
                     log.warning("station %s: CSMS unreachable: %s", self.charger_id, exc)
+                except (OcppCallError, OCPPError) as exc:  # e.g. the CSMS refused our boot
+                    log.error("station %s: the CSMS answered wrongly: %s", self.charger_id, exc)
                 failures += 1
                 lo, hi = self.backoff_s
                 delay = min(hi, lo * 2 ** min(failures - 1, 16))

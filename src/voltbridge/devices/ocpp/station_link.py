@@ -28,7 +28,9 @@ class StationLink(OcppEndpoint):
     """One open connection of ``station`` to its CSMS (OCPP 2.1); state lives in the station."""
 
     def __init__(self, station: ChargingStation, connection: Any, response_timeout_s: float):
-        super().__init__(station.charger_id, connection, "2.1", response_timeout_s)
+        super().__init__(
+            station.charger_id, connection, "2.1", response_timeout_s, frame_log=station.frame_log
+        )
         self.station = station
 
     @on_action(Action.set_charging_profile)

@@ -67,6 +67,8 @@ export function num(value, digits) {
 }
 
 export function kw(value) {
+  // null is unknown (a silent or stale device): say so, never show it as 0 kW
+  if (value === null || value === undefined || Number.isNaN(value)) return "no data";
   return `${num(Math.abs(value), 1)} kW`;
 }
 

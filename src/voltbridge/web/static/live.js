@@ -67,7 +67,7 @@ function renderFlow(status) {
   flowEdge(edges, pv, house, "pv", p.pv);
   flowNode(nodes, pv[0], pv[1], "pv", "Solar", kw(p.pv), p.pv >= IDLE_KW ? "producing" : "idle");
   flowEdge(edges, grid, house, "grid", p.grid);
-  const gridWhat = status.grid_state !== "on_grid" ? "down" : p.grid >= IDLE_KW ? "importing" : p.grid <= -IDLE_KW ? "exporting" : "idle";
+  const gridWhat = status.grid_state === "unknown" || p.grid === null ? "no data" : status.grid_state !== "on_grid" ? "down" : p.grid >= IDLE_KW ? "importing" : p.grid <= -IDLE_KW ? "exporting" : "idle";
   flowNode(nodes, grid[0], grid[1], "grid", "Grid", kw(p.grid), gridWhat);
   if (status.battery) {
     flowEdge(edges, house, battery, "battery", p.battery);
@@ -77,7 +77,7 @@ function renderFlow(status) {
     const power = p.vehicles[name];
     const car = status.vehicles[name];
     flowEdge(edges, house, carPlaces[i], "car", power);
-    const what = car && !car.plugged_in ? "unplugged" : storageWhat(power);
+    const what = car && car.plugged_in === null ? "no data" : car && !car.plugged_in ? "unplugged" : storageWhat(power);
     flowNode(nodes, carPlaces[i][0], carPlaces[i][1], "car", name, kw(power), what);
   });
   flowNode(nodes, house[0], house[1], "house", "House", kw(p.load), "using");
@@ -90,6 +90,7 @@ function renderFlow(status) {
 }
 
 function storageWhat(power) {
+  if (power === null || power === undefined) return "no data";
   if (power >= IDLE_KW) return "charging";
   if (power <= -IDLE_KW) return "discharging";
   return "idle";
@@ -184,6 +185,7 @@ export function renderGridState() {
   const line = $("grid-state");
   const s = line.dataset.state;
   if (s === "on_grid") line.textContent = "On grid";
+  else if (s === "unknown") line.textContent = "Grid state unknown: no data from the meter (storages held at 0 kW)";
   else if (s === "islanded") line.textContent = "Outage: the house runs on storage (islanded)";
   else if (state.restoringDeadline !== null) {
     const left = Math.max(0, Math.round((state.restoringDeadline - Date.now()) / 1000));
