@@ -86,6 +86,7 @@ class Frame:
         answer: ``"error"`` (a CALLERROR), ``"none"`` (no answer) or ``"any"`` (an answer).
         msg_id: the id the answer must carry.
         codes: acceptable CALLERROR codes (None: any of ``ERROR_CODES``).
+        also_id: another id the answer may carry.
     """
 
     cls: str
@@ -93,6 +94,7 @@ class Frame:
     answer: str
     msg_id: str
     codes: frozenset[str] | None = None
+    also_id: str | None = None
 
 
 def _call(msg_id: str, action: object, payload: object) -> str:
@@ -152,6 +154,9 @@ def make_frame(rng: random.Random, n: int) -> Frame:
                 None,
             )
         )
+        if isinstance(shape, list) and shape and shape[0] not in (2, 3, 4):
+            # OCPP 2.1 §4.1 (and the 2.0.1 errata): an unknown message type is ignored
+            return Frame(cls, json.dumps(shape), "none", "")
         readable = isinstance(shape, list) and len(shape) >= 2
         return Frame(cls, json.dumps(shape), "error", mid if readable else "-1")
     if cls == "wrong-types":
@@ -166,7 +171,8 @@ def make_frame(rng: random.Random, n: int) -> Frame:
             return Frame(cls, _call(mid, "Heartbeat", []), "error", mid)
         if choice == 4:
             return Frame(cls, _call(mid, "Heartbeat", "payload"), "error", mid)
-        return Frame(cls, json.dumps(["2", mid, "Heartbeat", {}]), "error", mid)
+        # not a valid RPC frame: whether its id counts as readable is the receiver's call
+        return Frame(cls, json.dumps(["2", mid, "Heartbeat", {}]), "error", mid, also_id="-1")
     if cls == "unknown-action":
         action = rng.choice(
             ("FooBar", "heartbeat", "Heartbeat2", "", "X" * 200, "Boot Notification")
@@ -306,7 +312,7 @@ def _check(frame: Frame, answer: str | bytes | None) -> str | None:
     if got[0] != 4 or len(got) != 5:
         return f"answer is not a CALLERROR: {got!r:.120}"
     code = got[2]
-    if got[1] != frame.msg_id:
+    if got[1] not in (frame.msg_id, frame.also_id):
         return f"CALLERROR id {got[1]!r}, expected {frame.msg_id!r} ({code})"
     if code not in ERROR_CODES:
         return f"CALLERROR code {code!r} is not an OCPP-J 2.x code"

@@ -41,8 +41,8 @@ def test_a_seeded_subset_injects_faults_and_frames_and_is_reproducible() -> None
 
 
 @pytest.mark.xfail(
-    reason="issue 10 items 1 and 4: a device's decode error or a refused setpoint stops the "
-    "loop; deep nesting closes the OCPP session; NotImplemented/NotSupported swapped",
+    reason="a forward step of the controller's clock shortens the enter-service delay: the "
+    "grid-state machine times it on that clock (found by this campaign, not yet fixed)",
     strict=False,
 )
 def test_the_seeded_subset_keeps_every_invariant() -> None:
