@@ -22,6 +22,7 @@ keys ``scenarios``, ``faults_injected``, ``malformed_frames``, ``violations``, `
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 import time
@@ -30,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from faultkit.frames import run_frames
-from faultkit.inprocess import run_home_scenarios
+from faultkit.inprocess import PER_SCENARIO, run_home_scenarios, run_scenario
 from faultkit.report import Tally, json_line, table
 from faultkit.restart import run_restarts
 
@@ -62,6 +63,19 @@ def campaign(seed: int, faults: int, frames: int, restarts: int) -> tuple[Tally,
     return tally, times
 
 
+def replay(seed: int) -> int:
+    """One in-process scenario again, with the controller's own account of it."""
+    tally = Tally()
+    rig = asyncio.run(run_scenario("home", 0, seed, PER_SCENARIO, tally))
+    for event in rig.controller.events:
+        kind = str(getattr(event.kind, "value", event.kind))
+        if kind in ("grid", "fault", "warning"):
+            print(f"{event.at.isoformat()} {kind}: {event.message}")
+    for f in tally.findings:
+        print(f"FINDING {f.kind} at {f.at_s:.0f} s: {f.detail}")
+    return 1 if tally.findings else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument(
@@ -75,10 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="300 faults, 300 frames, 1 restart")
     p.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     p.add_argument("--findings", type=int, default=3, help="examples shown per kind of finding")
+    p.add_argument(
+        "--replay",
+        type=int,
+        metavar="SEED",
+        help="run only the in-process scenario of this seed (as a finding names it) and show "
+        "its findings and the controller's grid, fault and warning events",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.faults, args.frames, args.restarts = 300, 300, 1
     quiet_logs()
+    if args.replay is not None:
+        return replay(args.replay)
     t0 = time.perf_counter()
     tally, times = campaign(args.seed, args.faults, args.frames, args.restarts)
     seconds = time.perf_counter() - t0

@@ -350,7 +350,7 @@ async def run_scenario(
     tally: Tally,
     sabotage: Sabotage | None = None,
     min_ticks: int = 0,
-) -> None:
+) -> Rig:
     """One scenario: ``n_faults`` faults drawn from ``seed`` over at least ``min_ticks`` ticks;
     results go into ``tally``."""
     rng = random.Random(seed)
@@ -432,9 +432,14 @@ async def run_scenario(
         rig.findings.clear()
         rig.plant.advance(TICK_S)
         rig.home.sync()
+    return rig
 
 
-def run_home_scenarios(seed: int, n_faults: int, per_scenario: int = 60) -> Tally:
+PER_SCENARIO = 60
+"""Faults per in-process scenario."""
+
+
+def run_home_scenarios(seed: int, n_faults: int, per_scenario: int = PER_SCENARIO) -> Tally:
     """Enough scenarios for ``n_faults`` faults, each with its own seed drawn from ``seed``."""
     tally = Tally()
     master = random.Random(seed)

@@ -49,6 +49,10 @@ cycles short)."""
 STALL_S, SLACK_S = 10.0, 4.0
 """A fault must be followed by a fresh status within STALL_S [s simulated]; SLACK_S absorbs one
 tick and the two processes' clock anchors."""
+CLEARING_S = 2.0
+"""IEEE 1547-2018 §8.1 (unintentional islanding): cease to energize within 2 s of the grid's
+loss. The outage here falls between two of the child's ticks (unlike in-process, where it comes
+right before one), so energy fed before the next tick within this time is allowed."""
 PASSWORD = "restart-campaign-password-0123"
 MODBUS_FAULTS: tuple[tuple[str, str, dict[int, img.Values] | None], ...] = (
     ("meter", "freeze", None),
@@ -131,6 +135,7 @@ class Campaign:
         self.cycle = 0
         self.backfeed_kwh = 0.0
         self.meter_fault_until: datetime | None = None
+        self.grid_lost_at: datetime | None = None
 
     def now_s(self) -> float:
         return (self.clock.now() - T0).total_seconds()
@@ -142,6 +147,7 @@ class Campaign:
     async def watch(self, stop: asyncio.Event) -> None:
         """Polls the plant: discharge into a dead grid, a switch closed too early."""
         was_closed = self.home.transfer_closed
+        feeding = False
         while not stop.is_set():
             self.home.sync()
             now = self.clock.now()
@@ -151,11 +157,19 @@ class Campaign:
                     self.meter_fault_until is not None
                     and (now - self.meter_fault_until).total_seconds() < 14
                 )
+                lost_s = (
+                    None if self.grid_lost_at is None else (now - self.grid_lost_at).total_seconds()
+                )
                 if blind:
                     self.tally.excused["backfeed"] += 1
-                else:
-                    self.violation("backfeed", f"{got * 1000:.3f} Wh into the dead grid")
+                elif lost_s is not None and lost_s <= CLEARING_S:
+                    self.tally.excused["backfeed within the 2 s clearing time"] += 1
+                elif not feeding:  # one incident, however many polls it lasts
+                    self.violation("backfeed", f"into the dead grid {lost_s} s after it went")
+                feeding = True
                 self.backfeed_kwh = self.home.totals.backfeed_kwh
+            else:
+                feeding = False
             closed = self.home.transfer_closed
             if closed and not was_closed and self.home.grid_up and self.grid_back_at is not None:
                 back_s = (now - self.grid_back_at).total_seconds()
@@ -239,7 +253,7 @@ class Campaign:
             self.settings = view.settings_committed
         if rng.random() < 0.6:  # take the grid away and let the house island before the kill
             self.home.grid_down()
-            self.grid_back_at = None
+            self.grid_back_at, self.grid_lost_at = None, self.clock.now()
             await self.wait_s(rng.uniform(6.0, 30.0))
         if proc.returncode is not None:  # it died by itself: the loop is gone
             tail = (self.folder / f"child-{self.cycle}.log").read_text()[-600:]
@@ -315,7 +329,7 @@ class Campaign:
                     self.meter_fault_until = at + timedelta(seconds=length)
             elif r < 0.8 and self.home.grid_up:
                 self.home.grid_down()
-                self.grid_back_at = None
+                self.grid_back_at, self.grid_lost_at = None, self.clock.now()
                 label = "grid down"
                 asyncio.get_running_loop().call_later(
                     rng.uniform(1.0, 30.0) / SPEED, self.grid_back
