@@ -104,8 +104,17 @@ def test_50_hz_limits() -> None:
     )
     m = machine(GridState.ISLANDED, EU)
     assert run(m, [good(0, 230.0, 50.2)]) == []  # above 50.1 Hz: not yet normal
-    run(m, [good(1, 230.0, 49.5), good(301, 230.0, 50.1)])
+    run(m, [good(s, 230.0, 49.5 if s < 301 else 50.1) for s in range(1, 302)])
     assert m.state is GridState.ON_GRID
+
+
+def test_a_gap_in_watching_the_grid_restarts_the_enter_service_wait() -> None:
+    # a clock jump or a stalled loop: 290 s unseen are not 290 s of normal grid
+    m = machine(GridState.ISLANDED)
+    run(m, [good(0), good(5), good(295), good(300), good(305)])
+    assert m.state is GridState.RESTORING
+    run(m, [good(s) for s in range(306, 596)])
+    assert m.state is GridState.ON_GRID  # 300 s watched from 295 s
     with pytest.raises(ValueError, match="50 or 60"):
         GridLimits(230.0, 55.0)
 

@@ -200,7 +200,12 @@ class GridStateMachine:
         Time never goes backwards: ``now`` is at least the latest time already seen.
         """
         at = ensure_utc(now) if now is not None else reading.at
-        at = max(at, self._last_at) if self._last_at is not None else at
+        if self._last_at is not None:
+            if (at - self._last_at).total_seconds() > self.limits.stale_after_s:
+                # not watched for longer than the stale limit (a clock jump, a stalled loop):
+                # the grid was not seen normal all along, so the enter-service wait restarts
+                self._normal_since = None
+            at = max(at, self._last_at)
         self._last_at = at
         age_s = (at - reading.at).total_seconds()
         events: list[GridEvent] = []

@@ -41,6 +41,7 @@ from ocpp.messages import Call, CallError, CallResult
 from ocpp.routing import create_route_map, on
 from websockets.exceptions import ConnectionClosed
 
+from voltbridge.devices.capabilities import DeviceError
 from voltbridge.devices.ocpp.frames import BadFrame, parse_frame
 from voltbridge.devices.ocpp.log_limit import LogLimiter, suppressed_note
 from voltbridge.devices.ocpp.schemas import KNOWN_ACTIONS, check_payload
@@ -63,8 +64,8 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-class OcppCallError(RuntimeError):
-    """The other end answered a request with a CALLERROR."""
+class OcppCallError(DeviceError, RuntimeError):
+    """The other end answered a request with a CALLERROR: a fault of that device."""
 
     def __init__(self, peer: str, action: str, code: str, description: str) -> None:
         super().__init__(f"{peer} answered {action} with {code}: {description}")
