@@ -296,8 +296,12 @@ class Campaign:
             return
         if self.home.transfer_closed:
             return
-        back = self.grid_back_at or restart_at
-        due = max(back + timedelta(seconds=DELAY_S), restart_at) + timedelta(seconds=30)
+        # a restarted controller cannot know how long the grid has been back: its wait may
+        # start at its first status
+        while not view.ticks:
+            await asyncio.sleep(0.05)
+        back = max(self.grid_back_at or restart_at, view.ticks[0][0])
+        due = back + timedelta(seconds=DELAY_S + 30)
         while self.clock.now() < due and not self.home.transfer_closed:
             await asyncio.sleep(0.05)
         if not self.home.transfer_closed:
