@@ -1,20 +1,28 @@
 """Shared rig for the OCPP tests: a clock that moves only when told, a cuttable TCP proxy, and a
-central system with one charging-station simulator over real loopback websockets."""
+central system with one charging-station simulator over real loopback websockets.
+
+Every networked scenario runs on a ``VirtualTimeLoop`` (``run``): the event loop's time, which
+answer timeouts, websocket keep-alives and the bounds of ``eventually`` are measured on, is
+simulated and moves only once every message under way has been read and handled. So a timeout
+fires when the protocol says, never because the machine was busy, and a bound here is a bound
+in simulated seconds that a loaded machine cannot break. The devices' clock is a separate
+``SteppedClock`` that moves only when a test advances it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from voltbridge.core.clock import VirtualClock
+from voltbridge.core.virtual_time import VirtualTimeLoop
 from voltbridge.devices.ocpp import (
     CentralSystem,
     CentralSystemConfig,
@@ -27,6 +35,19 @@ from voltbridge.devices.simulated_home import SimStorage, SimulatedHome
 T0 = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-battery"
 CHARGER = "CP1"
+T = TypeVar("T")
+
+SCENARIO_GUARD_S = 3600.0
+"""Simulated seconds a scenario may last: it ends a test waiting for what never comes (on a
+``VirtualTimeLoop`` that costs almost no real time, and no timer is ever missing to jump to)."""
+SETTLE_S = 1e-6
+"""The simulated instant ``settle`` waits for: a timer this close fires only once the loop idles."""
+POLL_S = 0.01
+"""Simulated seconds between two looks of ``eventually`` when only a timer can help."""
+WITHIN_S = 1.0
+"""Default bound [simulated s] of ``eventually``: what a message cascade brings about needs no
+time at all, and this is below every answer timeout (5 s) and keep-alive (20 s) of the rig, so
+a condition that only came true because a timeout fired fails the test."""
 
 
 class SteppedClock(VirtualClock):
@@ -57,14 +78,42 @@ class SteppedClock(VirtualClock):
                 waiter.set_result(None)
 
 
-async def eventually(cond: Callable[[], object], what: str, timeout_s: float = 5.0) -> None:
-    """Wait until ``cond()`` is true; the timeout only guards against a hung test."""
+def run(scenario: Callable[[], Awaitable[T]], guard_s: float = SCENARIO_GUARD_S) -> T:
+    """Run ``scenario()`` to its end on a fresh ``VirtualTimeLoop``, at most ``guard_s``
+    simulated seconds; left-over tasks are cancelled as ``asyncio.run`` does."""
+
+    async def guarded() -> T:
+        async with asyncio.timeout(guard_s):
+            return await scenario()
+
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(guarded())
+
+
+def _virtual_loop() -> asyncio.AbstractEventLoop:
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout_s
+    assert isinstance(loop, VirtualTimeLoop), "run this scenario with ocpp.run (simulated time)"
+    return loop
+
+
+async def settle() -> None:
+    """Return once everything under way is done: every ready callback has run and every frame
+    sent has been read and handled, at the same simulated instant (a timer ``SETTLE_S`` on fires
+    only when the loop has nothing left to do)."""
+    _virtual_loop()
+    await asyncio.sleep(SETTLE_S)
+
+
+async def eventually(cond: Callable[[], object], what: str, within_s: float = WITHIN_S) -> None:
+    """Wait until ``cond()`` is true, letting simulated time run on only while the loop idles;
+    fail when that took more than ``within_s`` simulated seconds."""
+    loop = _virtual_loop()
+    end = loop.time() + within_s
+    await settle()
     while not cond():
         if loop.time() > end:
-            raise AssertionError(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.005)
+            raise AssertionError(f"not within {within_s:g} simulated s: {what}")
+        await asyncio.sleep(POLL_S)
 
 
 class Proxy:
@@ -165,14 +214,25 @@ class Rig:
         return self.central.charger(CHARGER)
 
     async def advance(self, seconds: float, step_s: float = 1.0) -> None:
-        """Move time on in steps, letting the station's loop run at each."""
+        """Move the devices' clock on in steps, letting all that each step sets off finish."""
         left = seconds
         while left > 1e-9:
             dt = min(step_s, left)
             self.home.advance(dt)
             left -= dt
-            for _ in range(3):
-                await asyncio.sleep(0)
+            await settle()
+
+    async def advance_until(
+        self, cond: Callable[[], object], what: str, max_s: float, step_s: float = 1.0
+    ) -> None:
+        """Advance in steps of ``step_s`` until ``cond()``; fail after ``max_s`` [s] of clock."""
+        moved_s = 0.0
+        await settle()
+        while not cond():
+            if moved_s >= max_s:
+                raise AssertionError(f"not within {max_s:g} s of the devices' clock: {what}")
+            await self.advance(step_s, step_s)
+            moved_s += step_s
 
     async def plugged_and_ready(self) -> None:
         """Plug the car in and wait until the central system has the transaction and needs."""
@@ -236,11 +296,14 @@ class Harness:
 
     SteppedClock: type[SteppedClock] = SteppedClock
     Proxy: type[Proxy] = Proxy
+    run: Callable[..., Any] = run
+    settle: Callable[[], Awaitable[None]] = settle
     eventually: Callable[..., Any] = eventually
     running_rig: Callable[..., Any] = running_rig
     charger_config: Callable[..., OcppChargerConfig] = charger_config
     central_config: Callable[..., CentralSystemConfig] = central_config
     T0: datetime = T0
+    WITHIN_S: float = WITHIN_S
     PASSWORD: str = PASSWORD
     CHARGER: str = CHARGER
 

@@ -20,6 +20,9 @@ from websockets.exceptions import InvalidStatus
 from websockets.headers import build_authorization_basic
 
 OTHER_PASSWORD = "another-long-password"
+ANSWER_WITHIN_S = 1.0
+"""Simulated seconds an answer may take (the tests run on simulated time): the peer answers at
+once, below any answer timeout (5 s), so this only ends a test whose answer never comes."""
 
 
 def _auth(user: str, password: str) -> dict[str, str]:
@@ -54,7 +57,7 @@ def test_handshake_refuses_unknown_chargers_bad_credentials_and_other_subprotoco
                 assert ws.subprotocol == "ocpp2.1"
             assert rig.driver.connected  # the simulator was never disturbed
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_unknown_and_known_identities_are_refused_alike(ocpp) -> None:
@@ -73,7 +76,7 @@ def test_unknown_and_known_identities_are_refused_alike(ocpp) -> None:
                 assert response.body == known.body
                 assert response.headers["WWW-Authenticate"] == known.headers["WWW-Authenticate"]
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_identities_match_case_insensitively(ocpp) -> None:
@@ -89,13 +92,13 @@ def test_identities_match_case_insensitively(ocpp) -> None:
                 await ws.send('[2, "hb", "Heartbeat", {}]')
                 assert (await _answer(ws, "hb"))[0] == 3
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 async def _answer(ws: ClientConnection, message_id: str) -> list[Any]:
     """The response to ``message_id``; requests from the CSMS meanwhile get a CALLERROR."""
     while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), 5.0))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), ANSWER_WITHIN_S))
         if frame[0] == 2:
             await ws.send(json.dumps([4, frame[1], "NotImplemented", "raw test client", {}]))
             continue
@@ -107,7 +110,7 @@ async def _answers_until(ws: ClientConnection, message_id: str) -> list[list[Any
     """Every response up to and including the one to ``message_id``, in order."""
     seen: list[list[Any]] = []
     while not seen or seen[-1][1] != message_id:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), 5.0))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), ANSWER_WITHIN_S))
         if frame[0] == 2:
             await ws.send(json.dumps([4, frame[1], "NotImplemented", "raw test client", {}]))
         else:
@@ -179,7 +182,7 @@ def test_malformed_frames_get_a_call_error_and_the_server_keeps_serving(ocpp) ->
             await rig.driver.set_charge_power(-2.0)
             assert rig.car.setpoint_kw == -2.0
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 class _LegacyCharger(ChargePoint201):
@@ -238,7 +241,7 @@ def test_an_ocpp_201_charger_never_gets_a_negative_setpoint(ocpp, caplog) -> Non
                 assert default["charging_profile_purpose"] == "TxDefaultProfile"
                 reader.cancel()
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
@@ -259,4 +262,4 @@ def test_tls_security_profile_2(ocpp, tmp_path: Path) -> None:
             await rig.driver.set_charge_power(-1.5)
             assert rig.car.setpoint_kw == -1.5
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)

@@ -145,24 +145,26 @@ class _Silent:
         pass
 
 
-def test_a_failed_optional_exchange_is_logged_once(caplog) -> None:
+def test_a_failed_optional_exchange_is_logged_once(ocpp, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="voltbridge.devices.ocpp.rpc")
 
-    async def scenario() -> None:
-        end = OcppEndpoint("CP1", _Silent(), "2.1", 0.01, frame_log=LogLimiter(VirtualClock(T0)))
+    async def scenario() -> float:
+        end = OcppEndpoint("CP1", _Silent(), "2.1", 10.0, frame_log=LogLimiter(VirtualClock(T0)))
         payload = {"transactionId": "tx", "allowedEnergyTransfer": ["AC_BPT"]}
         for _ in range(3):
             assert await end.request_optional("NotifyAllowedEnergyTransfer", payload) is None
         assert end._pending == {}
+        return asyncio.get_running_loop().time()
 
-    asyncio.run(scenario())
+    # each unanswered request was given up at its answer timeout (10 simulated s), no later
+    assert ocpp.run(scenario) == pytest.approx(30.0)
     failed = [
         r for r in caplog.records if "optional NotifyAllowedEnergyTransfer failed" in r.message
     ]
     assert [r.levelno for r in failed] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
 
 
-def test_the_endpoint_answers_every_frame_and_never_raises() -> None:
+def test_the_endpoint_answers_every_frame_and_never_raises(ocpp) -> None:
     async def scenario() -> None:
         transport = _Silent()
         end = OcppEndpoint("CP1", transport, "2.1", 1.0, frame_log=LogLimiter(VirtualClock(T0)))
@@ -177,4 +179,4 @@ def test_the_endpoint_answers_every_frame_and_never_raises() -> None:
         ]  # and type 9 is ignored
         assert end.frames_received == 5
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)

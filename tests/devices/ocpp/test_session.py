@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from voltbridge.devices.capabilities import Charger, capabilities_of
@@ -39,7 +38,7 @@ def test_boot_plug_and_needs_reach_the_central_system(ocpp) -> None:
             assert m.soc_kwh == 30.0  # 50 % of a capacity estimated from the needs: 60 kWh
             assert driver.capacity_kwh == 60.0
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_negative_setpoint_reaches_the_station_as_sent_and_the_soc_falls(ocpp) -> None:
@@ -69,7 +68,7 @@ def test_negative_setpoint_reaches_the_station_as_sent_and_the_soc_falls(ocpp) -
             assert after.soc_kwh < before.soc_kwh
             assert rig.car.soc_kwh < 30.0
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_setpoints_are_clipped_to_configured_limits(ocpp) -> None:
@@ -81,7 +80,7 @@ def test_setpoints_are_clipped_to_configured_limits(ocpp) -> None:
             await rig.driver.set_charge_power(50.0)
             assert rig.car.setpoint_kw == 11.0
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_charging_only_never_discharges(ocpp) -> None:
@@ -102,7 +101,7 @@ def test_charging_only_never_discharges(ocpp) -> None:
             await rig.driver.set_idle()
             assert rig.car.setpoint_kw == 0.0
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_a_charge_only_charger_config_clamps_discharge_to_zero(ocpp) -> None:
@@ -113,7 +112,7 @@ def test_a_charge_only_charger_config_clamps_discharge_to_zero(ocpp) -> None:
             await rig.driver.set_charge_power(-5.0)
             assert rig.car.setpoint_kw == 0.0
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_a_setpoint_before_plug_in_waits_for_the_transaction(ocpp) -> None:
@@ -134,7 +133,7 @@ def test_a_setpoint_before_plug_in_waits_for_the_transaction(ocpp) -> None:
             m = await rig.driver.read_charger()
             assert m.soc_kwh is None  # no car, no state of charge
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_remote_stop_and_start(ocpp) -> None:
@@ -149,7 +148,7 @@ def test_remote_stop_and_start(ocpp) -> None:
             assert tx is not None and tx == rig.station.transaction_id
             await ocpp.eventually(lambda: rig.driver.transaction_id == tx, "start reported")
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
 
 
 def test_shutdown_sends_the_safe_default_before_closing(ocpp) -> None:
@@ -165,4 +164,4 @@ def test_shutdown_sends_the_safe_default_before_closing(ocpp) -> None:
             assert rig.car.setpoint_kw == 0.0
             await ocpp.eventually(lambda: not rig.station.connected, "connection closed")
 
-    asyncio.run(scenario())
+    ocpp.run(scenario)
