@@ -89,7 +89,7 @@ class FailingRecorder:
     def record_status(self, status: ControlStatus) -> None:
         if self.fail > 0:
             self.fail -= 1
-            raise RuntimeError("disk on fire")
+            raise OSError("disk full")
         self.statuses.append(status)
 
     def record_event(self, event: object) -> None:
@@ -99,11 +99,35 @@ class FailingRecorder:
         pass
 
 
-def test_a_tick_that_raises_never_ends_the_loop_and_says_so() -> None:
+def test_a_failing_store_is_a_fault_of_the_store_and_the_house_keeps_its_power() -> None:
     r = rig(car_soc_kwh=30.0, load_kw=1.0, plan_kw={CAR: -5.0})
     recorder = FailingRecorder(fail=3)
-    ctl = Controller(r.site, r.controller.devices, r.plans, r.clock, loop_config(), recorder)
-    seen: list[datetime] = []
+    r.controller = Controller(
+        r.site, r.controller.devices, r.plans, r.clock, loop_config(), recorder
+    )
+    r.run(20)
+    assert r.car.setpoint_kw == -5.0  # the disk is full, the car still covers the house
+    store = [(e.code, e.message) for e in r.controller.events if e.device == "store"]
+    assert store == [
+        (EventCode.DEVICE_FAULT, "store: recording failed (OSError: disk full); the loop goes on"),
+        (EventCode.DEVICE_RECOVERED, "store: recording again"),
+    ]
+    assert len(recorder.statuses) == 10 - 3
+
+
+def test_a_tick_that_raises_never_ends_the_loop_and_says_so() -> None:
+    r = rig(car_soc_kwh=30.0, load_kw=1.0, plan_kw={CAR: -5.0})
+    ctl = Controller(r.site, r.controller.devices, r.plans, r.clock, loop_config())
+    step, fails = ctl.planner.step, [3]
+
+    async def failing_step(*args: Any, **kwargs: Any) -> None:
+        if fails[0] > 0:  # a bug anywhere in the tick, here in planning's bookkeeping
+            fails[0] -= 1
+            raise RuntimeError("bug in the tick")
+        await step(*args, **kwargs)
+
+    ctl.planner.step = failing_step  # type: ignore[method-assign]
+    seen: list[ControlStatus] = []
 
     async def body() -> None:
         q = ctl.subscribe()
@@ -111,18 +135,16 @@ def test_a_tick_that_raises_never_ends_the_loop_and_says_so() -> None:
         while not q.empty():
             item = q.get_nowait()
             if isinstance(item, ControlStatus):
-                seen.append(item.at)
+                seen.append(item)
 
     asyncio.run(body())
-    assert len(seen) == 6 and seen == sorted(set(seen))  # a status every tick, `at` advancing
+    ats = [s.at for s in seen]
+    assert len(ats) == 6 and ats == sorted(set(ats))  # a status every tick, `at` advancing
+    assert [s.decision.startswith("safe default") for s in seen] == [True] * 3 + [False] * 3
+    assert seen[0].grid_state is GridState.UNKNOWN and seen[0].power.grid_kw is None
     failed = [e for e in ctl.events if e.code is EventCode.TICK_FAILED]
     assert [e.kind for e in failed] == [EventKind.FAULT, EventKind.MODE]  # failing, then normal
-    assert "disk on fire" in failed[0].message
-    # the second failed tick's status and the four normal ticks after it are recorded
-    assert [s.decision.startswith("safe default") for s in recorder.statuses] == [
-        True,
-        *[False] * 4,
-    ]
+    assert "bug in the tick" in failed[0].message
     assert ctl.events[-1].code is EventCode.STOPPED
 
 

@@ -143,6 +143,7 @@ class Controller:
         self._started = False
         self._logged_action: tuple[tuple[str, int], ...] | None = None
         self._tick_failing: str | None = None
+        self._record_failing = False
         self.decisions = 0
         self.settings_listeners: list[Callable[[Settings], None]] = []
         """Called with the new settings whenever the household changes them (to persist them)."""
@@ -295,9 +296,34 @@ class Controller:
         self._status = status
         self.decisions += 1
         self._log_decision(status, commands, decision)
-        self.recorder.record_status(status)
+        self._record(status)
         self.log.publish(status)
         return status
+
+    def _record(self, status: ControlStatus) -> None:
+        """Record one status; a failing store is a fault of the store (an event when it starts
+        and when it ends), never of the tick: the house keeps its power when the disk is full."""
+        try:
+            self.recorder.record_status(status)
+        except Exception as err:
+            if not self._record_failing:
+                self._record_failing = True
+                log.error("recording the status failed", exc_info=err)
+                self.log.emit(
+                    EventKind.FAULT,
+                    EventCode.DEVICE_FAULT,
+                    f"store: recording failed ({type(err).__name__}: {err}); the loop goes on",
+                    device="store",
+                )
+            return
+        if self._record_failing:
+            self._record_failing = False
+            self.log.emit(
+                EventKind.FAULT,
+                EventCode.DEVICE_RECOVERED,
+                "store: recording again",
+                device="store",
+            )
 
     # --- pieces -------------------------------------------------------------------------------
     async def _read(self) -> Snapshot:
@@ -505,9 +531,6 @@ class Controller:
             f"controller: tick failed: {kind}",
         )
         self._status = status
-        try:
-            self.recorder.record_status(status)
-        except Exception:
-            log.exception("recording the status of a failed tick")
+        self._record(status)
         self.log.publish(status)
         return status
