@@ -119,6 +119,45 @@ def test_a_gap_in_watching_the_grid_restarts_the_enter_service_wait() -> None:
         GridLimits(230.0, 55.0)
 
 
+def test_a_loss_read_right_after_the_clock_steps_back_islands_at_once() -> None:
+    # an NTP step of -1280 s: the readings that follow are dated on the new time line and
+    # are fresh; judging them against the old one would call them 21 minutes old (stale)
+    # and leave the home joined to a dead grid until the clock caught up (bench/faults.py)
+    m = machine()
+    run(m, [good(s) for s in range(2000, 2301)])
+    assert m.grid_export_allowed
+    assert m.update(good(1022)) == []  # the step itself: normal, fresh, not yet islanded
+    assert not m.sensor_stale
+    assert not m.grid_export_allowed  # not seen normal across the step: the wait restarts
+    assert run(m, [good(1024, v=0.0)]) == [
+        (GridState.ISLANDED, "grid voltage 0.0 V below 0.88 pu (211 V)")
+    ]
+
+
+def test_a_clock_step_back_restarts_the_enter_service_wait() -> None:
+    m = machine(GridState.ISLANDED)
+    run(m, [good(s) for s in range(1000, 1290)])
+    assert m.state is GridState.RESTORING
+    run(m, [good(s) for s in range(500, 790)])  # 290 + 290 s, across a step of -790 s
+    assert m.state is GridState.RESTORING  # never 300 s seen normal on one time line
+    run(m, [good(s) for s in range(790, 801)])
+    assert m.state is GridState.ON_GRID
+
+
+def test_a_reading_dated_in_the_future_is_stale_not_fresh() -> None:
+    m = machine(GridState.ISLANDED)
+    run(m, [good(s) for s in range(0, 100)])
+    assert m.state is GridState.RESTORING
+    events = m.update(good(200), now=T0 + timedelta(seconds=101))  # 99 s ahead of the host
+    assert m.sensor_stale
+    assert [(e.new, e.reason) for e in events] == [
+        (
+            GridState.ISLANDED,
+            "grid data dated 99 s in the future (clock mismatch); enter-service wait restarts",
+        )
+    ]
+
+
 def test_stale_or_empty_readings_forbid_export_but_do_not_island() -> None:
     m = machine()
     run(m, [good(s) for s in range(0, 301)])

@@ -61,11 +61,12 @@ class FaultBook:
                 stale[name] = f"stale data: last reading {age:.0f} s old"
             elif -age > stale_after_s:  # the guard refuses it too: say why
                 stale[name] = f"clock mismatch: reading dated {-age:.0f} s in the future"
-        if (
-            snap.grid is not None
-            and (age := (now - snap.grid.at).total_seconds()) > grid_stale_after_s
-        ):
-            stale["meter"] = f"stale data: last reading {age:.0f} s old"
+        if snap.grid is not None:
+            age = (now - snap.grid.at).total_seconds()
+            if age > grid_stale_after_s:
+                stale["meter"] = f"stale data: last reading {age:.0f} s old"
+            elif -age > grid_stale_after_s:  # the grid-state machine cannot judge it either
+                stale["meter"] = f"clock mismatch: reading dated {-age:.0f} s in the future"
         for name, err in snap.bugs.items():
             kind = type(err).__name__
             if (name, kind) not in self._bugs_logged:

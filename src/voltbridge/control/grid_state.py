@@ -197,27 +197,32 @@ class GridStateMachine:
     def update(self, reading: GridReading, now: datetime | None = None) -> list[GridEvent]:
         """Take one reading, judged at ``now`` (default: the reading's time), and return the transitions.
 
-        Time never goes backwards: ``now`` is at least the latest time already seen.
+        A step of the clock (backwards at all, or forwards by more than the stale limit) starts
+        a new time line: readings are judged on it (their age is ``now - reading.at``, both on
+        the host's clock), and since the grid was not seen normal across the step, the
+        enter-service wait restarts. A reading dated more than the stale limit in the future is
+        stale too (its age cannot be known).
         """
         at = ensure_utc(now) if now is not None else reading.at
         if self._last_at is not None:
-            if (at - self._last_at).total_seconds() > self.limits.stale_after_s:
-                # not watched for longer than the stale limit (a clock jump, a stalled loop):
-                # the grid was not seen normal all along, so the enter-service wait restarts
+            step_s = (at - self._last_at).total_seconds()
+            if step_s > self.limits.stale_after_s or step_s < 0:
+                # not watched for longer than the stale limit (a clock jump, a stalled loop) or
+                # the clock stepped back: the grid was not seen normal all along
                 self._normal_since = None
-            at = max(at, self._last_at)
         self._last_at = at
         age_s = (at - reading.at).total_seconds()
         events: list[GridEvent] = []
-        self._stale = age_s > self.limits.stale_after_s or not reading.has_data
+        self._stale = abs(age_s) > self.limits.stale_after_s or not reading.has_data
         if self._stale:
             self._normal_since = None
             if self._state is GridState.RESTORING:
-                why = (
-                    f"grid data {age_s:.0f} s old (limit {self.limits.stale_after_s:g} s)"
-                    if reading.has_data
-                    else "no grid data"
-                )
+                if not reading.has_data:
+                    why = "no grid data"
+                elif age_s < 0:
+                    why = f"grid data dated {-age_s:.0f} s in the future (clock mismatch)"
+                else:
+                    why = f"grid data {age_s:.0f} s old (limit {self.limits.stale_after_s:g} s)"
                 events.append(
                     self._go(GridState.ISLANDED, at, f"{why}; enter-service wait restarts")
                 )
