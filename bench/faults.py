@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print("frames: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.frames_by_class.items())))
     if tally.excused:
         print(
-            "excused (the meter the controller needed was faulted): "
+            "excused (the controller could not see it, or the device ignored a stop): "
             + ", ".join(f"{k} {v}" for k, v in tally.excused.items())
         )
     for line in tally.summary(args.findings):

@@ -284,6 +284,7 @@ class Watch:
         self._grid_was_up = home.grid_up
         self._meter_fault_until: datetime | None = None
         self._floors = dict(limits.floors_kwh)
+        self._last_setpoint: dict[str, float] = {}  # storage → the last setpoint it got [kW]
         for name, store in self._stores().items():  # a storage starting lower keeps its start
             self._floors[name] = min(self._floors[name], store.soc_kwh)
 
@@ -324,6 +325,8 @@ class Watch:
         home.refresh()
         for sent in self.board.sent[self._seen :]:
             self._check_command(sent)
+            if sent.what == "setpoint" and isinstance(sent.value, float | int):
+                self._last_setpoint[sent.device] = float(sent.value)
         self._seen = len(self.board.sent)
         back_s = None if self._grid_back_at is None else (now - self._grid_back_at).total_seconds()
         in_delay = back_s is not None and back_s < lim.enter_service_delay_s
@@ -346,6 +349,12 @@ class Watch:
             if store.soc_kwh > floor:
                 self._floors[name] = min(lim.floors_kwh[name], store.soc_kwh)
             if store.power_kw < -1e-9 and store.soc_kwh < floor - 0.05:
+                asked = self._last_setpoint.get(name)
+                if asked is not None and asked >= 0.0:
+                    # it was told to stop (or charge) and ignored it (a frozen device that
+                    # acknowledges and does not act): only its own protection can help now
+                    self.excuse("reserve (the device ignored a stop)")
+                    continue
                 self.report(
                     "reserve",
                     f"{name} discharging {store.power_kw:.2f} kW at {store.soc_kwh:.2f} kWh, "

@@ -96,3 +96,29 @@ def test_a_loop_that_stops_is_a_stall() -> None:
     tally = sabotaged(crash)
     assert tally.stalls >= 1
     assert any("controller stopped" in f.detail for f in tally.findings)
+
+
+def test_a_discharge_below_the_floor_is_caught_unless_the_device_ignored_a_stop() -> None:
+    from faultkit.plant import Fault
+
+    async def drain(rig: Rig, tick: int) -> None:
+        if tick >= 3:
+            rig.sim.charger.store.plugged_in = True  # type: ignore[union-attr]
+            rig.sim.charger.store.soc_kwh = 1.0  # type: ignore[union-attr]
+            await rig.devices.chargers["ev"].set_charge_power(-7.2)
+            rig.home.refresh()
+
+    assert "reserve" in kinds(sabotaged(drain))
+
+    async def deaf(rig: Rig, tick: int) -> None:
+        if tick >= 3:  # told to stop, acknowledges, and keeps discharging
+            store = rig.sim.charger.store  # type: ignore[union-attr]
+            store.plugged_in, store.soc_kwh = True, 1.0
+            rig.board.faults["charger"] = Fault("frozen")
+            await rig.devices.chargers["ev"].set_charge_power(0.0)
+            store.setpoint_kw = -7.2
+            rig.home.refresh()
+
+    tally = sabotaged(deaf)
+    assert "reserve" not in kinds(tally)
+    assert tally.excused["reserve (the device ignored a stop)"] > 0

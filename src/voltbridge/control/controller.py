@@ -248,9 +248,19 @@ class Controller:
                 snap, now, self.devices, self.grid, self.outage, self.log, cfg.device_timeout_s
             )
         events = self.grid.update(self._grid_reading(snap, now), now)
+        if not events and self.grid.grid_connected and snap.transfer_closed is False:
+            # on grid, yet the house is off it (a reconnection that did not close the switch,
+            # or opened by hand): islanded, as at start-up, until the grid is seen normal for
+            # the whole enter-service delay and the switch is closed again
+            events = [self.grid.resume_islanded(now, "transfer switch read open while on grid")]
         for event in events:
             await self._on_grid_event(event)
-        if events and self.devices.transfer is not None:  # the switch moved: read it again
+        if not events and not self.grid.grid_connected:
+            # off grid and the switch read closed: its opening failed or it was closed by hand
+            reopened = await self.outage.keep_open(now, snap.transfer_closed)
+        else:
+            reopened = False
+        if (events or reopened) and self.devices.transfer is not None:  # moved: read it again
             snap.transfer_closed = await guarded_call(
                 "transfer switch",
                 self.devices.transfer.transfer_closed,

@@ -34,17 +34,48 @@ class OutageSteps:
         self.reconnected_at: datetime | None = None
         self._islanding_warned = False
         self._reserve_warned = False
+        self._reopen_warned = False
 
     async def island(self, now: datetime) -> None:
-        """Outage: stop every storage, open the transfer switch, then backup operation."""
+        """Outage: stop every storage, open the transfer switch, then backup operation.
+
+        Backup (grid-forming) operation starts only once the switch took the command to open:
+        forming a grid behind a switch still joined to the utility's lines would energize them.
+        A switch that did not open is opened again on later ticks (``keep_open``).
+        """
         await self.writer.stop_storages(now, "outage: stop before islanding")
+        self.reconnected_at = None
+        self._islanding_warned = self._reserve_warned = self._reopen_warned = False
+        opened = True
         if self.devices.transfer is not None:
-            await self.writer.write(
+            opened = await self.writer.write(
                 "transfer switch", self.devices.transfer.set_transfer(False), "outage"
             )
-        await self.backup_mode(True, "outage: backup operation")
-        self.reconnected_at = None
-        self._islanding_warned = self._reserve_warned = False
+        if opened:
+            await self.backup_mode(True, "outage: backup operation")
+
+    async def keep_open(self, now: datetime, transfer_closed: bool | None) -> bool:
+        """Off grid with the transfer switch read closed (its opening failed, or somebody
+        closed it by hand): storages to 0 kW, open it again, then backup operation. Returns
+        whether an opening was commanded (the caller reads the switch again)."""
+        if self.devices.transfer is None or transfer_closed is not True:
+            return False
+        if not self._reopen_warned:
+            self._reopen_warned = True
+            self.events.emit(
+                EventKind.WARNING,
+                EventCode.SWITCH_REOPENED,
+                "transfer switch found closed during the outage: opening it again "
+                "(storages stay at 0 kW until it reads open)",
+                device="transfer switch",
+            )
+        await self.writer.stop_storages(now, "outage: transfer switch found closed")
+        opened = await self.writer.write(
+            "transfer switch", self.devices.transfer.set_transfer(False), "outage: reopen"
+        )
+        if opened:
+            await self.backup_mode(True, "outage: backup operation")
+        return True
 
     async def backup_mode(self, on: bool, why: str) -> None:
         """Backup operation on or off for every charger and battery that has one."""

@@ -237,6 +237,7 @@ class EventCode(StrEnum):
     SHED = "shed"
     RESTORED = "restored"
     CANNOT_ISLAND = "cannot-island"
+    SWITCH_REOPENED = "switch-reopened"
     RESERVE_REACHED = "reserve-reached"
     CLOCK_BACK = "clock-back"
     TICK_FAILED = "tick-failed"
