@@ -1,0 +1,145 @@
+"""Benchmark: what each strategy is worth on every shipped example, over a year.
+
+Run: ``python bench/value.py [--days 365] [--jobs 2] [--json] [--example NAME ...]``.
+
+Per example and strategy it prints the bill, the battery wear (the simulator's calibrated ageing
+cost), the bill plus wear, and the saving against ``uncontrolled`` and ``smart-charge``; per
+example, ``optimal``'s share of ``oracle``'s saving over ``uncontrolled`` and the forecast error
+when the simulator reports one. Every figure is net of wear and in the site's currency.
+
+Targets (issue 11): ``optimal`` >= ``smart-charge`` on every example; ``optimal`` >= 85 % of
+``oracle``'s saving over ``uncontrolled`` where the household varies and prices are real.
+
+With ``--json`` the last line is one object keyed by example, each holding
+``optimal_vs_smart_charge``, ``oracle_vs_uncontrolled`` and ``optimal_vs_uncontrolled`` (savings,
+positive when the first is cheaper), ``optimal_share_of_oracle`` and ``currency``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+STRATEGIES = ("uncontrolled", "smart-charge", "v2h-rules", "oracle", "optimal")
+
+
+def example_files() -> dict[str, Path]:
+    """The examples shipped inside the package, by name (file stem)."""
+    folder = resources.files("voltbridge") / "examples"
+    return {Path(str(f)).stem: Path(str(f)) for f in folder.iterdir() if str(f).endswith(".toml")}
+
+
+def run_example(path: Path, days: int, seed: int) -> dict[str, Any]:
+    """Simulate every strategy on one example; the JSON summary plus the time it took [s]."""
+    from voltbridge.config import load_site
+    from voltbridge.sim.simulate import simulate_site
+
+    site = load_site(path)
+    start = datetime(2025, 1, 1, tzinfo=ZoneInfo(site.location.timezone))
+    t0 = time.perf_counter()
+    summary, _, _ = simulate_site(site, start, days, list(STRATEGIES), seed=seed)
+    summary["seconds"] = time.perf_counter() - t0
+    summary["currency"] = site.tariff.currency or ""
+    return summary
+
+
+def net(s: dict[str, Any]) -> float:
+    """Bill plus wear [currency]."""
+    return float(s["bill"]) + float(s.get("ageing_cost", 0.0))
+
+
+def figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """The headline comparisons of one example, net of wear."""
+    st = summary["strategies"]
+    base, smart = net(st["uncontrolled"]), net(st["smart-charge"])
+    opt, oracle = net(st["optimal"]), net(st["oracle"])
+    oracle_gain = base - oracle
+    return {
+        "optimal_vs_smart_charge": round(smart - opt, 2),
+        "oracle_vs_uncontrolled": round(oracle_gain, 2),
+        "optimal_vs_uncontrolled": round(base - opt, 2),
+        "optimal_share_of_oracle": (
+            round((base - opt) / oracle_gain, 4) if abs(oracle_gain) > 1e-9 else None
+        ),
+        "currency": summary.get("currency", ""),
+    }
+
+
+def forecast_mae(s: dict[str, Any]) -> str:
+    """The load forecast's mean absolute error [kW] when the simulator reports it."""
+    fc = s.get("forecast")
+    if not isinstance(fc, dict):
+        return "-"
+    mae = fc.get("load_mae_kw")
+    return "-" if mae is None else f"{float(mae):.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
+    p.add_argument("--example", action="append", help="only these examples (file stem)")
+    p.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
+    args = p.parse_args(argv)
+    files = example_files()
+    names = sorted(args.example or files)
+    unknown = [n for n in names if n not in files]
+    if unknown:
+        p.error(f"unknown example(s) {', '.join(unknown)}; shipped: {', '.join(sorted(files))}")
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {n: pool.submit(run_example, files[n], args.days, args.seed) for n in names}
+        results = {n: f.result() for n, f in futures.items()}
+    console = Console(width=140)
+    out: dict[str, Any] = {}
+    for name in names:
+        summary = results[name]
+        st, cur = summary["strategies"], summary["currency"]
+        base, smart = net(st["uncontrolled"]), net(st["smart-charge"])
+        table = Table(
+            title=f"{name}: {args.days} days from {summary['start'][:10]}, "
+            f"weather {summary.get('weather')}, {summary['seconds']:.0f} s"
+        )
+        for col in ("strategy", "bill", "wear", "bill + wear", "vs uncontrolled", "vs smart"):
+            table.add_column(f"{col} [{cur}]" if col != "strategy" else col, justify="right")
+        table.add_column("load forecast MAE [kW]", justify="right")
+        for s in STRATEGIES:
+            row = st[s]
+            table.add_row(
+                s,
+                f"{row['bill']:.2f}",
+                f"{row.get('ageing_cost', 0.0):.2f}",
+                f"{net(row):.2f}",
+                f"{base - net(row):+.2f}",
+                f"{smart - net(row):+.2f}",
+                forecast_mae(row),
+            )
+        console.print(table)
+        fig = figures(summary)
+        share = fig["optimal_share_of_oracle"]
+        ok_smart = "yes" if fig["optimal_vs_smart_charge"] >= -0.005 else "NO"
+        console.print(
+            f"optimal >= smart-charge: {ok_smart}; optimal's share of oracle's saving: "
+            + ("n/a" if share is None else f"{100 * share:.1f} % (target >= 85 %)")
+        )
+        out[name] = fig
+    console.print(f"total {time.perf_counter() - t0:.0f} s with {args.jobs} processes")
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

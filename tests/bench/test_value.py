@@ -1,0 +1,38 @@
+"""bench/value.py: the headline comparisons are net of wear and signed as savings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from value import example_files, figures
+
+
+def test_figures_are_savings_net_of_wear() -> None:
+    def s(bill: float, wear: float) -> dict[str, float]:
+        return {"bill": bill, "ageing_cost": wear}
+
+    summary = {
+        "currency": "EUR",
+        "strategies": {
+            "uncontrolled": s(100.0, 5.0),  # 105
+            "smart-charge": s(90.0, 5.0),  # 95
+            "v2h-rules": s(85.0, 8.0),
+            "oracle": s(70.0, 10.0),  # 80: saves 25
+            "optimal": s(75.0, 9.0),  # 84: saves 21, 11 against smart-charge
+        },
+    }
+    fig = figures(summary)
+    assert fig["optimal_vs_uncontrolled"] == pytest.approx(21.0)
+    assert fig["optimal_vs_smart_charge"] == pytest.approx(11.0)
+    assert fig["oracle_vs_uncontrolled"] == pytest.approx(25.0)
+    assert fig["optimal_share_of_oracle"] == pytest.approx(21.0 / 25.0)
+    assert fig["currency"] == "EUR"
+
+
+def test_every_shipped_example_is_found() -> None:
+    assert {"ev9-california", "sigen-dynamic-germany"} <= set(example_files())
