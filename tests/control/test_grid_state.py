@@ -214,6 +214,8 @@ def test_export_only_after_a_full_delay_of_normal_fresh_readings(
             and (v is None or 0.917 * 240 <= v <= 1.05 * 240)
             and (f is None or 59.5 <= f <= 60.1)
         )
+        if dt > 10.0:  # unwatched longer than the stale limit: not seen normal all along
+            normal_since = None
         normal_since = (normal_since or now) if normal else None
         held_300_s = normal_since is not None and (now - normal_since).total_seconds() >= 300.0
         assert m.grid_export_allowed == (m.state is GridState.ON_GRID and held_300_s)
