@@ -70,7 +70,7 @@ def test_bad_files_name_the_line(tmp_path: Path, text: str, message: str) -> Non
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(MeasuredLoadError, match="nowhere.csv: cannot read"):
+    with pytest.raises(MeasuredLoadError, match=r"nowhere\.csv: cannot read"):
         read_measured_load(tmp_path / "nowhere.csv")
 
 
