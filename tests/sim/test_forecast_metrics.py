@@ -32,6 +32,9 @@ def test_forecast_error_is_in_the_results() -> None:
     assert fc["load_mae_kw"] == pytest.approx(np.abs(learned - actual).mean(), abs=1e-4)
     assert fc["load_bias_kw"] == pytest.approx((learned - actual).mean(), abs=1e-4)
     assert fc["load_model"].startswith("statsforecast")
+    pv = world.pv_kw[: world.n_sim].reshape(-1, day // 24).mean(axis=1)
+    assert fc["baseline_pv_mae_kw"] == pytest.approx(np.abs(pv[0:96] - pv[24:120]).mean(), abs=1e-4)
+    assert fc["pv_mae_kw"] >= 0 and np.isfinite(fc["pv_bias_kw"])
 
 
 def test_a_period_too_short_to_score_says_so() -> None:
@@ -40,3 +43,4 @@ def test_a_period_too_short_to_score_says_so() -> None:
     result, _, _ = simulate_site(site, start, 1, ["uncontrolled"], seed=4)
     assert result["forecast"]["days_scored"] == 0
     assert result["forecast"]["load_mae_kw"] is None
+    assert result["forecast"]["pv_mae_kw"] is None

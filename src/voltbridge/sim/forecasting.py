@@ -106,38 +106,52 @@ def load_forecast(world: World, t: int, grid: TimeGrid, prior_kw: FloatArray) ->
     return step_means(edges, values, grid)
 
 
+def _rounded(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(x, 4)
+
+
 def forecast_metrics(world: World) -> dict[str, Any]:
-    """Error of the day-ahead load forecast over the simulated period, hour by hour: each day's
-    learned forecast (made at the day's start from the past) and the seasonal-naive baseline
-    (the day before, repeated) against the hourly load that happened. Days without a full day of
-    history before them are not scored; None where no day could be scored."""
+    """Error of the day-ahead forecasts over the simulated period, hour by hour.
+
+    Load: each day's learned forecast (made at the day's start from the past) and the
+    seasonal-naive baseline (the day before, repeated) against the hourly load that happened.
+    PV: the forecast the planner gets at the day's start (``pv_forecast``) and the day before,
+    against the hourly PV available (zero without PV). Days without a full day of history before
+    them are not scored; None where no day could be scored.
+    """
     day = world.steps_per_day
     per_hour = day // 24
     learned, naive, actual = [], [], []
+    pv_fc, pv_naive, pv_actual = [], [], []
     for r in range(day, world.n_sim - day + 1, day):
         learned.append(daily_load_forecast(world, r)[:24])
         naive.append(seasonal_naive_kw(_hourly_kw(world.load_kw[r - day : r], per_hour), 24))
         actual.append(_hourly_kw(world.load_kw[r : r + day], per_hour))
-    if not actual:
-        model = base = forecast_error(np.zeros(0), np.zeros(0))
-    else:
-        truth = np.concatenate(actual)
+        hours = TimeGrid(world.grid.edges_s[r : r + day + 1 : per_hour])
+        pv_fc.append(pv_forecast(world, r, hours))
+        pv_naive.append(_hourly_kw(world.pv_kw[r - day : r], per_hour))
+        pv_actual.append(_hourly_kw(world.pv_kw[r : r + day], per_hour))
+    empty = forecast_error(np.zeros(0), np.zeros(0))
+    model = base = pv_model = pv_base = empty
+    if actual:
+        truth, pv_truth = np.concatenate(actual), np.concatenate(pv_actual)
         model = forecast_error(np.concatenate(learned), truth)
         base = forecast_error(np.concatenate(naive), truth)
-
-    def num(x: float) -> float | None:
-        return None if not np.isfinite(x) else round(x, 4)
-
+        pv_model = forecast_error(np.concatenate(pv_fc), pv_truth)
+        pv_base = forecast_error(np.concatenate(pv_naive), pv_truth)
     return {
-        "load_mae_kw": num(model.mae_kw),
-        "load_bias_kw": num(model.bias_kw),
-        "baseline_load_mae_kw": num(base.mae_kw),
-        "baseline_load_bias_kw": num(base.bias_kw),
+        "load_mae_kw": _rounded(model.mae_kw),
+        "load_bias_kw": _rounded(model.bias_kw),
+        "baseline_load_mae_kw": _rounded(base.mae_kw),
+        "baseline_load_bias_kw": _rounded(base.bias_kw),
         "load_model": MODEL_NAME,
         "baseline": BASELINE_NAME,
         "horizon_h": 24,
         "days_scored": model.n // 24,
-        "pv": "clear-sky PV scaled by recent measured production (error not scored)",
+        "pv_mae_kw": _rounded(pv_model.mae_kw),
+        "pv_bias_kw": _rounded(pv_model.bias_kw),
+        "baseline_pv_mae_kw": _rounded(pv_base.mae_kw),
+        "pv_model": "clear-sky PV scaled by the last day's measured/clear-sky ratio",
     }
 
 
