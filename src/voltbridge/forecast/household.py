@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
-from voltbridge.forecast.load import QUARTER_S, _local_seconds, _quarter_edges, h25_year_shape
+from voltbridge.forecast.load import QUARTER_S, h25_year_shape, local_seconds, quarter_edges
 
 SLOTS_PER_DAY = 96
 REFERENCE_KWH = 4000.0
@@ -212,6 +212,7 @@ def household_year_kw(
         total += _weather_kw(temp, np.arange(days), annual_kwh)
     total *= annual_kwh / (float(total.sum()) * QUARTER_S / 3600)
     out: FloatArray = total.reshape(-1)
+    out.flags.writeable = False  # shared through the cache
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = out
@@ -230,8 +231,8 @@ def household_load_kw(
     Each local calendar year the grid touches is drawn by ``household_year_kw`` (``annual_kwh``
     [kWh/year], ``seed``, ``daily_temp_c`` [°C] per day of a 365-day year).
     """
-    edges = _quarter_edges(grid)
-    local = _local_seconds(edges[:-1], timezone)
+    edges = quarter_edges(grid)
+    local = local_seconds(edges[:-1], timezone)
     out = np.empty(local.size)
     years = (local // 86400).astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
     for year in np.unique(years):
