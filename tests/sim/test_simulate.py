@@ -91,6 +91,7 @@ def test_forecasts_never_read_the_future() -> None:
         grid = planning_grid(int(world.grid.edges_s[t]))
         honest = past_forecast(world, t, grid, prior)
         poisoned = copy.deepcopy(world)
+        poisoned.load_forecasts.clear()  # the learned load forecast is made again from the past
         poisoned.pv_kw[t:] = np.nan
         poisoned.load_kw[t:] = np.nan
         for vw in poisoned.vehicles:

@@ -142,17 +142,22 @@ class HomeBattery(Strict):
 
 
 class Load(Strict):
-    """The household's consumption: an annual figure shaped by a standard profile, or a profile."""
+    """The household's consumption: an annual figure, a typical week or a measured year."""
 
     annual_kwh: float | None = Field(default=None, gt=0)
-    """Yearly consumption [kWh], shaped by the BDEW H25 household profile."""
+    """Yearly consumption [kWh]: the BDEW H25 profile for plans, a varying household around it in
+    the simulator."""
     profile: Path | None = None
     """CSV of a typical week (columns weekday, time, kw), relative to the site file."""
+    measured: Path | None = None
+    """CSV of a measured year (timestamp,kw or timestamp,kwh at 15 or 60 min), relative to the
+    site file."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        if (self.annual_kwh is None) == (self.profile is None):
-            raise ValueError("give exactly one of annual_kwh or profile")
+        given = [x for x in (self.annual_kwh, self.profile, self.measured) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of annual_kwh, profile or measured")
         return self
 
 

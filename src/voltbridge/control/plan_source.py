@@ -1,7 +1,7 @@
 """Where the controller's plans come from: the planner on a forecast, with the household's settings.
 
 The controller asks a ``PlanSource`` for a new plan every 15 minutes and on events. At home that
-is ``SitePlanSource`` (forecasts from the site file: clear-sky PV, the standard load profile, the
+is ``SitePlanSource`` (clear-sky PV, the load learned from the recorded history or the site's profile, the
 trip schedule, the tariff); the simulator gives its own, built from the simulated past.
 """
 
@@ -19,6 +19,7 @@ from voltbridge.control.settings import Settings
 from voltbridge.core.timegrid import FloatArray, TimeGrid, ensure_utc
 from voltbridge.core.types import Plan
 from voltbridge.forecast import Availability, SiteForecast, forecast_site
+from voltbridge.forecast.home_load import History, LearnedHomeLoad
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
 
@@ -115,12 +116,16 @@ class SitePlanSource:
     """Plans from the site file's forecasts and tariff, over 48 h (15-minute steps for 4 h).
 
     ``price_import``/``price_export`` may supply prices per planning step [currency/kWh] from a
-    live feed; by default the tariff's are used.
+    live feed; by default the tariff's are used. With ``load_history`` (``Store.history``) the
+    load is learned from the recorded history (``forecast/home_load.py``).
     """
 
-    def __init__(self, site: Site, planner: Planner | None = None) -> None:
+    def __init__(
+        self, site: Site, planner: Planner | None = None, load_history: History | None = None
+    ) -> None:
         self.site = site
         self.planner = planner or Planner()
+        self.learned_load = None if load_history is None else LearnedHomeLoad(site, load_history)
 
     def make_plan(
         self,
@@ -130,8 +135,9 @@ class SitePlanSource:
     ) -> Plan:
         grid = planning_grid(int(ensure_utc(state.now).timestamp()))
         site = site_with_settings(self.site, state.settings)
-        forecast = measured_forecast(
-            forecast_site(site, grid), grid, state.plugged_in, state.settings
-        )
+        base = forecast_site(site, grid)
+        if self.learned_load is not None:
+            base = replace(base, load_kw=self.learned_load.load_kw(grid))
+        forecast = measured_forecast(base, grid, state.plugged_in, state.settings)
         req = plan_request(site, grid, forecast, state.soc_pct, price_import, price_export)
         return self.planner.plan(req)

@@ -36,14 +36,15 @@ def h25_year_shape(year: int) -> FloatArray:
     return values / year_kwh
 
 
-def _local_seconds(edges_s: np.ndarray, timezone: str) -> np.ndarray:
+def local_seconds(edges_s: np.ndarray, timezone: str) -> np.ndarray:
     """Wall-clock seconds since 1970-01-01 local time for each UTC instant (DST-aware)."""
     utc = pd.to_datetime(np.asarray(edges_s, dtype=np.int64), unit="s", utc=True)
     local = utc.tz_convert(timezone).tz_localize(None)
     return np.asarray(local, dtype="datetime64[s]").astype(np.int64)
 
 
-def _quarter_edges(grid: TimeGrid) -> np.ndarray:
+def quarter_edges(grid: TimeGrid) -> np.ndarray:
+    """Quarter-hour edges [s] covering ``grid``: the profiles' native steps."""
     start = grid.edges_s[0] // QUARTER_S * QUARTER_S
     end = -(-grid.edges_s[-1] // QUARTER_S) * QUARTER_S
     return np.arange(start, end + QUARTER_S, QUARTER_S, dtype=np.int64)
@@ -55,8 +56,8 @@ def standard_load_kw(grid: TimeGrid, annual_kwh: float, timezone: str) -> FloatA
     The profile is read at local wall-clock time, so the evening peak stays at the same local
     hour across daylight-saving changes.
     """
-    edges = _quarter_edges(grid)
-    local = _local_seconds(edges[:-1], timezone)
+    edges = quarter_edges(grid)
+    local = local_seconds(edges[:-1], timezone)
     out = np.empty(local.size)
     years = (local // 86400).astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
     for year in np.unique(years):
@@ -96,8 +97,8 @@ def read_week_profile(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def week_profile_kw(grid: TimeGrid, path: Path, timezone: str) -> FloatArray:
     """Load from a typical-week profile, mean over each step [kW], read at local time."""
     seconds, kws = read_week_profile(path)
-    edges = _quarter_edges(grid)
-    local = _local_seconds(edges[:-1], timezone)
+    edges = quarter_edges(grid)
+    local = local_seconds(edges[:-1], timezone)
     # 1970-01-01 was a Thursday: shift so that second 0 of the week is Monday 00:00.
     of_week = (local + 3 * 86400) % WEEK_S
     idx = np.searchsorted(seconds, of_week, side="right") - 1  # -1 wraps to the week's last row

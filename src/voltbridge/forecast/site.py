@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from voltbridge.config import Site, resolve_vehicles
 from voltbridge.core.timegrid import FloatArray, TimeGrid
 from voltbridge.forecast.load import standard_load_kw, week_profile_kw
+from voltbridge.forecast.measured import measured_load_kw
 from voltbridge.forecast.pv import clearsky_pv_kw
 from voltbridge.forecast.trips import Availability, TripRule, availability
 
@@ -42,14 +43,21 @@ def trip_rules(site: Site) -> dict[str, list[TripRule]]:
     return out
 
 
+def expected_load_kw(site: Site, grid: TimeGrid) -> FloatArray:
+    """The site's load as known in advance [kW]: its measured year, its typical week, or the
+    BDEW H25 profile scaled to its annual consumption."""
+    tz = site.location.timezone
+    if site.load.measured is not None:
+        return measured_load_kw(grid, site.load.measured)
+    if site.load.profile is not None:
+        return week_profile_kw(grid, site.load.profile, tz)
+    assert site.load.annual_kwh is not None  # the Load model requires one of the three
+    return standard_load_kw(grid, site.load.annual_kwh, tz)
+
+
 def forecast_site(site: Site, grid: TimeGrid) -> SiteForecast:
     """The default forecast: clear-sky PV, the site's load profile, trips from the schedule."""
-    tz = site.location.timezone
-    if site.load.profile is not None:
-        load = week_profile_kw(grid, site.load.profile, tz)
-    else:
-        assert site.load.annual_kwh is not None  # the Load model requires one of the two
-        load = standard_load_kw(grid, site.load.annual_kwh, tz)
+    load = expected_load_kw(site, grid)
     if site.pv is not None:
         pv = clearsky_pv_kw(
             grid,
@@ -64,5 +72,8 @@ def forecast_site(site: Site, grid: TimeGrid) -> SiteForecast:
         )
     else:
         pv = grid.dt_h * 0.0
-    vehicles = {name: availability(grid, rules, tz) for name, rules in trip_rules(site).items()}
+    vehicles = {
+        name: availability(grid, rules, site.location.timezone)
+        for name, rules in trip_rules(site).items()
+    }
     return SiteForecast(load_kw=load, pv_kw=pv, vehicles=vehicles)

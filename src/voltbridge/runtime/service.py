@@ -132,7 +132,7 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     controller = Controller(
         control,
         home_devices.devices,
-        SitePlanSource(site),
+        SitePlanSource(site, load_history=store.history),
         clock,
         options.control or ControlConfig(tick_s=options.tick_s),
         recorder=store,

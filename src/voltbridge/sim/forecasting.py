@@ -1,24 +1,38 @@
 """Forecasts for the receding-horizon planner built only from the past (and from astronomy).
 
 PV: the clear-sky profile scaled by how measured production compared with it lately.
-Load: the mean profile by time of day over the last days. Trips: the weekly schedule. Nothing
-here reads a world array past the current step; ``tests/sim`` checks it by poisoning the future.
+Load: learned from the recorded history once a day (``voltbridge.forecast.learned``); the
+re-plans of that day read the day's forecast from where they are. Trips: the weekly schedule.
+Nothing here reads a world array past the current step; ``tests/sim`` checks it by poisoning the
+future.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from voltbridge.control.plan_source import planning_grid
 from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
 from voltbridge.forecast import Availability, SiteForecast, availability
+from voltbridge.forecast.learned import (
+    BASELINE_NAME,
+    MODEL_NAME,
+    forecast_error,
+    learned_load_forecast_kw,
+    seasonal_naive_kw,
+)
 from voltbridge.sim.world import World
 
-__all__ = ["past_forecast", "perfect_forecast", "planning_grid"]
+__all__ = ["forecast_metrics", "past_forecast", "perfect_forecast", "planning_grid"]
 
 PV_HISTORY_DAYS = 1
 PV_RECENT_H = 2.0
-LOAD_HISTORY_DAYS = 7
+LOAD_FORECAST_H = 96
+"""Hours each daily load forecast covers: the rest of its day plus a 48-hour plan and spare."""
+HISTORY_STEPS_DAYS = 28
+"""Days of history handed to the learned model (it uses what it needs of them)."""
 
 
 def window(world: World, t: int, grid: TimeGrid) -> slice:
@@ -55,20 +69,90 @@ def pv_forecast(world: World, t: int, grid: TimeGrid) -> FloatArray:
     return out
 
 
+def _hourly_kw(load_kw: FloatArray, steps_per_hour: int) -> FloatArray:
+    out: FloatArray = load_kw.reshape(-1, steps_per_hour).mean(axis=1)
+    return out
+
+
+def daily_load_forecast(world: World, r: int) -> FloatArray:
+    """The hourly load forecast [kW] for ``LOAD_FORECAST_H`` hours from world step ``r`` (a whole
+    number of days from the start), learned from the load before ``r``; made once and kept in
+    ``world.load_forecasts`` so every strategy and the error metrics share it."""
+    cached = world.load_forecasts.get(r)
+    if cached is not None:
+        return cached
+    day = world.steps_per_day
+    history = world.load_kw[max(0, r - HISTORY_STEPS_DAYS * day) : r]
+    history = history[history.size % day :]
+    hourly = _hourly_kw(history, day // 24)
+    out = learned_load_forecast_kw(hourly, LOAD_FORECAST_H)
+    world.load_forecasts[r] = out
+    return out
+
+
 def load_forecast(world: World, t: int, grid: TimeGrid, prior_kw: FloatArray) -> FloatArray:
-    """Mean load by time of day over the last days, on ``grid``; ``prior_kw`` (per world step,
-    the site's standard profile) before a full day of history exists."""
+    """The load on ``grid`` [kW]: the day's learned forecast, or ``prior_kw`` (per world step, the
+    site's standard profile) before a full day of history exists."""
     day = world.steps_per_day
     span = window(world, t, grid)
-    k = span.stop - span.start
-    days = min(LOAD_HISTORY_DAYS, t // day)
-    if days == 0:
+    r = t // day * day
+    if r == 0:
         values = prior_kw[span]
     else:
-        history = world.load_kw[t - days * day : t].reshape(days, day).mean(axis=0)
-        values = history[np.arange(k) % day]  # history[0] is the same time of day as step t
+        path = daily_load_forecast(world, r)
+        hours = (np.arange(span.start, span.stop) - r) // (day // 24)
+        values = path[np.minimum(hours, path.size - 1)]
     edges = world.grid.edges_s[span.start : span.stop + 1]
     return step_means(edges, values, grid)
+
+
+def _rounded(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(x, 4)
+
+
+def forecast_metrics(world: World) -> dict[str, Any]:
+    """Error of the day-ahead forecasts over the simulated period, hour by hour.
+
+    Load: each day's learned forecast (made at the day's start from the past) and the
+    seasonal-naive baseline (the day before, repeated) against the hourly load that happened.
+    PV: the forecast the planner gets at the day's start (``pv_forecast``) and the day before,
+    against the hourly PV available (zero without PV). Days without a full day of history before
+    them are not scored; None where no day could be scored.
+    """
+    day = world.steps_per_day
+    per_hour = day // 24
+    learned, naive, actual = [], [], []
+    pv_fc, pv_naive, pv_actual = [], [], []
+    for r in range(day, world.n_sim - day + 1, day):
+        learned.append(daily_load_forecast(world, r)[:24])
+        naive.append(seasonal_naive_kw(_hourly_kw(world.load_kw[r - day : r], per_hour), 24))
+        actual.append(_hourly_kw(world.load_kw[r : r + day], per_hour))
+        hours = TimeGrid(world.grid.edges_s[r : r + day + 1 : per_hour])
+        pv_fc.append(pv_forecast(world, r, hours))
+        pv_naive.append(_hourly_kw(world.pv_kw[r - day : r], per_hour))
+        pv_actual.append(_hourly_kw(world.pv_kw[r : r + day], per_hour))
+    empty = forecast_error(np.zeros(0), np.zeros(0))
+    model = base = pv_model = pv_base = empty
+    if actual:
+        truth, pv_truth = np.concatenate(actual), np.concatenate(pv_actual)
+        model = forecast_error(np.concatenate(learned), truth)
+        base = forecast_error(np.concatenate(naive), truth)
+        pv_model = forecast_error(np.concatenate(pv_fc), pv_truth)
+        pv_base = forecast_error(np.concatenate(pv_naive), pv_truth)
+    return {
+        "load_mae_kw": _rounded(model.mae_kw),
+        "load_bias_kw": _rounded(model.bias_kw),
+        "baseline_load_mae_kw": _rounded(base.mae_kw),
+        "baseline_load_bias_kw": _rounded(base.bias_kw),
+        "load_model": MODEL_NAME,
+        "baseline": BASELINE_NAME,
+        "horizon_h": 24,
+        "days_scored": model.n // 24,
+        "pv_mae_kw": _rounded(pv_model.mae_kw),
+        "pv_bias_kw": _rounded(pv_model.bias_kw),
+        "baseline_pv_mae_kw": _rounded(pv_base.mae_kw),
+        "pv_model": "clear-sky PV scaled by the last day's measured/clear-sky ratio",
+    }
 
 
 def schedule_forecast(world: World, t: int, grid: TimeGrid) -> dict[str, Availability]:

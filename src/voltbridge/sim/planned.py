@@ -12,7 +12,8 @@ from voltbridge.control.tracking import absorb_deviation as tracking_absorb
 from voltbridge.core.status import Mode
 from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
 from voltbridge.core.types import Plan
-from voltbridge.forecast import SiteForecast, standard_load_kw, week_profile_kw
+from voltbridge.forecast import SiteForecast
+from voltbridge.forecast.site import expected_load_kw
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
 from voltbridge.sim.context import Context
@@ -104,9 +105,4 @@ class Oracle:
 
 def site_prior_load(ctx: Context) -> FloatArray:
     """The site's standard load profile on the world grid: the forecast before any history."""
-    site, grid = ctx.world.site, ctx.world.grid
-    tz = site.location.timezone
-    if site.load.profile is not None:
-        return week_profile_kw(grid, site.load.profile, tz)
-    assert site.load.annual_kwh is not None
-    return standard_load_kw(grid, site.load.annual_kwh, tz)
+    return expected_load_kw(ctx.world.site, ctx.world.grid)

@@ -11,6 +11,7 @@ import numpy as np
 from voltbridge.battery.ageing import capacity_fade
 from voltbridge.config import Site
 from voltbridge.sim.context import storage_params
+from voltbridge.sim.forecasting import forecast_metrics
 from voltbridge.sim.metrics import summarise
 from voltbridge.sim.runner import make_strategy, run
 from voltbridge.sim.types import Outage, SimTrace
@@ -79,6 +80,7 @@ def simulate_site(
             "outages": [
                 {"start": o.start.isoformat(), "hours": round(o.hours, 3)} for o in world.outages
             ],
+            "forecast": forecast_metrics(world),
             "strategies": summary,
         },
         traces,

@@ -6,14 +6,16 @@ decisions. All arrays are on the simulation grid (steps of at most 5 minutes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
 from voltbridge.core.timegrid import FloatArray, TimeGrid
-from voltbridge.forecast import clearsky_pv_kw, standard_load_kw, week_profile_kw
+from voltbridge.forecast import clearsky_pv_kw, week_profile_kw
+from voltbridge.forecast.household import household_load_kw
+from voltbridge.forecast.measured import measured_load_kw
 from voltbridge.forecast.site import trip_rules
 from voltbridge.forecast.trips import TripRule
 from voltbridge.sim.outages import draw_outages, outage_mask
@@ -55,14 +57,18 @@ class World:
         pv_kw: PV power available with the TMY weather [kW].
         clearsky_pv_kw: PV power under a clear sky [kW] (known in advance: astronomy).
         temp_air_c: air temperature [°C].
-        load_kw: household load [kW].
+        load_kw: household load [kW]: the measured year or the typical week the site gives, else
+            a varying household (``forecast/household.py``) drawn with ``seed`` around the
+            site's annual consumption, responding to the typical year's temperatures.
         essential_kw: the part of the load on essential circuits [kW] (their typical draw,
             never more than the whole load).
         grid_up: False in outage steps.
         outages: the outages in the period.
         vehicles: the cars.
         weather: the TMY file used.
-        seed: the random seed of trips and drawn outages.
+        seed: the random seed of trips, drawn outages and the household's load.
+        load_forecasts: the learned daily load forecasts by world step, made from the past only
+            (``sim/forecasting.py``) and shared by every strategy and the error metrics.
     """
 
     site: Site
@@ -80,6 +86,7 @@ class World:
     vehicles: list[VehicleWorld]
     weather: TmyFile
     seed: int
+    load_forecasts: dict[int, FloatArray] = field(default_factory=dict)
 
     @property
     def dt_h(self) -> FloatArray:
@@ -130,11 +137,14 @@ def build_world(
         clear = clearsky_pv_kw(grid, *array)
     else:
         pv_kw = clear = np.zeros(grid.n)
-    if site.load.profile is not None:
+    if site.load.measured is not None:
+        load = measured_load_kw(grid, site.load.measured)
+    elif site.load.profile is not None:
         load = week_profile_kw(grid, site.load.profile, tz)
     else:
         assert site.load.annual_kwh is not None
-        load = standard_load_kw(grid, site.load.annual_kwh, tz)
+        daily_temp_c = weather.weather.temp_air.reshape(365, 24).mean(axis=1)
+        load = household_load_kw(grid, site.load.annual_kwh, tz, seed, daily_temp_c)
     end = grid.end
     if outages is None:
         risk = site.outages

@@ -1,0 +1,46 @@
+"""The simulator records how well the learned load forecast did: the JSON's ``forecast`` object,
+checked against errors recomputed here from the world's load."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from voltbridge.config import load_site
+from voltbridge.sim import simulate_site
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "leaf-uk-v2g.toml"
+
+
+def test_forecast_error_is_in_the_results() -> None:
+    site = load_site(EXAMPLE)
+    start = datetime(2026, 3, 2, tzinfo=ZoneInfo(site.location.timezone))
+    result, _, world = simulate_site(site, start, 5, ["uncontrolled"], seed=4)
+    fc = json.loads(json.dumps(result))["forecast"]
+    day = world.steps_per_day
+    hourly = world.load_kw[: world.n_sim].reshape(-1, day // 24).mean(axis=1)
+    # days 2-5 are scored (day 1 has no history before it), 24 hourly values each
+    assert fc["days_scored"] == 4 and fc["horizon_h"] == 24
+    actual = hourly[24:120]
+    naive = hourly[0:96]  # the day before, hour by hour
+    assert fc["baseline_load_mae_kw"] == pytest.approx(np.abs(naive - actual).mean(), abs=1e-4)
+    assert fc["baseline_load_bias_kw"] == pytest.approx((naive - actual).mean(), abs=1e-4)
+    learned = np.concatenate([world.load_forecasts[r][:24] for r in range(day, 5 * day, day)])
+    assert fc["load_mae_kw"] == pytest.approx(np.abs(learned - actual).mean(), abs=1e-4)
+    assert fc["load_bias_kw"] == pytest.approx((learned - actual).mean(), abs=1e-4)
+    assert fc["load_model"].startswith("statsforecast")
+    pv = world.pv_kw[: world.n_sim].reshape(-1, day // 24).mean(axis=1)
+    assert fc["baseline_pv_mae_kw"] == pytest.approx(np.abs(pv[0:96] - pv[24:120]).mean(), abs=1e-4)
+    assert fc["pv_mae_kw"] >= 0 and np.isfinite(fc["pv_bias_kw"])
+
+
+def test_a_period_too_short_to_score_says_so() -> None:
+    site = load_site(EXAMPLE)
+    start = datetime(2026, 3, 2, tzinfo=ZoneInfo(site.location.timezone))
+    result, _, _ = simulate_site(site, start, 1, ["uncontrolled"], seed=4)
+    assert result["forecast"]["days_scored"] == 0
+    assert result["forecast"]["load_mae_kw"] is None
+    assert result["forecast"]["pv_mae_kw"] is None
