@@ -19,7 +19,8 @@ from voltbridge.forecast.trips import TripRule
 from voltbridge.sim.outages import draw_outages, outage_mask
 from voltbridge.sim.trips import realise_trips, trip_arrays
 from voltbridge.sim.types import Outage, RealisedTrip
-from voltbridge.sim.weather import TmyFile, load_weather, nearest_tmy, pv_power_kw, weather_on_grid
+from voltbridge.sim.weather import TmyFile, load_weather, pv_power_kw, weather_on_grid
+from voltbridge.sim.weather_sources import Fetch, site_weather
 from voltbridge.tariffs import export_prices, import_prices
 
 MAX_STEP_MINUTES = 5
@@ -97,10 +98,13 @@ def build_world(
     seed: int = 0,
     outages: list[Outage] | None = None,
     step_minutes: int = MAX_STEP_MINUTES,
+    weather_fetch: Fetch | None = None,
 ) -> World:
     """The world of ``site`` for ``days`` from ``start``.
 
-    ``outages`` given explicitly replace the ones drawn from the site's outage risk.
+    ``outages`` given explicitly replace the ones drawn from the site's outage risk. The weather
+    is the site's own typical year (see :func:`voltbridge.sim.weather_sources.site_weather`);
+    ``weather_fetch`` lets it fetch a missing PVGIS year (None: cache and shipped years only).
     """
     if not 1 <= step_minutes <= MAX_STEP_MINUTES:
         raise ValueError(f"the simulation step must be 1-{MAX_STEP_MINUTES} minutes")
@@ -109,10 +113,7 @@ def build_world(
     n_sim = round(days * 24 * 60 / step_minutes)
     rng = np.random.default_rng(seed)
     loc = site.location
-    if loc.weather_file is not None:
-        tmy = TmyFile(loc.weather_file, loc.weather_file.name, 0.0)
-    else:
-        tmy = nearest_tmy(loc.latitude, loc.longitude)
+    tmy = site_weather(loc.latitude, loc.longitude, loc.weather_file, fetch=weather_fetch)
     weather = weather_on_grid(load_weather(tmy.path), grid, tz)
     if site.pv is not None:
         pv = site.pv
