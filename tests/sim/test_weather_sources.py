@@ -8,18 +8,25 @@ import json
 import logging
 import math
 import tomllib
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pytest
 from pvlib.iotools import read_pvgis_tmy
+from pvlib.location import Location
 from typer.testing import CliRunner
 
 from voltbridge.cli import app
+from voltbridge.config import load_site
+from voltbridge.core.timegrid import step_means
 from voltbridge.sim import weather_sources
-from voltbridge.sim.weather import SHIPPED_DIR, load_weather
+from voltbridge.sim.forecasting import planning_grid, pv_forecast
+from voltbridge.sim.weather import SHIPPED_DIR, load_weather, monthly_clearsky_index
 from voltbridge.sim.weather_sources import (
     PVGIS_TIMEOUT_S,
     WeatherFetchError,
@@ -27,6 +34,7 @@ from voltbridge.sim.weather_sources import (
     site_weather,
     weather_text,
 )
+from voltbridge.sim.world import build_world
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "voltbridge" / "examples"
 REPLY = Path(__file__).resolve().parent / "data" / "pvgis_tmy_48.14_11.58.json.gz"
@@ -172,3 +180,28 @@ def test_simulate_json_names_the_weather_and_its_distance(
 def test_report_words_name_source_station_and_distance() -> None:
     words = weather_text({"source": "PVGIS TMY", "station": "PVGIS 1.000, 2.000", "distance_km": 0})
     assert words == "PVGIS TMY, PVGIS 1.000, 2.000, 0 km from the site"
+
+
+def test_clearsky_index_is_the_share_of_clear_sky_irradiation() -> None:
+    w = load_weather(site_weather(48.14, 11.58, directory=Path("/nonexistent")).path)
+    # The station's clear sky, hour by hour (mid-hour, standard time), computed here with
+    # pvlib's Location on a tz-aware index rather than from seconds as the module does.
+    zone = f"Etc/GMT{-int(w.utc_offset_h):+d}"
+    times = pd.date_range("2001-01-01 00:30", periods=8760, freq="h", tz=zone)
+    clear = Location(w.latitude, w.longitude, altitude=w.altitude_m).get_clearsky(times)["ghi"]
+    half = replace(w, ghi=np.asarray(clear, dtype=np.float64) * 0.5)
+    assert monthly_clearsky_index(half) == pytest.approx(np.full(12, 0.5), abs=1e-6)
+    assert np.all(monthly_clearsky_index(replace(w, ghi=np.zeros(8760))) == 0.0)
+
+
+def test_pv_forecast_starts_from_the_sites_typical_clearsky_index(tmp_path: Path) -> None:
+    site = load_site(EXAMPLES / "sigen-dynamic-germany.toml")
+    start = datetime(2026, 1, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    world = build_world(site, start, 1)
+    assert world.pv_clear_index is not None
+    january = monthly_clearsky_index(load_weather(world.weather.path))[0]
+    assert np.all(world.pv_clear_index[: world.n_sim] == january)
+    world.pv_clear_index = np.full(world.grid.n, 0.37)  # midnight: nothing measured yet
+    grid = planning_grid(int(world.grid.edges_s[0]))
+    expected = step_means(world.grid.edges_s, world.clearsky_pv_kw, grid) * 0.37
+    assert pv_forecast(world, 0, grid) == pytest.approx(expected)

@@ -373,3 +373,28 @@ def _great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> floa
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def monthly_clearsky_index(weather: Weather) -> FloatArray:
+    """The typical year's clear-sky index by calendar month: its global horizontal irradiation
+    over what pvlib's clear sky (Ineichen, Linke turbidity climatology) gives at the station,
+    length 12, January first, clipped to [0, 1.2].
+
+    This is the PV forecast's baseline before the controller has measured its own production:
+    how much of the clear-sky energy the site's climate delivers in that month (Munich's winter
+    is not California's). Each hour is judged at its middle, in the year's standard time.
+    """
+    start_s = int(datetime(2001, 1, 1, tzinfo=ZoneInfo("UTC")).timestamp())  # a 365-day year
+    mid_s = start_s + np.arange(HOURS_PER_YEAR) * 3600 + 1800 - round(weather.utc_offset_h * 3600)
+    location = pvlib.location.Location(
+        weather.latitude, weather.longitude, altitude=weather.altitude_m
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clear = np.asarray(location.get_clearsky(_times(mid_s), model="ineichen")["ghi"], float)
+    month = np.repeat(np.arange(365), 24)
+    month = np.searchsorted(_MONTH_START_DAY, month, side="right") - 1
+    measured = np.bincount(month, weights=weather.ghi, minlength=12)
+    possible = np.bincount(month, weights=np.nan_to_num(clear), minlength=12)
+    index: FloatArray = np.clip(measured / np.maximum(possible, 1e-9), 0.0, 1.2)
+    return index

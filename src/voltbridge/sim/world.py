@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 
 from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
 from voltbridge.core.timegrid import FloatArray, TimeGrid
@@ -19,7 +20,13 @@ from voltbridge.forecast.trips import TripRule
 from voltbridge.sim.outages import draw_outages, outage_mask
 from voltbridge.sim.trips import realise_trips, trip_arrays
 from voltbridge.sim.types import Outage, RealisedTrip
-from voltbridge.sim.weather import TmyFile, load_weather, pv_power_kw, weather_on_grid
+from voltbridge.sim.weather import (
+    TmyFile,
+    load_weather,
+    monthly_clearsky_index,
+    pv_power_kw,
+    weather_on_grid,
+)
 from voltbridge.sim.weather_sources import Fetch, site_weather
 from voltbridge.tariffs import export_prices, import_prices
 
@@ -64,6 +71,8 @@ class World:
         vehicles: the cars.
         weather: the TMY file used.
         seed: the random seed of trips and drawn outages.
+        pv_clear_index: the typical year's clear-sky index of each step's month (the PV
+            forecast's baseline before production has been measured); None: no weather.
     """
 
     site: Site
@@ -81,6 +90,7 @@ class World:
     vehicles: list[VehicleWorld]
     weather: TmyFile
     seed: int
+    pv_clear_index: FloatArray | None = None
 
     @property
     def dt_h(self) -> FloatArray:
@@ -114,7 +124,10 @@ def build_world(
     rng = np.random.default_rng(seed)
     loc = site.location
     tmy = site_weather(loc.latitude, loc.longitude, loc.weather_file, fetch=weather_fetch)
-    weather = weather_on_grid(load_weather(tmy.path), grid, tz)
+    typical = load_weather(tmy.path)
+    weather = weather_on_grid(typical, grid, tz)
+    step_month = pd.to_datetime(grid.mid_s, unit="s", utc=True).tz_convert(tz).month
+    pv_clear_index = monthly_clearsky_index(typical)[np.asarray(step_month) - 1]
     if site.pv is not None:
         pv = site.pv
         array = (
@@ -177,4 +190,5 @@ def build_world(
         vehicles=vehicles,
         weather=tmy,
         seed=seed,
+        pv_clear_index=pv_clear_index,
     )
