@@ -177,6 +177,18 @@ def test_simulate_json_names_the_weather_and_its_distance(
     assert own == {"source": "PVGIS TMY", "station": "PVGIS 48.140, 11.580", "distance_km": 0.0}
 
 
+def test_simulate_fetch_weather_fetches_once_then_runs_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOLTBRIDGE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(weather_sources, "pvgis_fetch", recorded_reply)
+    args = ["simulate", str(EXAMPLES / "sigen-dynamic-germany.toml"), "--days", "1", "--json"]
+    result = CliRunner().invoke(app, [*args, "--strategies", "uncontrolled", "--fetch-weather"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{") :])["weather"]["source"] == "PVGIS TMY"
+    assert (tmp_path / "weather" / "pvgis_tmy_48.140_11.580.pvgis.csv").exists()
+
+
 def test_report_words_name_source_station_and_distance() -> None:
     words = weather_text({"source": "PVGIS TMY", "station": "PVGIS 1.000, 2.000", "distance_km": 0})
     assert words == "PVGIS TMY, PVGIS 1.000, 2.000, 0 km from the site"

@@ -10,11 +10,11 @@ import numpy as np
 
 from voltbridge.battery.ageing import capacity_fade
 from voltbridge.config import Site
+from voltbridge.sim import weather_sources
 from voltbridge.sim.context import storage_params
 from voltbridge.sim.metrics import summarise
 from voltbridge.sim.runner import make_strategy, run
 from voltbridge.sim.types import Outage, SimTrace
-from voltbridge.sim.weather_sources import pvgis_fetch
 from voltbridge.sim.world import World, build_world
 
 
@@ -64,7 +64,7 @@ def simulate_site(
 
     ``fetch_weather``: fetch the site's PVGIS year if none is cached (needs the network once).
     """
-    fetch = pvgis_fetch if fetch_weather else None
+    fetch = weather_sources.pvgis_fetch if fetch_weather else None
     world = build_world(site, start, days, seed, outages, weather_fetch=fetch)
     params = storage_params(world)
     traces: dict[str, SimTrace] = {}
