@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from voltbridge.cli import catalog_cmd, check_cmd, plan_cmd, run_cmd, sim_charger_cmd, simulate_cmd
+from voltbridge.cli import (
+    catalog_cmd,
+    check_cmd,
+    plan_cmd,
+    run_cmd,
+    sim_charger_cmd,
+    simulate_cmd,
+    weather_cmd,
+)
 
 app = typer.Typer(
     name="voltbridge",
@@ -21,6 +29,7 @@ app.command("catalog")(catalog_cmd.catalog)
 app.command("tariffs")(catalog_cmd.tariffs)
 app.command("examples")(check_cmd.examples)
 app.command("sim-charger")(sim_charger_cmd.sim_charger)
+app.add_typer(weather_cmd.app, name="weather")
 
 
 def main() -> None:

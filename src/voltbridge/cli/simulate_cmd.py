@@ -18,6 +18,7 @@ from voltbridge.config import Site
 from voltbridge.sim import simulate_site
 from voltbridge.sim.outages import parse_outage
 from voltbridge.sim.runner import STRATEGIES
+from voltbridge.sim.weather_sources import weather_text
 from voltbridge.tariffs import TariffError
 
 DEFAULT_STRATEGIES = "uncontrolled,smart-charge,v2h-rules,optimal,oracle"
@@ -89,7 +90,7 @@ def render(result: dict[str, Any], currency: str, console: Console) -> None:
         )
     console.print(table)
     console.print(
-        f"weather: {result['weather']}; outages: {len(result['outages'])}; "
+        f"weather: {weather_text(result['weather'])}; outages: {len(result['outages'])}; "
         f"ageing cost per strategy is in --json"
     )
 
@@ -112,6 +113,10 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Seed of trips and drawn outages.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report.")] = None,
+    fetch_weather: Annotated[
+        bool,
+        typer.Option(help="Fetch the site's PVGIS typical year if none is cached (network)."),
+    ] = False,
 ) -> None:
     """Simulate the site under each strategy on the same world and compare bills, battery wear,
     driving and backup."""
@@ -139,7 +144,9 @@ def simulate(
             progress.update(tasks[name], completed=day)
 
         try:
-            result, traces, world = simulate_site(site, first, days, names, seed, outages, tick)
+            result, traces, world = simulate_site(
+                site, first, days, names, seed, outages, tick, fetch_weather
+            )
         except TariffError as exc:
             err.print(f"tariff: {exc}")
             raise typer.Exit(2) from None

@@ -52,13 +52,15 @@ def _measured_ratio(world: World, past: slice) -> float | None:
 def pv_forecast(world: World, t: int, grid: TimeGrid) -> FloatArray:
     """Clear-sky PV on ``grid`` scaled by how measured production compared with it: the last
     ``PV_RECENT_H`` hours for the next few hours (fading with a 3-hour time constant), the last
-    ``PV_HISTORY_DAYS`` days beyond. Both ratios are clipped to [0, 1.2]."""
+    ``PV_HISTORY_DAYS`` days beyond. Both ratios are clipped to [0, 1.2]. Before any daylight
+    has been measured the day ratio is the site's typical clear-sky index for the month."""
     span = window(world, t, grid)
     edges = world.grid.edges_s[span.start : span.stop + 1]
     clear = step_means(edges, world.clearsky_pv_kw[span], grid)
     day = world.steps_per_day
     daily = _measured_ratio(world, slice(max(0, t - PV_HISTORY_DAYS * day), t))
-    daily = 0.8 if daily is None else daily
+    if daily is None:  # no production measured yet: the site's typical clear-sky index
+        daily = 0.8 if world.pv_clear_index is None else float(world.pv_clear_index[t])
     recent_steps = round(PV_RECENT_H * day / 24)
     recent = _measured_ratio(world, slice(max(0, t - recent_steps), t))
     if recent is None:

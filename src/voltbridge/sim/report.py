@@ -21,6 +21,7 @@ from voltbridge.sim.report_charts import (
     typical_weeks,
 )
 from voltbridge.sim.types import Outage, SimTrace
+from voltbridge.sim.weather_sources import weather_text
 from voltbridge.sim.world import World
 
 CSS = """
@@ -102,7 +103,7 @@ def _header(result: dict[str, Any], world: World, tz: ZoneInfo) -> str:
         f"<h1>{html.escape(str(result['site']))}</h1>"
         f'<p class="meta">{_local(start, tz)} to {_local(end, tz)} ({result["days"]} days; '
         f"times in {html.escape(str(tz))}) · seed {html.escape(str(result['seed']))} · "
-        f"weather: {html.escape(str(result['weather']))}</p>"
+        f"weather: {html.escape(weather_text(result['weather']))}</p>"
         f'<p class="meta">Outages: {len(world.outages) or "none"}</p>'
         + (f"<ul>{outages}</ul>" if outages else "")
     )

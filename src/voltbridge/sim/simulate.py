@@ -10,6 +10,7 @@ import numpy as np
 
 from voltbridge.battery.ageing import capacity_fade
 from voltbridge.config import Site
+from voltbridge.sim import weather_sources
 from voltbridge.sim.context import storage_params
 from voltbridge.sim.forecasting import forecast_metrics
 from voltbridge.sim.metrics import summarise
@@ -39,9 +40,15 @@ def age_batteries(world: World, trace: SimTrace) -> None:
 def weather_label(world: World) -> str:
     """Which typical year the PV saw, and how far its station is from the site."""
     w = world.weather
-    if w.distance_km == 0.0:
+    if w.source == "site weather file":
         return f"site weather file {w.station}"
-    return f"{w.station} typical year (pvlib's, {w.distance_km:.0f} km from the site)"
+    return f"{w.source} typical year of {w.station}, {w.distance_km:.0f} km from the site"
+
+
+def weather_summary(world: World) -> dict[str, Any]:
+    """The ``weather`` object of the JSON: source, station and distance from the site [km]."""
+    w = world.weather
+    return {"source": w.source, "station": w.station, "distance_km": round(w.distance_km, 1)}
 
 
 def simulate_site(
@@ -52,9 +59,14 @@ def simulate_site(
     seed: int = 0,
     outages: list[Outage] | None = None,
     progress: Callable[[str, int], None] | None = None,
+    fetch_weather: bool = False,
 ) -> tuple[dict[str, Any], dict[str, SimTrace], World]:
-    """Simulate ``strategies`` on one world; the JSON-ready summary, the traces and the world."""
-    world = build_world(site, start, days, seed, outages)
+    """Simulate ``strategies`` on one world; the JSON-ready summary, the traces and the world.
+
+    ``fetch_weather``: fetch the site's PVGIS year if none is cached (needs the network once).
+    """
+    fetch = weather_sources.pvgis_fetch if fetch_weather else None
+    world = build_world(site, start, days, seed, outages, weather_fetch=fetch)
     params = storage_params(world)
     traces: dict[str, SimTrace] = {}
     summary: dict[str, Any] = {}
@@ -76,7 +88,8 @@ def simulate_site(
             "start": world.grid.start.isoformat(),
             "days": days,
             "seed": seed,
-            "weather": weather_label(world),
+            "weather": weather_summary(world),
+            "weather_label": weather_label(world),
             "outages": [
                 {"start": o.start.isoformat(), "hours": round(o.hours, 3)} for o in world.outages
             ],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import math
 import warnings
 from dataclasses import dataclass
@@ -23,6 +25,10 @@ PVLIB_DATA = Path(pvlib.__file__).parent / "data"
 """The folder of data files shipped with pvlib."""
 SHIPPED_TMY = ("723170TYA.CSV", "703165TY.csv", "12839.tm2")
 """Typical years shipped inside pvlib: Greensboro NC (TMY3), Sand Point AK (TMY3), Miami FL (TMY2)."""
+SHIPPED_DIR = Path(__file__).resolve().parent / "weather_data"
+"""Typical years voltbridge ships near its example sites (gzip EPW; sources in its README.md)."""
+PVGIS_SUFFIX = ".pvgis.csv"
+"""Suffix of a PVGIS typical year cached by :mod:`voltbridge.sim.weather_sources`."""
 
 HOURS_PER_YEAR = 8760
 EARTH_RADIUS_KM = 6371.0088
@@ -41,11 +47,14 @@ class TmyFile:
         path: the file.
         station: the station's name as the file gives it.
         distance_km: great-circle distance from the site to the station [km].
+        source: where the year comes from, as the report and the JSON name it (e.g.
+            "PVGIS TMY", "EnergyPlus EPW (TMY3)", "pvlib shipped TMY3", "site weather file").
     """
 
     path: Path
     station: str
     distance_km: float
+    source: str = "pvlib shipped TMY3"
 
 
 @dataclass(frozen=True)
@@ -100,21 +109,39 @@ class WeatherSeries:
 
 
 def nearest_tmy(latitude: float, longitude: float) -> TmyFile:
-    """The typical year shipped with pvlib that best stands in for the site's weather.
+    """The shipped typical year whose station is closest to the site (great-circle distance).
 
-    Only three stations ship (Greensboro NC, Miami FL, Sand Point AK), so plain distance sends
-    the US West Coast to Alaska. The sun's path and the day length, which dominate PV yield,
-    follow latitude, so the station closest in latitude is chosen, and distance breaks ties.
-    ``latitude`` [° north], ``longitude`` [° east]; a site file can name its own weather file
-    (``[location] weather_file``), which is always better.
+    Candidates are the years voltbridge ships near its example sites (``SHIPPED_DIR``) and the
+    three inside pvlib (Greensboro NC, Miami FL, Sand Point AK). ``latitude`` [° north],
+    ``longitude`` [° east]. This is the fallback when no PVGIS year of the site is cached; a
+    site file can also name its own weather file (``[location] weather_file``).
     """
-    files = []
+    return min(
+        (
+            TmyFile(path, station, _great_circle_km(latitude, longitude, lat, lon), source)
+            for path, station, lat, lon, source in _shipped()
+        ),
+        key=lambda f: f.distance_km,
+    )
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[tuple[Path, str, float, float, str], ...]:
+    """(path, station, latitude, longitude, source) of every shipped typical year."""
+    out = []
     for name in SHIPPED_TMY:
         path = PVLIB_DATA / name
         station, lat, lon = _header(path)
-        km = _great_circle_km(latitude, longitude, lat, lon)
-        files.append((abs(lat - latitude), km, TmyFile(path, station, km)))
-    return min(files, key=lambda f: (f[0], f[1]))[2]
+        kind = "TMY2" if path.suffix.lower() == ".tm2" else "TMY3"
+        out.append((path, station, lat, lon, f"pvlib shipped {kind}"))
+    for path in sorted(SHIPPED_DIR.glob("*.epw.gz")):
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
+            fields = f.readline().strip().split(",")
+        # LOCATION,city,state,country,source,WMO,lat,lon,tz,elevation
+        kind = fields[4].split()[0] if fields[4] else "EPW"
+        station = " ".join(f"{fields[1]} {fields[3]}".split())
+        out.append((path, station, float(fields[6]), float(fields[7]), f"EnergyPlus EPW ({kind})"))
+    return tuple(out)
 
 
 def _header(path: Path) -> tuple[str, float, float]:
@@ -132,7 +159,8 @@ def _header(path: Path) -> tuple[str, float, float]:
 
 
 def load_weather(path: str | Path) -> Weather:
-    """Read a TMY3 CSV (``.csv``), TMY2 (``.tm2``) or EPW (``.epw``) file as an hourly typical year.
+    """Read a TMY3 CSV (``.csv``), TMY2 (``.tm2``), EPW (``.epw``, or gzip ``.epw.gz``) file or
+    a cached PVGIS year (``.pvgis.csv``, already hour-start in standard time) as a typical year.
 
     These formats stamp each row with the *end* of its hour in local standard time (hour 1 is
     00:00-01:00; TMY3 writes midnight as 24:00) and give irradiance as the energy received in the
@@ -148,6 +176,10 @@ def load_weather(path: str | Path) -> Weather:
 @lru_cache(maxsize=16)
 def _load_cached(path_str: str) -> Weather:
     path = Path(path_str)
+    if path.name.lower().endswith(PVGIS_SUFFIX):
+        from voltbridge.sim.weather_sources import read_pvgis_cache  # it imports this module
+
+        return read_pvgis_cache(path)
     data, hour_starts, station, meta = _read(path)
     month = np.asarray(hour_starts.month, dtype=np.int64)
     day = np.asarray(hour_starts.day, dtype=np.int64)
@@ -186,7 +218,8 @@ def _read(path: Path) -> tuple[Any, pd.DatetimeIndex, str, dict[str, Any]]:
     written as 00:00 of the next day), not from pvlib's index: pvlib moves a 24:00 that lands on
     29 February to 1 March, which would lose 28 February's last hour.
     """
-    suffix = path.suffix.lower()
+    name = path.name.lower()
+    suffix = ".epw" if name.endswith(".epw.gz") else path.suffix.lower()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if suffix == ".csv":
@@ -196,7 +229,13 @@ def _read(path: Path) -> tuple[Any, pd.DatetimeIndex, str, dict[str, Any]]:
             station = str(meta["Name"]).strip('"')
         elif suffix in (".tm2", ".epw"):
             tmy2 = suffix == ".tm2"
-            data, meta = pvlib.iotools.read_tmy2(path) if tmy2 else pvlib.iotools.read_epw(path)
+            if tmy2:
+                data, meta = pvlib.iotools.read_tmy2(path)
+            elif name.endswith(".gz"):
+                with gzip.open(path, "rt", encoding="utf-8") as f:
+                    data, meta = pvlib.iotools.read_epw(io.StringIO(f.read()))
+            else:
+                data, meta = pvlib.iotools.read_epw(path)
             if tmy2:  # TMY2 gives temperature and wind in tenths of a unit
                 data = data.rename(columns={"GHI": "ghi", "DNI": "dni", "DHI": "dhi"})
                 data["temp_air"] = data["DryBulb"] / 10.0
@@ -209,7 +248,7 @@ def _read(path: Path) -> tuple[Any, pd.DatetimeIndex, str, dict[str, Any]]:
         else:
             raise ValueError(
                 f"{path}: unknown weather file type {suffix!r}; "
-                "give a TMY3 .csv, a TMY2 .tm2 or an .epw file"
+                "give a TMY3 .csv, a TMY2 .tm2 or an .epw (or .epw.gz) file"
             )
     starts = pd.DatetimeIndex(dates + pd.to_timedelta(hour_ending - 1, unit="h"))
     return data, starts, " ".join(station.split()), meta
@@ -334,3 +373,28 @@ def _great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> floa
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def monthly_clearsky_index(weather: Weather) -> FloatArray:
+    """The typical year's clear-sky index by calendar month: its global horizontal irradiation
+    over what pvlib's clear sky (Ineichen, Linke turbidity climatology) gives at the station,
+    length 12, January first, clipped to [0, 1.2].
+
+    This is the PV forecast's baseline before the controller has measured its own production:
+    how much of the clear-sky energy the site's climate delivers in that month (Munich's winter
+    is not California's). Each hour is judged at its middle, in the year's standard time.
+    """
+    start_s = int(datetime(2001, 1, 1, tzinfo=ZoneInfo("UTC")).timestamp())  # a 365-day year
+    mid_s = start_s + np.arange(HOURS_PER_YEAR) * 3600 + 1800 - round(weather.utc_offset_h * 3600)
+    location = pvlib.location.Location(
+        weather.latitude, weather.longitude, altitude=weather.altitude_m
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clear = np.asarray(location.get_clearsky(_times(mid_s), model="ineichen")["ghi"], float)
+    month = np.repeat(np.arange(365), 24)
+    month = np.searchsorted(_MONTH_START_DAY, month, side="right") - 1
+    measured = np.bincount(month, weights=weather.ghi, minlength=12)
+    possible = np.bincount(month, weights=np.nan_to_num(clear), minlength=12)
+    index: FloatArray = np.clip(measured / np.maximum(possible, 1e-9), 0.0, 1.2)
+    return index

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 
 from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
 from voltbridge.core.timegrid import FloatArray, TimeGrid
@@ -21,7 +22,14 @@ from voltbridge.forecast.trips import TripRule
 from voltbridge.sim.outages import draw_outages, outage_mask
 from voltbridge.sim.trips import realise_trips, trip_arrays
 from voltbridge.sim.types import Outage, RealisedTrip
-from voltbridge.sim.weather import TmyFile, load_weather, nearest_tmy, pv_power_kw, weather_on_grid
+from voltbridge.sim.weather import (
+    TmyFile,
+    load_weather,
+    monthly_clearsky_index,
+    pv_power_kw,
+    weather_on_grid,
+)
+from voltbridge.sim.weather_sources import Fetch, site_weather
 from voltbridge.tariffs import export_prices, import_prices
 
 MAX_STEP_MINUTES = 5
@@ -67,6 +75,8 @@ class World:
         vehicles: the cars.
         weather: the TMY file used.
         seed: the random seed of trips, drawn outages and the household's load.
+        pv_clear_index: the typical year's clear-sky index of each step's month (the PV
+            forecast's baseline before production has been measured); None: no weather.
         load_forecasts: the learned daily load forecasts by world step, made from the past only
             (``sim/forecasting.py``) and shared by every strategy and the error metrics.
     """
@@ -86,6 +96,7 @@ class World:
     vehicles: list[VehicleWorld]
     weather: TmyFile
     seed: int
+    pv_clear_index: FloatArray | None = None
     load_forecasts: dict[int, FloatArray] = field(default_factory=dict)
 
     @property
@@ -104,10 +115,13 @@ def build_world(
     seed: int = 0,
     outages: list[Outage] | None = None,
     step_minutes: int = MAX_STEP_MINUTES,
+    weather_fetch: Fetch | None = None,
 ) -> World:
     """The world of ``site`` for ``days`` from ``start``.
 
-    ``outages`` given explicitly replace the ones drawn from the site's outage risk.
+    ``outages`` given explicitly replace the ones drawn from the site's outage risk. The weather
+    is the site's own typical year (see :func:`voltbridge.sim.weather_sources.site_weather`);
+    ``weather_fetch`` lets it fetch a missing PVGIS year (None: cache and shipped years only).
     """
     if not 1 <= step_minutes <= MAX_STEP_MINUTES:
         raise ValueError(f"the simulation step must be 1-{MAX_STEP_MINUTES} minutes")
@@ -116,11 +130,11 @@ def build_world(
     n_sim = round(days * 24 * 60 / step_minutes)
     rng = np.random.default_rng(seed)
     loc = site.location
-    if loc.weather_file is not None:
-        tmy = TmyFile(loc.weather_file, loc.weather_file.name, 0.0)
-    else:
-        tmy = nearest_tmy(loc.latitude, loc.longitude)
-    weather = weather_on_grid(load_weather(tmy.path), grid, tz)
+    tmy = site_weather(loc.latitude, loc.longitude, loc.weather_file, fetch=weather_fetch)
+    typical = load_weather(tmy.path)
+    weather = weather_on_grid(typical, grid, tz)
+    step_month = pd.to_datetime(grid.mid_s, unit="s", utc=True).tz_convert(tz).month
+    pv_clear_index = monthly_clearsky_index(typical)[np.asarray(step_month) - 1]
     if site.pv is not None:
         pv = site.pv
         array = (
@@ -186,4 +200,5 @@ def build_world(
         vehicles=vehicles,
         weather=tmy,
         seed=seed,
+        pv_clear_index=pv_clear_index,
     )
