@@ -74,8 +74,8 @@ def _storages(
         m = snap.storages.get(v.name)
         soc = m.soc_kwh if m is not None and m.soc_kwh is not None else None
         usable = bool(snap.plugged_in.get(v.name)) and soc is not None and not v2l
-        floor = min(v.reserve_kwh(car, islanded), v.capacity_kwh)
-        max_dis = 0.0 if v2l else v.max_discharge_kw
+        floor = min(v.reserve_kwh(car, islanded, settings.v2g_allowed), v.capacity_kwh)
+        max_dis = 0.0 if v2l else v.discharge_kw(settings.v2g_allowed)
         limits[v.name] = StorageLimits(
             device=v.name,
             max_charge_kw=v.max_charge_kw,
@@ -237,7 +237,10 @@ def decide(inp: DecideInput) -> Decision:
             )
         supply = sum(s.discharge_kw(dt_h) for s in island)
         energy = sum(s.usable_kwh() for s in island)
-        shed = plan_shedding(list(site.circuits), dict(circuits), load_kw, pv_kw, supply, energy)
+        present = any(s.available for s in island)
+        shed = plan_shedding(
+            list(site.circuits), dict(circuits), load_kw, pv_kw, supply, energy, present
+        )
         typical = {c.name: c.typical_kw for c in site.circuits}
         est_load = load_kw
         for name, on in shed.on.items():
