@@ -97,6 +97,22 @@ def backup_hours(trace: SimTrace, params: list[StorageParams], essential_kw: flo
     return energy / essential_kw
 
 
+def self_use_pct(trace: SimTrace) -> float:
+    """Share of the PV used on site [%], from the flows of each step.
+
+    PV serves the house first; export counts as PV only up to the PV left after the house at
+    that step, the rest of it came from the storages. (Counting all export as PV, the figure
+    was 0 % whenever a car exported more than the PV over the period.)
+    """
+    dt = trace.grid.dt_h
+    pv = float(np.sum(trace.pv_used_kw * dt))
+    if pv <= 0:
+        return 0.0
+    export = np.maximum(-trace.grid_kw, 0.0)
+    pv_exported = np.minimum(export, np.maximum(trace.pv_used_kw - trace.load_kw, 0.0))
+    return 100.0 * (pv - float(np.sum(pv_exported * dt))) / pv
+
+
 def monthly_bills(world: World, trace: SimTrace) -> dict[str, float]:
     """Grid bill per calendar month (local time) [currency]."""
     tariff = world.site.tariff.with_timezone(world.site.location.timezone)
@@ -152,9 +168,7 @@ def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dic
     )
     fades = [s.capacity_fade_pct for s, _ in vehicles]
     hours = backup_hours(trace, params, world.site.essential_kw)
-    self_consumption = (
-        100.0 * (e.pv_kwh - min(e.export_kwh, e.pv_kwh)) / e.pv_kwh if e.pv_kwh > 0 else 0.0
-    )
+    self_consumption = self_use_pct(trace)
     return {
         "bill": grid_bill.total + away_cost,
         "grid_bill": grid_bill.total,
