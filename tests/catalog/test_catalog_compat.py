@@ -7,9 +7,11 @@ import dataclasses
 import pytest
 
 from voltbridge.catalog import (
+    Certification,
     ChargerSpec,
     Mode,
     VehicleSpec,
+    certification,
     check_compatibility,
     effective_limits,
     load_catalog,
@@ -141,12 +143,36 @@ def test_a_charger_restricted_to_a_make_refuses_other_makes() -> None:
     ccs_car = VehicleSpec(
         make="Hyundai", connector="ccs1", v2x_protocols=("iso15118-20",), v2h=True, v2g=True
     )
-    quasar_2 = CATALOG.charger("wallbox-quasar-2")
-    verdict = check_compatibility(ccs_car, quasar_2, "any", True)[Mode.V2H]
+    locked = CATALOG.charger("wallbox-quasar-2").model_copy(update={"compatible_makes": ("Kia",)})
+    verdict = check_compatibility(ccs_car, locked, "any", True)[Mode.V2H]
     assert not verdict.ok
     assert "only works both ways with kia" in _text(verdict.reasons)
+    assert certification(ccs_car, locked) is Certification.INCOMPATIBLE
     kia = ccs_car.model_copy(update={"make": "Kia"})
-    assert check_compatibility(kia, quasar_2, "any", True)[Mode.V2H].ok
+    assert check_compatibility(kia, locked, "any", True)[Mode.V2H].ok
+
+
+def test_quasar_2_is_certified_with_the_ev9_and_electrically_compatible_with_ccs1_cars() -> None:
+    """The Quasar 2's hardware is CCS1 with ISO 15118-20: another CCS1 car speaking it works
+    electrically (V2H ok) but is flagged as not certified; the EV9 is certified."""
+    quasar_2 = CATALOG.charger("wallbox-quasar-2")
+    ev9 = CATALOG.vehicle("kia-ev9-99kwh")
+    assert certification(ev9, quasar_2) is Certification.CERTIFIED
+    assert "only electrically compatible" not in _text(
+        check_compatibility(ev9, quasar_2, "any", True)[Mode.V2H].notes
+    )
+    other = VehicleSpec(
+        id="ccs1-car", make="Hyundai", connector="ccs1", v2x_protocols=("iso15118-20",), v2h=True
+    )
+    verdict = check_compatibility(other, quasar_2, "any", True)[Mode.V2H]
+    assert verdict.ok
+    assert certification(other, quasar_2) is Certification.ELECTRICAL
+    assert "only electrically compatible" in _text(verdict.notes)
+    # a charger without certification data says nothing either way
+    leaf, quasar = CATALOG.vehicle("nissan-leaf-62kwh"), CATALOG.charger("wallbox-quasar")
+    assert certification(leaf, quasar) is Certification.UNRECORDED
+    # a CHAdeMO car on the CCS1 Quasar 2 is not compatible at all
+    assert certification(leaf, quasar_2) is Certification.INCOMPATIBLE
 
 
 def test_kia_ev9_with_quasar_2_does_v2h() -> None:

@@ -150,3 +150,18 @@ def test_a_restricted_charger_names_a_make_the_catalog_has() -> None:
         if charger.compatible_makes:
             assert set(charger.compatible_makes) & makes, charger.id
             assert charger.compatible_vehicles, charger.id
+
+
+def test_certified_vehicles_are_catalog_vehicles_and_sourced() -> None:
+    for charger in CHARGERS:
+        for vid in charger.certified_vehicles:
+            assert vid in CATALOG.vehicles, (charger.id, vid)
+        if charger.certified_vehicles:
+            assert charger.sources.get("certified_vehicles"), charger.id
+
+
+def test_the_ev9_plans_with_its_usable_capacity_not_the_gross_pack() -> None:
+    ev9 = CATALOG.vehicle("kia-ev9-99kwh")
+    assert ev9.gross_kwh == 99.8
+    assert ev9.usable_kwh is not None and ev9.usable_kwh < ev9.gross_kwh
+    assert "gross" in ev9.sources["usable_kwh"]

@@ -104,7 +104,7 @@ def test_plan_is_deterministic() -> None:
 
 def test_soc_option_sets_the_start() -> None:
     out = plan_json("--start", "2026-07-15T00:00-07:00", "--hours", "2", "--soc", "ev9=10")
-    assert out["storages"]["ev9"]["soc_start_kwh"] == pytest.approx(0.1 * 99.8)
+    assert out["storages"]["ev9"]["soc_start_kwh"] == pytest.approx(0.1 * 96.0)  # usable, not gross
     bad = runner.invoke(app, ["plan", "--soc", "nope=10", "--hours", "1"])
     assert bad.exit_code == 2 and "nope" in bad.output
 

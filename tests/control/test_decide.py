@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.control.harness import CAR, site
-from voltbridge.control.decide import DecideInput, decide
+from voltbridge.control.decide import DecideInput, backup_floors, decide
+from voltbridge.control.guard import StorageLimits
 from voltbridge.control.io import Snapshot
+from voltbridge.control.island import IslandStorage
 from voltbridge.core.types import GridState, Measurement
 
 T0 = datetime(2026, 7, 8, 1, 0, tzinfo=UTC)
@@ -56,3 +58,27 @@ def test_islanded_with_the_switch_state_unknown_nothing_discharges() -> None:
     # read open: the car covers the house's 2 kW
     opened = decide(inp(False))
     assert opened.setpoints[CAR] == pytest.approx(-2.0) and opened.cannot_island == ""
+
+
+def test_backup_floors_keep_the_reserve_as_a_total_over_the_storages_at_home() -> None:
+    """4 kWh above its floor in the battery (eta 0.9: 3.6 kWh AC) and 10 kWh in the car (eta
+    0.9: 9 kWh AC), 8 kWh AC wanted: the battery may go down to where the car alone covers it
+    (it does: floor unchanged); the car to where battery + car make 8 kWh: 8 - 3.6 = 4.4 kWh AC
+    of its own, 4.4 / 0.9 kWh above its reserve."""
+    lim = {
+        "battery": StorageLimits("battery", 5.0, 5.0, 10.0, soc_floor_kwh=1.0),
+        "ev": StorageLimits("ev", 7.0, 7.0, 60.0, soc_floor_kwh=12.0),
+        "away": StorageLimits("away", 7.0, 7.0, 60.0, soc_floor_kwh=12.0),
+    }
+    isl = [
+        IslandStorage("battery", "battery", True, 5.0, 1.0, 10.0, 5.0, 5.0, 0.9),
+        IslandStorage("ev", "vehicle", True, 22.0, 12.0, 60.0, 7.0, 7.0, 0.9),
+        IslandStorage("away", "vehicle", False, 50.0, 12.0, 60.0, 7.0, 7.0, 0.9),
+    ]
+    out = backup_floors(lim, isl, 8.0)
+    assert out["battery"].soc_floor_kwh == 1.0
+    assert out["ev"].soc_floor_kwh == pytest.approx(12.0 + (8.0 - 3.6) / 0.9)
+    assert out["away"].soc_floor_kwh == 12.0  # not at home: holds nothing for the house
+    short = backup_floors(lim, isl, 20.0)  # more than both hold: neither discharges
+    assert short["battery"].soc_floor_kwh > 5.0 and short["ev"].soc_floor_kwh > 22.0
+    assert backup_floors(lim, isl, 0.0) == lim

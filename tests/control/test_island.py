@@ -201,3 +201,22 @@ def test_unavailable_storages_get_zero() -> None:
 
 def test_balanced_house_needs_nothing() -> None:
     assert island_setpoints([battery(), car()], 3.0, 3.0, DT_H) == {"battery": 0.0, "ev": 0.0}
+
+
+def test_no_storage_at_home_keeps_the_essentials_for_pv() -> None:
+    """With the car away and no battery, shedding an essential circuit saves no stored energy:
+    it only turns away PV that covers part of it, so essentials stay on (non-essentials still go).
+    """
+    c = [
+        CircuitInfo("fridge", 0.3, True),
+        CircuitInfo("well-pump", 1.1, True),
+        CircuitInfo("heater", 4.5, False, 4),
+    ]
+    on = {"fridge": True, "well-pump": True, "heater": True}
+    away = plan_shedding(c, on, 5.9, 0.9, 0.0, 0.0, storage_present=False)
+    assert away.on == {"fridge": True, "well-pump": True, "heater": False}
+    assert not away.reserve_reached
+    # with a storage at home, down to its floor, the essentials PV does not cover still go
+    at_floor = plan_shedding(c, on, 5.9, 0.9, 0.0, 0.0)
+    assert at_floor.reserve_reached
+    assert not (at_floor.on["well-pump"] and at_floor.on["fridge"])

@@ -2,9 +2,11 @@
 
 from voltbridge.catalog.compat import (
     EXPORT_POLICIES,
+    Certification,
     EffectiveLimits,
     Mode,
     Verdict,
+    certification,
     check_compatibility,
     effective_limits,
 )
@@ -18,6 +20,7 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "CatalogLookupError",
+    "Certification",
     "ChargerSpec",
     "EffectiveLimits",
     "Mode",
@@ -25,6 +28,7 @@ __all__ = [
     "Verdict",
     "catalog_json",
     "catalog_table",
+    "certification",
     "check_compatibility",
     "effective_limits",
     "load_catalog",

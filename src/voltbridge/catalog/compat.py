@@ -51,6 +51,20 @@ class Mode(StrEnum):
     """Vehicle-to-load: appliances plug into the car's own outlets."""
 
 
+class Certification(StrEnum):
+    """How far a car and a charger are known to work together for V2H/V2G."""
+
+    CERTIFIED = "certified"
+    """The makers certify this pair."""
+    ELECTRICAL = "electrically compatible"
+    """Connector and V2X protocol match and no make lock stops it, but the charger's certified
+    cars do not include this one: it may work, no maker stands behind it."""
+    UNRECORDED = "not recorded"
+    """Connector and protocol match; the catalog records no certification for this charger."""
+    INCOMPATIBLE = "incompatible"
+    """Connector, protocol, make lock or a one-way charger rule it out."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Whether one mode works, in sentences a household understands.
@@ -189,6 +203,37 @@ def _link_reasons(vehicle: VehicleSpec, charger: ChargerSpec) -> list[str]:
     return reasons
 
 
+def certification(vehicle: VehicleSpec, charger: ChargerSpec) -> Certification:
+    """Whether this pair is certified, only electrically compatible, or neither.
+
+    >>> car = VehicleSpec(id="ev", make="Hyundai", connector="ccs1",
+    ...                   v2x_protocols=("iso15118-20",), v2h=True)
+    >>> box = ChargerSpec(connector="ccs1", v2x_protocols=("iso15118-20",), v2h=True,
+    ...                   max_discharge_kw=11.5, certified_vehicles=("kia-ev9-99kwh",))
+    >>> certification(car, box).value
+    'electrically compatible'
+    """
+    if _link_reasons(vehicle, charger):
+        return Certification.INCOMPATIBLE
+    if vehicle.id in charger.certified_vehicles:
+        return Certification.CERTIFIED
+    if charger.certified_vehicles:
+        return Certification.ELECTRICAL
+    return Certification.UNRECORDED
+
+
+def _certification_sentence(vehicle: VehicleSpec, charger: ChargerSpec) -> tuple[str, ...]:
+    """A note for a pair that should work but that no maker certifies."""
+    if certification(vehicle, charger) is not Certification.ELECTRICAL:
+        return ()
+    return (
+        f"Only electrically compatible: {_charger_name(charger)} is certified with "
+        f"{', '.join(charger.certified_vehicles)}, not with {_car_name(vehicle)}; connector and "
+        "protocol match, so it should work, but ask both makers before relying on it "
+        "(warranty, backup).",
+    )
+
+
 def _site_reasons(export_policy: str, v2g_allowed: bool) -> list[str]:
     """Reasons the site or the household rules out V2G."""
     reasons = []
@@ -261,8 +306,13 @@ def check_compatibility(
         + _site_reasons(export_policy, v2g_allowed)
     )
     car, box = _car_name(vehicle), _charger_name(charger)
-    v2h_ok = (f"{_upper_first(car)} can power the home through {box}.", _backup_sentence(charger))
-    v2g_ok = (f"{_upper_first(car)} can send power to the grid through {box}.",)
+    certified = _certification_sentence(vehicle, charger)
+    v2h_ok = (
+        f"{_upper_first(car)} can power the home through {box}.",
+        _backup_sentence(charger),
+        *certified,
+    )
+    v2g_ok = (f"{_upper_first(car)} can send power to the grid through {box}.", *certified)
     return {
         Mode.V2H: Verdict(Mode.V2H, not v2h, tuple(v2h), () if v2h else v2h_ok),
         Mode.V2G: Verdict(Mode.V2G, not v2g, tuple(v2g), () if v2g else v2g_ok),

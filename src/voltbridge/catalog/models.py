@@ -159,7 +159,8 @@ class ChargerSpec(_Spec):
 
     ``current`` is how it charges the car ("dc": the conversion is in the charger; "ac": the
     car's on-board charger converts). ``max_discharge_kw`` of 0 means it cannot take power out of
-    the car. ``compatible_makes`` lists the only makes it does V2X with (empty: any make).
+    the car. ``compatible_makes`` lists the only makes it does V2X with (empty: any make);
+    ``certified_vehicles`` the catalog vehicles certified with it.
     """
 
     id: KebabId = "custom"
@@ -197,7 +198,11 @@ class ChargerSpec(_Spec):
     compatible_vehicles: str = ""
     """Manufacturer's statement of which vehicles it does V2X with."""
     compatible_makes: tuple[str, ...] = ()
-    """Makes it is restricted to for V2X; empty means no restriction."""
+    """Makes its firmware restricts V2X to; empty means no restriction (any car whose connector
+    and V2X protocol match may work, "electrically compatible")."""
+    certified_vehicles: tuple[str, ...] = ()
+    """Catalog ids of the vehicles the makers certify for V2X with this charger; any other car
+    that matches is only electrically compatible (it may work, no maker stands behind it)."""
     notes: str = ""
     """Free text: conditions, accessories needed, caveats."""
     sources: dict[str, str] = Field(default_factory=dict)

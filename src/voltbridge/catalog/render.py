@@ -93,6 +93,7 @@ def charger_table(catalog: Catalog) -> Table:
             ("V2G", "center"),
             ("islands", "center"),
             ("only for", "left"),
+            ("certified with", "left"),
             ("charger", "left"),
         ),
     )
@@ -110,6 +111,7 @@ def charger_table(catalog: Catalog) -> Table:
             _flag(spec.v2g),
             _flag(spec.grid_forming),
             ", ".join(spec.compatible_makes) or "any make",
+            ", ".join(spec.certified_vehicles) or MISSING,
             f"{spec.make} {spec.model}",
         )
     return table

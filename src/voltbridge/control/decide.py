@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from voltbridge.control.guard import StorageLimits
@@ -74,8 +74,8 @@ def _storages(
         m = snap.storages.get(v.name)
         soc = m.soc_kwh if m is not None and m.soc_kwh is not None else None
         usable = bool(snap.plugged_in.get(v.name)) and soc is not None and not v2l
-        floor = min(v.reserve_kwh(car, islanded), v.capacity_kwh)
-        max_dis = 0.0 if v2l else v.max_discharge_kw
+        floor = min(v.reserve_kwh(car, islanded, settings.v2g_allowed), v.capacity_kwh)
+        max_dis = 0.0 if v2l else v.discharge_kw(settings.v2g_allowed)
         limits[v.name] = StorageLimits(
             device=v.name,
             max_charge_kw=v.max_charge_kw,
@@ -143,6 +143,36 @@ def _storages(
     return track, island, limits
 
 
+def backup_floors(
+    limits: dict[str, StorageLimits],
+    island: list[IslandStorage],
+    need_kwh: float,
+) -> dict[str, StorageLimits]:
+    """On grid, raise each storage's floor so that the storages at home keep ``need_kwh`` [kWh,
+    AC] for the essential circuits (``backup_reserve_h`` of their draw) above their reserves.
+
+    The reserve is a total over the storages at home, as in the planner: each may discharge down
+    to where the others' energy above their reserves and its own still cover the need, so the
+    plan may keep it in either. Forecast errors absorbed on grid no longer eat into it, and the
+    house enters an outage with it (``backup_reserve_h`` in the planner's constraints alone was
+    soft and left the controller free to go below it).
+    """
+    if need_kwh <= 0:
+        return limits
+    usable = [s for s in island if s.available and limits[s.name].max_discharge_kw > 0]
+    above = {s.name: max(s.soc_kwh - s.floor_kwh, 0.0) * s.eta_discharge for s in usable}
+    total = sum(above.values())
+    out = dict(limits)
+    for s in usable:
+        lim = limits[s.name]
+        short = need_kwh - (total - above[s.name])
+        if short <= 0:
+            continue
+        floor = min(s.floor_kwh + short / s.eta_discharge, lim.capacity_kwh)
+        out[s.name] = replace(lim, soc_floor_kwh=max(lim.soc_floor_kwh, floor))
+    return out
+
+
 @dataclass(frozen=True)
 class DecideInput:
     """Everything one tick's decision depends on.
@@ -202,6 +232,8 @@ def decide(inp: DecideInput) -> Decision:
     track, island, limits = _storages(
         site, settings, snap, islanded, inp.stale_after_s, inp.budgets
     )
+    if not islanded:
+        limits = backup_floors(limits, island, settings.backup_reserve_h * site.essential_kw)
     plan, has_transfer, transfer_open = inp.plan, inp.has_transfer, inp.transfer_open
     reconnected_s, ramp_s = inp.reconnected_s, inp.ramp_s
     names = [s.name for s in track]
@@ -237,7 +269,10 @@ def decide(inp: DecideInput) -> Decision:
             )
         supply = sum(s.discharge_kw(dt_h) for s in island)
         energy = sum(s.usable_kwh() for s in island)
-        shed = plan_shedding(list(site.circuits), dict(circuits), load_kw, pv_kw, supply, energy)
+        present = any(s.available for s in island)
+        shed = plan_shedding(
+            list(site.circuits), dict(circuits), load_kw, pv_kw, supply, energy, present
+        )
         typical = {c.name: c.typical_kw for c in site.circuits}
         est_load = load_kw
         for name, on in shed.on.items():

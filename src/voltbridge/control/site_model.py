@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from voltbridge.config import Site, resolve_vehicles
+from voltbridge.config import Site
+from voltbridge.config.vehicle_limits import CarLimits, site_car_limits
 from voltbridge.control.guard import ExportPolicy
 from voltbridge.control.island import CircuitInfo
 from voltbridge.control.settings import Settings, VehicleSettings
-from voltbridge.planner.from_site import HOURS_PER_YEAR, discharge_modes
 
 DEFAULT_TIMEZONE_60HZ = ("America/", "Pacific/Honolulu", "Asia/Manila", "Asia/Taipei", "Asia/Seoul")
 """Timezone prefixes of 60 Hz grids (North and most of South America, Taiwan, Korea, the
@@ -33,7 +33,8 @@ class VehicleLimits:
         name: the vehicle's name (also its charger's key in the device set).
         capacity_kwh: usable capacity [kWh].
         max_charge_kw: AC charge limit of car and charger [kW].
-        max_discharge_kw: AC discharge limit [kW]; 0 when the pair cannot power the house.
+        max_discharge_kw: AC discharge limit [kW]; 0 when the pair can neither power the house
+            nor export (with V2G allowed).
         efficiency: one-way charger efficiency [-].
         may_export: car, charger and site allow V2G (the household's permission comes on top).
         mobility_reserve_pct: SoC never used for the house or grid [%] (site file).
@@ -41,6 +42,8 @@ class VehicleLimits:
         target_soc_pct: SoC wanted at departure [%] (site file).
         consumption_kwh_per_km: [kWh/km].
         discharge_budget_kwh_per_h: warranty discharge allowance per hour [kWh/h], or None.
+        v2h: the pair can power the house; without it, the car discharges only as V2G, so only
+            while the household allows V2G.
     """
 
     name: str
@@ -54,16 +57,30 @@ class VehicleLimits:
     target_soc_pct: float
     consumption_kwh_per_km: float
     discharge_budget_kwh_per_h: float | None = None
+    v2h: bool = True
 
-    def reserve_kwh(self, car: VehicleSettings | None, islanded: bool) -> float:
-        """The SoC floor for discharging [kWh]: the mobility reserve (the household's, or a lower
-        one it chose for this outage while islanded), never below the manufacturer's floor."""
+    def can_discharge(self, v2g_allowed: bool) -> bool:
+        """Whether the car may discharge now: into the house, or as V2G while it is allowed
+        (the rule of :class:`voltbridge.config.vehicle_limits.CarLimits`)."""
+        return self.max_discharge_kw > 0 and (self.v2h or (self.may_export and v2g_allowed))
+
+    def discharge_kw(self, v2g_allowed: bool) -> float:
+        """AC discharge limit [kW] under the household's V2G permission; 0 when it may not."""
+        return self.max_discharge_kw if self.can_discharge(v2g_allowed) else 0.0
+
+    def reserve_kwh(
+        self, car: VehicleSettings | None, islanded: bool, v2g_allowed: bool = True
+    ) -> float:
+        """The SoC floor [kWh]: the mobility reserve (the household's, or a lower one it chose
+        for this outage while islanded), for a car that may discharge never below the maker's
+        floor (which says nothing about a car that only charges)."""
         pct = self.mobility_reserve_pct
         if car is not None and car.mobility_reserve_pct is not None:
             pct = car.mobility_reserve_pct
         if islanded and car is not None and car.outage_reserve_pct is not None:
             pct = car.outage_reserve_pct
-        return max(pct, self.discharge_floor_pct) / 100.0 * self.capacity_kwh
+        floor = self.discharge_floor_pct if self.can_discharge(v2g_allowed) else 0.0
+        return max(pct, floor) / 100.0 * self.capacity_kwh
 
     def target_kwh(self, car: VehicleSettings | None) -> float:
         """SoC wanted at departure [kWh]."""
@@ -124,44 +141,31 @@ class ControlSite:
         raise KeyError(f"no vehicle named {name!r}")
 
 
+def vehicle_limits(car: CarLimits) -> VehicleLimits:
+    """The controller's view of a car resolved once for planner, controller and simulator:
+    its discharge and export as the hardware and site allow, the household's V2G permission
+    applied at each tick (it can change it at run time)."""
+    hardware = car.v2h or car.v2g_capable
+    return VehicleLimits(
+        name=car.name,
+        capacity_kwh=car.capacity_kwh,
+        max_charge_kw=car.max_charge_kw,
+        max_discharge_kw=car.rated_discharge_kw if hardware else 0.0,
+        efficiency=car.efficiency,
+        may_export=car.v2g_capable,
+        mobility_reserve_pct=car.mobility_reserve_pct,
+        discharge_floor_pct=car.discharge_floor_pct,
+        target_soc_pct=car.departure_target_pct,
+        consumption_kwh_per_km=car.consumption_kwh_per_km,
+        discharge_budget_kwh_per_h=car.warranty_kwh_per_h if hardware else None,
+        v2h=car.v2h,
+    )
+
+
 def control_site(site: Site) -> ControlSite:
     """Resolve ``site`` (catalog, fallbacks, compatibility) into the controller's limits."""
     prefs = site.preferences
-    export_site = site.model_copy(
-        update={"preferences": prefs.model_copy(update={"v2g_allowed": True})}
-    )
-    vehicles = []
-    for rv in resolve_vehicles(site):
-        _, may_export = discharge_modes(export_site, rv)
-        can_discharge = discharge_modes(site, rv)[0] or may_export
-        entry = rv.entry
-        limit, years = rv.vehicle.warranty_discharge_limit_kwh, rv.vehicle.warranty_years
-        budget = None
-        if can_discharge and limit is not None and years is not None:
-            budget = limit / (years * HOURS_PER_YEAR)
-        vehicles.append(
-            VehicleLimits(
-                name=entry.name,
-                capacity_kwh=rv.usable_kwh,
-                max_charge_kw=rv.max_charge_kw,
-                max_discharge_kw=rv.max_discharge_kw if can_discharge else 0.0,
-                efficiency=rv.efficiency,
-                may_export=may_export,
-                mobility_reserve_pct=(
-                    entry.mobility_reserve_pct
-                    if entry.mobility_reserve_pct is not None
-                    else prefs.mobility_reserve_pct
-                ),
-                discharge_floor_pct=rv.vehicle.discharge_floor_pct or 0.0,
-                target_soc_pct=(
-                    entry.departure_soc_pct
-                    if entry.departure_soc_pct is not None
-                    else prefs.departure_soc_pct
-                ),
-                consumption_kwh_per_km=rv.consumption_kwh_per_km,
-                discharge_budget_kwh_per_h=budget,
-            )
-        )
+    vehicles = [vehicle_limits(car) for car in site_car_limits(site)]
     battery = None
     if site.battery is not None:
         b = site.battery

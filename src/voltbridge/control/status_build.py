@@ -161,14 +161,14 @@ def build_status(
         m = snap.storages.get(v.name)
         plugged = snap.plugged_in.get(v.name)
         soc = None if m is None or v.name in faults else m.soc_kwh
-        reserve = v.reserve_kwh(car, grid.state.value != "on_grid")
+        reserve = v.reserve_kwh(car, grid.state.value != "on_grid", settings.v2g_allowed)
         for_driving = reserved = 0.0
         rng = None
         if soc is not None:
             rng = range_km(max(soc, 0.0), v.consumption_kwh_per_km)
             for_driving = min(soc, reserve)
             above = max(0.0, soc - for_driving)
-            if plugged and v.max_discharge_kw > 0:
+            if plugged and v.can_discharge(settings.v2g_allowed):
                 usable += above * v.efficiency
                 room += max(0.0, v.capacity_kwh - soc)
                 reserved = min(above, left_need / v.efficiency)

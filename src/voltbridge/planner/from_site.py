@@ -8,14 +8,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from voltbridge.battery.cost import wear_cost
-from voltbridge.catalog import Mode, check_compatibility
 from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
+from voltbridge.config.vehicle_limits import car_limits
 from voltbridge.core.timegrid import FloatArray, TimeGrid
 from voltbridge.forecast import Availability, SiteForecast
 from voltbridge.planner.request import DemandCharge, Departure, PlanRequest, StorageSpec
 from voltbridge.tariffs import coverage_warnings, demand_windows, export_prices, import_prices
-
-HOURS_PER_YEAR = 8760.0
 
 
 def edge_mask(step_mask: np.ndarray) -> np.ndarray:
@@ -24,56 +22,43 @@ def edge_mask(step_mask: np.ndarray) -> np.ndarray:
 
 
 def discharge_modes(site: Site, rv: ResolvedVehicle) -> tuple[bool, bool]:
-    """(may discharge into the house, may export to the grid) for one car and its charger."""
-    verdicts = check_compatibility(
-        rv.vehicle, rv.charger, site.grid.export_policy, site.preferences.v2g_allowed
-    )
-    v2g = verdicts[Mode.V2G].ok
-    return verdicts[Mode.V2H].ok or v2g, v2g
+    """(may discharge into the house or the grid, may export to the grid) for one car and its
+    charger, as :func:`voltbridge.config.vehicle_limits.car_limits` resolves them."""
+    lim = car_limits(site, rv)
+    return lim.can_discharge, lim.can_export
 
 
 def vehicle_storage(
     site: Site, rv: ResolvedVehicle, avail: Availability, grid: TimeGrid, soc_pct: float
 ) -> StorageSpec:
-    """A car as a storage: limits only while plugged in, reserve only while at home."""
+    """A car as a storage: limits only while plugged in, reserve only while at home; every
+    limit as :func:`car_limits` resolves it (the controller and simulator read the same)."""
     prefs, entry = site.preferences, rv.entry
-    cap = rv.usable_kwh
-    can_discharge, can_export = discharge_modes(site, rv)
-    reserve_pct = entry.mobility_reserve_pct
-    if reserve_pct is None:
-        reserve_pct = prefs.mobility_reserve_pct
-    floor_pct = rv.vehicle.discharge_floor_pct or 0.0
-    reserve = max(reserve_pct, floor_pct if can_discharge else 0.0) / 100.0 * cap
+    lim = car_limits(site, rv)
+    cap = lim.capacity_kwh
     at_home = edge_mask(avail.plugged_in)
-    target_pct = entry.departure_soc_pct
-    if target_pct is None:
-        target_pct = prefs.departure_soc_pct
     departures = tuple(
-        Departure(edge=grid.edge_index(at), target_kwh=target_pct / 100.0 * cap, at=at)
+        Departure(edge=grid.edge_index(at), target_kwh=lim.target_kwh, at=at)
         for at in avail.departures
     )
-    budget = None
-    limit, years = rv.vehicle.warranty_discharge_limit_kwh, rv.vehicle.warranty_years
-    if can_discharge and limit is not None and years is not None:
-        budget = limit / (years * HOURS_PER_YEAR) * float(grid.dt_h.sum())
     plugged = avail.plugged_in
     return StorageSpec(
         name=entry.name,
         kind="vehicle",
         capacity_kwh=cap,
         soc0_kwh=min(max(soc_pct, 0.0), 100.0) / 100.0 * cap,
-        eta_charge=rv.efficiency,
-        eta_discharge=rv.efficiency,
-        max_charge_kw=np.where(plugged, rv.max_charge_kw, 0.0),
-        max_discharge_kw=np.where(plugged & can_discharge, rv.max_discharge_kw, 0.0),
-        reserve_kwh=np.where(at_home, reserve, 0.0),
+        eta_charge=lim.efficiency,
+        eta_discharge=lim.efficiency,
+        max_charge_kw=np.where(plugged, lim.max_charge_kw, 0.0),
+        max_discharge_kw=np.where(plugged, lim.max_discharge_kw, 0.0),
+        reserve_kwh=np.where(at_home, lim.reserve_kwh, 0.0),
         max_soc_kwh=cap,
         driving_kwh=avail.driving_kwh,
         departures=departures,
-        can_export=can_export,
+        can_export=lim.can_export,
         wear=wear_cost(cap, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh),
-        discharge_budget_kwh=budget,
-        backup_counts=(at_home & can_discharge).astype(np.float64),
+        discharge_budget_kwh=lim.budget_kwh(float(grid.dt_h.sum())),
+        backup_counts=(at_home & lim.can_discharge).astype(np.float64),
     )
 
 

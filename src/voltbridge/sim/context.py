@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from voltbridge.battery.cost import WearCost, wear_cost
+from voltbridge.config.vehicle_limits import car_limits
 from voltbridge.core.timegrid import FloatArray
 from voltbridge.forecast.trips import trip_intervals
-from voltbridge.planner.from_site import discharge_modes
 from voltbridge.sim.physics import Plant, StorageModel
 from voltbridge.sim.world import World
 
@@ -31,6 +31,8 @@ class StorageParams:
         can_export: whether its energy may be exported.
         departures_s: scheduled departures [s since the epoch, UTC], sorted (cars only).
         wear: the planner's wear prices.
+        discharge_budget_kwh_per_h: the warranty's discharge allowance [kWh/h], None without
+            one (cars that may discharge only).
     """
 
     name: str
@@ -44,6 +46,7 @@ class StorageParams:
     can_export: bool
     departures_s: np.ndarray
     wear: WearCost
+    discharge_budget_kwh_per_h: float | None = None
 
 
 def storage_params(world: World) -> list[StorageParams]:
@@ -51,30 +54,28 @@ def storage_params(world: World) -> list[StorageParams]:
     site, prefs = world.site, world.site.preferences
     out = []
     for vw in world.vehicles:
-        rv, entry = vw.resolved, vw.resolved.entry
-        can_discharge, can_export = discharge_modes(site, rv)
-        cap = rv.usable_kwh
-        reserve_pct = entry.mobility_reserve_pct
-        reserve_pct = prefs.mobility_reserve_pct if reserve_pct is None else reserve_pct
-        floor = rv.vehicle.discharge_floor_pct or 0.0
-        target = entry.departure_soc_pct
-        target = prefs.departure_soc_pct if target is None else target
+        lim = car_limits(site, vw.resolved)
+        cap = lim.capacity_kwh
         leaves = trip_intervals(vw.rules, world.grid.start, world.grid.end, site.location.timezone)
         out.append(
             StorageParams(
-                name=entry.name,
+                name=lim.name,
                 kind="vehicle",
                 capacity_kwh=cap,
-                max_charge_kw=rv.max_charge_kw,
-                max_discharge_kw=rv.max_discharge_kw if can_discharge else 0.0,
-                eta=rv.efficiency,
-                reserve_kwh=max(reserve_pct, floor if can_discharge else 0.0) / 100 * cap,
-                target_kwh=target / 100 * cap,
-                can_export=can_export,
+                max_charge_kw=lim.max_charge_kw,
+                max_discharge_kw=lim.max_discharge_kw,
+                eta=lim.efficiency,
+                reserve_kwh=lim.reserve_kwh,
+                target_kwh=lim.target_kwh,
+                can_export=lim.can_export,
                 departures_s=np.array(sorted({int(a.timestamp()) for a, _, _ in leaves})),
                 wear=wear_cost(
-                    cap, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh
+                    cap,
+                    vw.resolved.vehicle.chemistry,
+                    prefs.battery_care,
+                    prefs.battery_cost_per_kwh,
                 ),
+                discharge_budget_kwh_per_h=lim.discharge_budget_kwh_per_h,
             )
         )
     b = site.battery

@@ -97,6 +97,22 @@ def backup_hours(trace: SimTrace, params: list[StorageParams], essential_kw: flo
     return energy / essential_kw
 
 
+def self_use_pct(trace: SimTrace) -> float:
+    """Share of the PV used on site [%], from the flows of each step.
+
+    PV serves the house first; export counts as PV only up to the PV left after the house at
+    that step, the rest of it came from the storages. (Counting all export as PV, the figure
+    was 0 % whenever a car exported more than the PV over the period.)
+    """
+    dt = trace.grid.dt_h
+    pv = float(np.sum(trace.pv_used_kw * dt))
+    if pv <= 0:
+        return 0.0
+    export = np.maximum(-trace.grid_kw, 0.0)
+    pv_exported = np.minimum(export, np.maximum(trace.pv_used_kw - trace.load_kw, 0.0))
+    return 100.0 * (pv - float(np.sum(pv_exported * dt))) / pv
+
+
 def monthly_bills(world: World, trace: SimTrace) -> dict[str, float]:
     """Grid bill per calendar month (local time) [currency]."""
     tariff = world.site.tariff.with_timezone(world.site.location.timezone)
@@ -111,32 +127,48 @@ def monthly_bills(world: World, trace: SimTrace) -> dict[str, float]:
     return months
 
 
-def outage_figures(trace: SimTrace, outages: int) -> dict[str, float]:
-    """What the household got during outages [kWh, h]: the house off the grid (the outage and,
-    with the controller, its enter-service wait), essential load served and unserved, load shed
-    by opening circuits, and anything exported while off the grid (must be 0).
+def essential_unserved_kw(trace: SimTrace) -> tuple[FloatArray, FloatArray]:
+    """Per step: (essential load not served, including essential circuits the controller shed;
+    all demand not served, including every shed circuit) [kW].
 
-    Unserved load is split between essential and other circuits in proportion to the demand
-    still connected (a house without shedding goes dark as a whole)."""
+    Load left unserved with the circuits still on is split between essential and other circuits
+    in proportion to the demand still connected (a house without shedding goes dark as a whole).
+    """
     dt = trace.grid.dt_h
-    off = ~(trace.on_grid if trace.on_grid is not None else trace.grid_up).astype(bool)
-    off |= ~trace.grid_up.astype(bool)
     shed = trace.shed_kw if trace.shed_kw is not None else np.zeros_like(dt)
     demand = trace.demand_kw if trace.demand_kw is not None else trace.load_kw + trace.unserved_kw
     essential = trace.essential_kw if trace.essential_kw is not None else np.zeros_like(dt)
     connected = np.maximum(demand - shed, 0.0)
     ess_connected = np.minimum(essential, connected)
     share = np.divide(ess_connected, connected, out=np.zeros_like(dt), where=connected > 1e-12)
-    ess_unserved = trace.unserved_kw * share
     ess_shed = np.maximum(essential - ess_connected, 0.0)
+    return trace.unserved_kw * share + ess_shed, trace.unserved_kw + shed
+
+
+def outage_figures(trace: SimTrace, outages: int) -> dict[str, float]:
+    """What the household got during outages [kWh, h]: the house off the grid (the outage and,
+    with the controller, its enter-service wait), essential load served and unserved (shed
+    essential circuits included), all load unserved (shed circuits included), load shed by
+    opening circuits, and anything exported while off the grid (must be 0)."""
+    dt = trace.grid.dt_h
+    off = ~(trace.on_grid if trace.on_grid is not None else trace.grid_up).astype(bool)
+    off |= ~trace.grid_up.astype(bool)
+    shed = trace.shed_kw if trace.shed_kw is not None else np.zeros_like(dt)
+    essential = trace.essential_kw if trace.essential_kw is not None else np.zeros_like(dt)
+    ess_unserved, all_unserved = essential_unserved_kw(trace)
     return {
         "count": outages,
         "islanded_hours": float(dt[off].sum()),
-        "essential_served_kwh": float(((essential - ess_shed - ess_unserved) * dt)[off].sum()),
-        "essential_unserved_kwh": float(((ess_unserved + ess_shed) * dt)[off].sum()),
+        "essential_served_kwh": float(((essential - ess_unserved) * dt)[off].sum()),
+        "essential_unserved_kwh": float((ess_unserved * dt)[off].sum()),
+        "unserved_kwh": float((all_unserved * dt)[off].sum()),
         "shed_kwh": float((shed * dt)[off].sum()),
         "exported_during_outage_kwh": float((np.maximum(-trace.grid_kw, 0.0) * dt)[off].sum()),
     }
+
+
+BACKUP_BASIS = "stored energy above the reserves of the storages at home; PV not counted"
+"""What ``backup_hours_*`` count, written into the JSON beside them."""
 
 
 def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dict[str, Any]:
@@ -152,9 +184,10 @@ def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dic
     )
     fades = [s.capacity_fade_pct for s, _ in vehicles]
     hours = backup_hours(trace, params, world.site.essential_kw)
-    self_consumption = (
-        100.0 * (e.pv_kwh - min(e.export_kwh, e.pv_kwh)) / e.pv_kwh if e.pv_kwh > 0 else 0.0
-    )
+    self_consumption = self_use_pct(trace)
+    ess_unserved, all_unserved = essential_unserved_kw(trace)
+    shed = trace.shed_kw if trace.shed_kw is not None else np.zeros(trace.grid.n)
+    shed_kwh = float(np.sum(shed * trace.grid.dt_h))
     return {
         "bill": grid_bill.total + away_cost,
         "grid_bill": grid_bill.total,
@@ -165,7 +198,9 @@ def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dic
         "pv_kwh": e.pv_kwh,
         "curtailed_kwh": e.curtailed_kwh,
         "load_kwh": e.load_kwh,
-        "unserved_kwh": e.unserved_kwh,
+        "unserved_kwh": float(np.sum(all_unserved * trace.grid.dt_h)),
+        "unserved_essential_kwh": float(np.sum(ess_unserved * trace.grid.dt_h)),
+        "shed_kwh": shed_kwh,
         "losses_kwh": e.losses_kwh,
         "stored_delta_kwh": e.stored_delta_kwh,
         "driving_kwh": e.driving_kwh,
@@ -179,6 +214,7 @@ def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dic
         "self_consumption_pct": self_consumption,
         "backup_hours_median": float(np.median(hours)) if hours.size else 0.0,
         "backup_hours_p5": float(np.percentile(hours, 5)) if hours.size else 0.0,
+        "backup_hours_basis": BACKUP_BASIS,
         "balance_error_kwh": e.balance_error_kwh,
         "monthly_bill": monthly_bills(world, trace),
         **({"outages": outage_figures(trace, len(world.outages))} if world.outages else {}),

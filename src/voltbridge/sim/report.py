@@ -52,7 +52,8 @@ COLUMNS: list[tuple[str, str, int]] = [
     ("capacity_fade_pct", "capacity fade [%]", 3),
     ("unmet_driving_kwh", "unmet driving [kWh]", 1),
     ("self_consumption_pct", "PV self-use [%]", 0),
-    ("backup", "backup [h] median / p5", 1),
+    ("unserved_essential_kwh", "essential load unserved, shed included [kWh]", 1),
+    ("backup", "backup from storage alone, no PV [h] median / p5", 1),
 ]
 """Summary columns: the key in a strategy's results (or a derived one), heading, decimals."""
 
