@@ -14,7 +14,7 @@ from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
 from voltbridge.forecast import Availability, SiteForecast, availability
 from voltbridge.sim.world import World
 
-__all__ = ["past_forecast", "perfect_forecast", "planning_grid", "sim_planning_grid", "sim_end_s"]
+__all__ = ["past_forecast", "perfect_forecast", "planning_grid", "sim_end_s", "sim_planning_grid"]
 
 PV_HISTORY_DAYS = 1
 PV_RECENT_H = 2.0

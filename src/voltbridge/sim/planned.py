@@ -16,7 +16,7 @@ from voltbridge.forecast import SiteForecast, standard_load_kw, week_profile_kw
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
 from voltbridge.sim.context import Context
-from voltbridge.sim.forecasting import perfect_forecast
+from voltbridge.sim.forecasting import perfect_forecast, sim_end_s
 from voltbridge.sim.rules import battery_self_consumption
 
 REPLAN_MINUTES = 15
@@ -88,7 +88,7 @@ class Oracle:
         now = int(w.grid.edges_s[t])
         if self.plan is None or now >= int(self.plan.grid.edges_s[0]) + ORACLE_WINDOW_DAYS * 86400:
             days = ORACLE_WINDOW_DAYS + ORACLE_LOOKAHEAD_DAYS
-            end = min(now + days * 86400, int(w.grid.edges_s[-1]))
+            end = min(now + days * 86400, sim_end_s(w))  # as optimal's: see sim_planning_grid
             grid = TimeGrid.regular(
                 datetime.fromtimestamp(now, UTC), (end - now) / 3600, REPLAN_MINUTES, align=False
             )

@@ -76,7 +76,7 @@ def _open_text(path: str) -> io.TextIOBase:
     """The CSV as text; gzip-compressed when its name ends in ``.gz``."""
     if path.endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, newline="", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+    return open(path, newline="", encoding="utf-8")
 
 
 def repeat_period_s(data: SeriesData) -> int:
