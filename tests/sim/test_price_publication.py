@@ -20,11 +20,13 @@ from voltbridge.config import Site, load_site
 from voltbridge.control.plan_source import PlanState
 from voltbridge.control.settings import Settings
 from voltbridge.core.types import Plan
+from voltbridge.planner import Planner
 from voltbridge.sim import simulate_site
 from voltbridge.sim.context import Context, initial_soc, plant_models, storage_params
 from voltbridge.sim.controlled import PlantBridge, SimPlanSource
+from voltbridge.sim.forecasting import perfect_forecast, sim_planning_grid
 from voltbridge.sim.physics import Plant
-from voltbridge.sim.planned import site_prior_load
+from voltbridge.sim.planned import plan_for, site_prior_load
 from voltbridge.sim.world import World, build_world
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sigen-dynamic-germany.toml"
@@ -119,6 +121,20 @@ def test_plan_after_publication_sees_tomorrows_prices(world: World) -> None:
             assert b.price_import[k] == pytest.approx(float(other.price_import[lo:hi].mean()))
             checked += 1
     assert checked >= 20  # D's hours in the 48-hour plan
+
+
+def test_oracle_plans_on_the_true_prices_before_publication(world: World) -> None:
+    """The oracle is the upper bound: its plans see D's prices at noon on D-1."""
+    day = datetime(2024, 4, 2, tzinfo=BERLIN)
+    noon = datetime(2024, 4, 1, 12, 0, tzinfo=BERLIN)
+    other = perturbed(world, day)
+    plans = []
+    for w in (world, other):
+        t = w.grid.step_at(noon)
+        grid = sim_planning_grid(w, t)
+        forecast = perfect_forecast(w, t, grid)
+        plans.append(plan_for(context(w), t, grid, forecast, Planner(), perfect_prices=True))
+    assert not same_plan(plans[0], plans[1])
 
 
 def test_optimal_costs_no_more_than_smart_charge_on_real_prices(site: Site) -> None:

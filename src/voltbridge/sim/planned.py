@@ -25,14 +25,24 @@ ORACLE_LOOKAHEAD_DAYS = 2
 
 
 def plan_for(
-    ctx: Context, t: int, grid: TimeGrid, forecast: SiteForecast, planner: Planner
+    ctx: Context,
+    t: int,
+    grid: TimeGrid,
+    forecast: SiteForecast,
+    planner: Planner,
+    perfect_prices: bool = False,
 ) -> Plan:
-    """Plan from the plant's measured state at step t with the prices known then."""
+    """Plan from the plant's measured state at step t with the prices known then (or, with
+    ``perfect_prices``, the true prices, day-ahead ones before their publication included)."""
     soc_pct = {
         p.name: 100.0 * float(ctx.plant.soc[i]) / p.capacity_kwh for i, p in enumerate(ctx.params)
     }
     span = int(np.searchsorted(ctx.world.grid.edges_s, grid.edges_s[-1])) - t
-    known_imp, known_exp = ctx.known_prices(t, span)
+    if perfect_prices:
+        known_imp = ctx.world.price_import[t : t + span]
+        known_exp = ctx.world.price_export[t : t + span]
+    else:
+        known_imp, known_exp = ctx.known_prices(t, span)
     edges = ctx.world.grid.edges_s[t : t + span + 1]
     req = plan_request(
         ctx.world.site,
@@ -73,7 +83,8 @@ def absorb_deviation(
 
 class Oracle:
     """Perfect foresight: plan a week at a time with two more days of look-ahead, at 15-minute
-    steps, on what really happens (load, PV, trips, prices), each step's setpoints adjusted for
+    steps, on what really happens (load, PV, trips, and prices, day-ahead ones before their
+    publication too: the upper bound on value), each step's setpoints adjusted for
     the difference from the plan's load and PV, the home battery on its self-consumption loop."""
 
     name = "oracle"
@@ -92,7 +103,8 @@ class Oracle:
             grid = TimeGrid.regular(
                 datetime.fromtimestamp(now, UTC), (end - now) / 3600, REPLAN_MINUTES, align=False
             )
-            self.plan = plan_for(ctx, t, grid, perfect_forecast(w, t, grid), self.planner)
+            forecast = perfect_forecast(w, t, grid)
+            self.plan = plan_for(ctx, t, grid, forecast, self.planner, perfect_prices=True)
             self.plans += 1
         k = int(np.searchsorted(self.plan.grid.edges_s, now, side="right")) - 1
         planned = [float(s.power_kw[k]) for s in self.plan.storages]
