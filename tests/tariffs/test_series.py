@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import itertools
 from datetime import datetime
 from pathlib import Path
 
@@ -112,3 +114,78 @@ def test_shipped_epex_series_covers_two_weeks_across_the_spring_clock_change() -
 def test_shipped_epex_series_names_the_missing_local_dates() -> None:
     with pytest.raises(TariffError, match="needs 2024-04-08 00:00 to 2024-04-09 00:00"):
         import_prices(load_shipped("epex-de-2024-spring"), grid("2024-04-07T00:00+02:00", 48, 60))
+
+
+def test_gzipped_csv_reads_like_plain(tmp_path: Path) -> None:
+    (tmp_path / "prices.csv.gz").write_bytes(gzip.compress(CSV.encode()))
+    table = {"currency": "EUR", "import": {"series": {"file": "prices.csv.gz"}}}
+    tariff = Tariff.model_validate(table).resolve_paths(tmp_path)
+    assert import_prices(tariff, grid("2024-01-01T00:00+00:00", 3, 60)) == pytest.approx(
+        [0.1, 0.2, -0.05]
+    )
+
+
+WEEK_CSV = "start,price\n" + "".join(
+    f"2024-01-{1 + h // 24:02d}T{h % 24:02d}:00Z,{h / 1000:.3f}\n" for h in range(8 * 24 + 5)
+)  # 8 days and 5 hours, hour h costs h/1000: one whole week repeats, the last one
+
+
+def test_repeat_replays_the_last_whole_weeks_outside_the_series(tmp_path: Path) -> None:
+    tariff = series_tariff(tmp_path, WEEK_CSV, adder=0.0, multiplier=1.0, repeat=True)
+    # inside: the rows themselves, also the first day, which is not in the repeated week
+    inside = import_prices(tariff, grid("2024-01-01T00:00+00:00", 3, 60))
+    assert inside == pytest.approx([0.0, 0.001, 0.002])
+    # the repeated week is hours 29..196 (the series ends after hour 196): hour 197 is hour 29,
+    # so is hour 197 + 168; before the start, hour -163 (25 Dec 05:00) is -163 + 2 * 168 = 173
+    after = import_prices(tariff, grid("2024-01-09T05:00+00:00", 2, 60))
+    assert after == pytest.approx([0.029, 0.030])
+    later = import_prices(tariff, grid("2024-01-16T05:00+00:00", 1, 60))
+    assert later == pytest.approx([0.029])
+    before = import_prices(tariff, grid("2023-12-25T05:00+00:00", 1, 60))
+    assert before == pytest.approx([0.173])
+    # a step straddling the series' end averages its last hour and the first repeated one
+    edge = import_prices(tariff, grid("2024-01-09T04:30+00:00", 1, 60, align=False))
+    assert edge == pytest.approx([(0.196 + 0.029) / 2])
+
+
+def test_repeat_and_fallback_rate_exclude_each_other(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        series_tariff(tmp_path, repeat=True, fallback_rate=0.3)
+
+
+def test_repeat_needs_a_whole_week(tmp_path: Path) -> None:
+    tariff = series_tariff(tmp_path, repeat=True)
+    with pytest.raises(TariffError, match="at least one week"):
+        import_prices(tariff, grid("2024-01-02T00:00+00:00", 1, 60))
+
+
+def test_shipped_two_years_are_real_hourly_prices_in_local_time() -> None:
+    """Checked against the file independently of the loader: row counts, clock changes, and
+    the two records (-500 EUR/MWh on 2 July 2023, 936.28 on 12 December 2024)."""
+    path = Path(__file__).parents[2] / "src/voltbridge/tariffs/data/epex-de-lu-2023-2024.csv.gz"
+    rows = gzip.decompress(path.read_bytes()).decode().splitlines()[1:]
+    assert len(rows) == 8760 + 8784
+    starts = [datetime.fromisoformat(r.split(",")[0]) for r in rows]
+    gaps = {b.timestamp() - a.timestamp() for a, b in itertools.pairwise(starts)}
+    assert gaps == {3600.0}  # every UTC hour once, in order
+    by_day: dict[str, int] = {}
+    for r in rows:
+        by_day[r[:10]] = by_day.get(r[:10], 0) + 1
+    assert by_day["2024-03-31"] == 23 and by_day["2024-10-27"] == 25
+    assert by_day["2023-03-26"] == 23 and by_day["2023-10-29"] == 25
+    year = load_shipped("epex-de-2023-2024")
+    hours = grid("2024-01-01T00:00+01:00", 8784, 60)
+    wholesale = import_prices(year, hours) / 1.19 - 0.17754
+    assert wholesale.max() == pytest.approx(0.93628)
+    assert 78.0 < wholesale.mean() * 1000 < 79.0
+    assert np.count_nonzero(wholesale < -1e-9) == 457
+    july = import_prices(year, grid("2023-07-02T14:00+02:00", 1, 60)) / 1.19 - 0.17754
+    assert july == pytest.approx([-0.5])
+
+
+def test_shipped_two_years_run_any_year_without_a_flat_rate() -> None:
+    year = load_shipped("epex-de-2023-2024")
+    hours = grid("2026-01-01T00:00+01:00", 8760, 60)
+    wholesale = import_prices(year, hours) / 1.19 - 0.17754
+    assert np.unique(np.round(wholesale, 5)).size > 4000  # real, varying prices all year
+    assert np.count_nonzero(wholesale < -1e-9) > 300

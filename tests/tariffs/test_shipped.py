@@ -14,6 +14,7 @@ WEEKS = {
     "pge-ev2a": datetime(2026, 7, 1, 7, tzinfo=UTC),
     "octopus-flux": datetime(2026, 3, 25, tzinfo=UTC),
     "epex-de-2024-spring": datetime(2024, 3, 25, tzinfo=UTC),
+    "epex-de-2023-2024": datetime(2026, 6, 1, tzinfo=UTC),  # repeated outside 2023-2024
 }
 
 

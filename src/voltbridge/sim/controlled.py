@@ -21,7 +21,6 @@ from voltbridge.control.io import DeviceSet
 from voltbridge.control.plan_source import (
     PlanState,
     measured_forecast,
-    planning_grid,
     site_with_settings,
 )
 from voltbridge.control.site_model import ControlSite, control_site
@@ -31,7 +30,7 @@ from voltbridge.core.types import Measurement, Plan
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
 from voltbridge.sim.context import Context
-from voltbridge.sim.forecasting import past_forecast
+from voltbridge.sim.forecasting import past_forecast, sim_planning_grid
 
 
 class PlantBridge:
@@ -163,7 +162,7 @@ class SimPlanSource:
     def make_plan(self, state: PlanState) -> Plan:
         ctx, t = self.ctx, self.bridge.t
         w = ctx.world
-        grid = planning_grid(int(w.grid.edges_s[t]))
+        grid = sim_planning_grid(w, t)
         span = int(np.searchsorted(w.grid.edges_s, grid.edges_s[-1])) - t
         known_imp, known_exp = ctx.known_prices(t, span)
         edges = w.grid.edges_s[t : t + span + 1]

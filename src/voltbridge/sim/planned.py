@@ -17,7 +17,7 @@ from voltbridge.forecast.site import expected_load_kw
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
 from voltbridge.sim.context import Context
-from voltbridge.sim.forecasting import perfect_forecast
+from voltbridge.sim.forecasting import perfect_forecast, sim_end_s
 from voltbridge.sim.rules import battery_self_consumption
 
 REPLAN_MINUTES = 15
@@ -26,14 +26,24 @@ ORACLE_LOOKAHEAD_DAYS = 2
 
 
 def plan_for(
-    ctx: Context, t: int, grid: TimeGrid, forecast: SiteForecast, planner: Planner
+    ctx: Context,
+    t: int,
+    grid: TimeGrid,
+    forecast: SiteForecast,
+    planner: Planner,
+    perfect_prices: bool = False,
 ) -> Plan:
-    """Plan from the plant's measured state at step t with the prices known then."""
+    """Plan from the plant's measured state at step t with the prices known then (or, with
+    ``perfect_prices``, the true prices, day-ahead ones before their publication included)."""
     soc_pct = {
         p.name: 100.0 * float(ctx.plant.soc[i]) / p.capacity_kwh for i, p in enumerate(ctx.params)
     }
     span = int(np.searchsorted(ctx.world.grid.edges_s, grid.edges_s[-1])) - t
-    known_imp, known_exp = ctx.known_prices(t, span)
+    if perfect_prices:
+        known_imp = ctx.world.price_import[t : t + span]
+        known_exp = ctx.world.price_export[t : t + span]
+    else:
+        known_imp, known_exp = ctx.known_prices(t, span)
     edges = ctx.world.grid.edges_s[t : t + span + 1]
     req = plan_request(
         ctx.world.site,
@@ -74,7 +84,8 @@ def absorb_deviation(
 
 class Oracle:
     """Perfect foresight: plan a week at a time with two more days of look-ahead, at 15-minute
-    steps, on what really happens (load, PV, trips, prices), each step's setpoints adjusted for
+    steps, on what really happens (load, PV, trips, and prices, day-ahead ones before their
+    publication too: the upper bound on value), each step's setpoints adjusted for
     the difference from the plan's load and PV, the home battery on its self-consumption loop."""
 
     name = "oracle"
@@ -89,11 +100,12 @@ class Oracle:
         now = int(w.grid.edges_s[t])
         if self.plan is None or now >= int(self.plan.grid.edges_s[0]) + ORACLE_WINDOW_DAYS * 86400:
             days = ORACLE_WINDOW_DAYS + ORACLE_LOOKAHEAD_DAYS
-            end = min(now + days * 86400, int(w.grid.edges_s[-1]))
+            end = min(now + days * 86400, sim_end_s(w))  # as optimal's: see sim_planning_grid
             grid = TimeGrid.regular(
                 datetime.fromtimestamp(now, UTC), (end - now) / 3600, REPLAN_MINUTES, align=False
             )
-            self.plan = plan_for(ctx, t, grid, perfect_forecast(w, t, grid), self.planner)
+            forecast = perfect_forecast(w, t, grid)
+            self.plan = plan_for(ctx, t, grid, forecast, self.planner, perfect_prices=True)
             self.plans += 1
         k = int(np.searchsorted(self.plan.grid.edges_s, now, side="right")) - 1
         planned = [float(s.power_kw[k]) for s in self.plan.storages]

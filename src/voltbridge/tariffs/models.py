@@ -200,13 +200,28 @@ class PriceSeries(_Model):
 
     The retail price is ``(price + adder) * multiplier`` [currency/kWh]: ``adder`` holds network
     fees and levies [currency/kWh], ``multiplier`` VAT (1.19 for 19 %). Each row's price holds
-    until the next row's start; the last row lasts the series' most common spacing.
+    until the next row's start; the last row lasts the series' most common spacing. A file whose
+    name ends in ``.gz`` is read gzip-compressed (a year of hourly prices is 270 kB as text).
+
+    Outside the series' coverage, ``fallback_rate`` stands in; or, with ``repeat = true``, the
+    series repeats with a period of whole weeks (the most recent whole weeks it covers), so that a
+    simulation of another year runs on real prices with weekdays and, roughly, seasons kept.
     """
 
     file: Path
     adder: Annotated[float, Field(strict=True, allow_inf_nan=False)] = 0.0
     multiplier: Annotated[float, Field(strict=True, allow_inf_nan=False)] = 1.0
     fallback_rate: Rate | None = None
+    repeat: bool = False
+
+    @model_validator(mode="after")
+    def _one_way_outside(self) -> Self:
+        if self.repeat and self.fallback_rate is not None:
+            raise ValueError(
+                "give fallback_rate or repeat = true, not both: each says what applies outside "
+                "the series"
+            )
+        return self
 
 
 class PriceSchedule(_Model):

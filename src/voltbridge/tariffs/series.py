@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,7 +53,7 @@ def _parse(path: str, mtime_ns: int, size: int) -> SeriesData:
     del mtime_ns, size  # part of the cache key only
     starts: list[int] = []
     prices: list[float] = []
-    with open(path, newline="", encoding="utf-8") as handle:
+    with _open_text(path) as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or not {"start", "price"} <= set(reader.fieldnames):
             raise TariffError(f"{path}: the header must name the columns 'start' and 'price'")
@@ -68,6 +70,48 @@ def _parse(path: str, mtime_ns: int, size: int) -> SeriesData:
     values, counts = np.unique(spacing, return_counts=True)
     end_s = int(starts_s[-1] + values[np.argmax(counts)])
     return SeriesData(starts_s, np.array(prices, dtype=np.float64), end_s)
+
+
+def _open_text(path: str) -> io.TextIOBase:
+    """The CSV as text; gzip-compressed when its name ends in ``.gz``."""
+    if path.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, newline="", encoding="utf-8")
+
+
+def repeat_period_s(data: SeriesData) -> int:
+    """Period [s] of a repeated series: the whole weeks it covers (``TariffError`` if none)."""
+    week_s = 7 * 86400
+    period = (data.end_s - int(data.starts_s[0])) // week_s * week_s
+    if period == 0:
+        raise TariffError("a price series with repeat = true must cover at least one week")
+    return period
+
+
+def _repeated(
+    data: SeriesData, values: FloatArray, lo: int, hi: int
+) -> tuple[IntArray, FloatArray]:
+    """Breakpoints and segment values covering [lo, hi]: the series itself where it has rows, and
+    beyond, its last ``repeat_period_s`` seconds shifted by whole periods (weekdays kept)."""
+    period = repeat_period_s(data)
+    start = int(data.starts_s[0])
+    unit_start = data.end_s - period
+    row = int(np.searchsorted(data.starts_s, unit_start, side="right")) - 1
+    unit_pts = np.concatenate(([unit_start], data.starts_s[row + 1 :]))
+    unit_vals = values[row:]
+    k_lo = min((lo - unit_start) // period, -1)
+    k_hi = max((hi - unit_start) // period, 0)
+    shifts = np.arange(k_lo, k_hi + 1, dtype=np.int64) * period
+    pts = (unit_pts[None, :] + shifts[:, None]).ravel()
+    vals = np.tile(unit_vals, shifts.size)
+    # Inside the series (before its repeated part) the real rows apply, not the repetition.
+    keep = (pts < start) | (pts >= unit_start)
+    own = (data.starts_s >= start) & (data.starts_s < unit_start)
+    merged_pts = np.concatenate((pts[keep], data.starts_s[own]))
+    merged_vals = np.concatenate((vals[keep], values[own]))
+    order = np.argsort(merged_pts, kind="stable")
+    end = unit_start + (k_hi + 1) * period
+    return np.concatenate((merged_pts[order], [end])), merged_vals[order]
 
 
 def _instant(path: str, line: int, text: str | None) -> int:
@@ -96,14 +140,16 @@ def _price(path: str, line: int, text: str | None) -> float:
 def series_mean_prices(spec: PriceSeries, edges_s: IntArray, tz: str | None = None) -> FloatArray:
     """Time-weighted mean retail price ``(price + adder) * multiplier`` per step [currency/kWh].
 
-    Outside the series' coverage the ``fallback_rate`` applies; without one a ``TariffError``
-    names the missing dates (in ``tz`` when given, else UTC).
+    Outside the series' coverage it repeats (``repeat``) or the ``fallback_rate`` applies;
+    without either a ``TariffError`` names the missing dates (in ``tz`` when given, else UTC).
     """
     data = load_series(spec.file)
     lo, hi = int(edges_s[0]), int(edges_s[-1])
     breakpoints = np.concatenate((data.starts_s, [data.end_s]))
     values = (data.prices + spec.adder) * spec.multiplier
-    if lo < breakpoints[0] or hi > breakpoints[-1]:
+    if spec.repeat and (lo < breakpoints[0] or hi > breakpoints[-1]):
+        breakpoints, values = _repeated(data, values, lo, hi)
+    elif lo < breakpoints[0] or hi > breakpoints[-1]:
         if spec.fallback_rate is None:
             raise TariffError(_coverage_message(spec.file, data, lo, hi, tz))
         if lo < breakpoints[0]:

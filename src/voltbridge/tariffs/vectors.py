@@ -18,7 +18,7 @@ from voltbridge.tariffs.localclock import (
     zone_offsets,
 )
 from voltbridge.tariffs.models import DemandCharge, Period, PriceSchedule, Season, Tariff
-from voltbridge.tariffs.series import load_series, series_mean_prices
+from voltbridge.tariffs.series import load_series, repeat_period_s, series_mean_prices
 from voltbridge.tariffs.tou import compile_schedule, tou_mean_prices
 
 
@@ -123,14 +123,15 @@ def _indicator(charge: DemandCharge) -> PriceSchedule:
 
 
 def coverage_warnings(tariff: Tariff, grid: TimeGrid) -> list[str]:
-    """Sentences for each price series the grid reaches beyond, where a fallback rate stands in.
+    """Sentences for each price series the grid reaches beyond, where a fallback rate stands in
+    or the series repeats.
 
-    (Without a fallback rate the price functions raise instead.)
+    (Without either the price functions raise instead.)
     """
     out = []
     for label, schedule in (("import", tariff.import_), ("export", tariff.export)):
         spec = schedule.series
-        if spec is None or spec.fallback_rate is None:
+        if spec is None or (spec.fallback_rate is None and not spec.repeat):
             continue
         data = load_series(spec.file)
         lo, hi = int(grid.edges_s[0]), int(grid.edges_s[-1])
@@ -139,9 +140,19 @@ def coverage_warnings(tariff: Tariff, grid: TimeGrid) -> list[str]:
             zone = ZoneInfo(tariff.timezone) if tariff.timezone else UTC
             first = datetime.fromtimestamp(int(data.starts_s[0]), zone).date()
             last = datetime.fromtimestamp(data.end_s - 1, zone).date()
-            out.append(
+            head = (
                 f"{label} prices: {outside / 3600:.1f} h of the plan lie outside the price series "
-                f"({first} to {last}); the fallback rate {spec.fallback_rate:g} "
-                f"{tariff.currency}/kWh stands in there"
+                f"({first} to {last}); "
             )
+            if spec.repeat:
+                weeks = repeat_period_s(data) // (7 * 86400)
+                out.append(
+                    head + f"the series' real prices repeat there, shifted by multiples of "
+                    f"{weeks} weeks (weekdays kept)"
+                )
+            else:
+                out.append(
+                    head + f"the fallback rate {spec.fallback_rate:g} {tariff.currency}/kWh "
+                    "stands in there"
+                )
     return out
