@@ -49,12 +49,12 @@ def test_care_scales_wear() -> None:
 
 
 def test_calendar_cost_by_hand() -> None:
-    # extra fade at full over 60 %, valued so that losing 20 % of capacity uses the whole pack,
-    # spread over the 40 % of capacity above the threshold and the 8760 h of a year
+    # extra fade at full over 30 %, valued so that losing 20 % of capacity uses the whole pack,
+    # spread over the 70 % of capacity above the threshold and the 8760 h of a year
     _, cal = row("nmc", 25.0)
     w = wear_cost(100.0, "nmc", "moderate", 130.0, 25.0)
-    assert w.calendar_per_kwh_h == pytest.approx(130 * cal / 0.2 / (0.4 * 8760))
-    assert w.calendar_threshold_kwh == pytest.approx(60.0)
+    assert w.calendar_per_kwh_h == pytest.approx(130 * cal / 0.2 / (0.7 * 8760))
+    assert w.calendar_threshold_kwh == pytest.approx(30.0)
 
 
 def test_unknown_care_and_chemistry_fall_back_or_are_refused() -> None:
@@ -83,7 +83,7 @@ def linear_cost(soc: np.ndarray, chem: str, capacity_kwh: float = 80.0) -> float
 
 def fade_cost(soc: np.ndarray, chem: str, capacity_kwh: float = 80.0) -> float:
     fade = capacity_fade(HOURS, soc, 20.0, chem, years=10).fade_pct_after_years
-    assert fade is not None
+    assert fade is not None  # a ten-year life average, as the prices are calibrated
     return fade / 100 / 10 / 0.2 * 130.0 * capacity_kwh
 
 

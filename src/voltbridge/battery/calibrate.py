@@ -9,15 +9,18 @@ while the cell model's fade fell, because parking full ages a pack faster than s
 Over a reference life of ``LIFE_YEARS`` years of one repeated daily pattern:
 
 * **calendar**: the fade of a pack held at 100 % SoC minus one held at the threshold
-  (``CALENDAR_THRESHOLD``), per year, taken as growing linearly between them;
+  (``CALENDAR_THRESHOLD``, 30 %: about the lowest a car sits, its mobility reserve), per year,
+  taken as growing linearly between them;
 * **cycle**: the fade of a daily ``CYCLE_SOC`` swing (a typical V2H evening) minus that of a pack
   held at the swing's mean SoC, per equivalent full cycle; ``EOL_FADE`` divided by it is the
   cycle life.
 
-Both are life averages, not first-year rates: the models' fade slows with age (power laws), and
-a price per kWh must hold over the pack's life. The table ``WEAR_TABLE`` is computed by
-``python -m voltbridge.battery.calibrate`` (about a minute) and checked by the tests; prices at
-other temperatures are interpolated linearly and clamped to the table's range.
+Both are life averages, not first-year rates: the models' fade slows with age (power laws in
+time and throughput), and a price per kWh must hold over the pack's life (first-year rates put
+several times more weight on where the SoC sits than on cycling). The table
+(``wear_table.json``) is computed by ``python -m voltbridge.battery.calibrate`` (about a minute)
+and checked by the tests; prices at other temperatures are interpolated linearly and clamped to
+the table's range.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ LIFE_YEARS = 10.0
 """Reference life over which fade is averaged [years]."""
 EOL_FADE = 0.2
 """Fade at which a pack's useful life ends [fraction of capacity]: 80 % capacity left."""
-CALENDAR_THRESHOLD = 0.6
+CALENDAR_THRESHOLD = 0.3
 """SoC above which calendar wear is priced [fraction]."""
 CYCLE_SOC = (0.5, 0.8)
 """The daily swing the cycle price is calibrated on [SoC fraction, low and high]."""

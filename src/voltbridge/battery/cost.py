@@ -10,7 +10,7 @@ fade agree in direction:
   ``1 / (cycle_life_efc * capacity)`` of its useful life, worth ``pack_cost_per_kwh /
   cycle_life_efc`` per kWh whatever the size.
 * **calendar wear**: cells age faster when held at high state of charge. Between the threshold
-  (60 %) and full, the extra fade is ``calendar_extra_fade_per_year`` of capacity per year at
+  (30 %) and full, the extra fade is ``calendar_extra_fade_per_year`` of capacity per year at
   100 % SoC, growing linearly from the threshold; valued like cycle wear (losing ``EOL_FADE`` uses
   the whole pack), the planner pays it per kWh held above the threshold per hour.
 
@@ -109,7 +109,7 @@ def wear_cost(
 
     >>> w = wear_cost(80.0, "nmc", "moderate", 130.0, 20.0)
     >>> (round(w.throughput_per_kwh, 4), w.calendar_threshold_kwh)
-    (0.0184, 48.0)
+    (0.0184, 24.0)
     >>> wear_cost(80.0, "nmc", "off").throughput_per_kwh
     0.0
     """

@@ -55,17 +55,18 @@ def render(result: dict[str, Any], currency: str, console: Console) -> None:
     cols = [
         "strategy",
         f"bill {currency}",
-        "vs uncontrolled",
-        "vs smart",
-        "import kWh",
-        "export kWh",
+        "saved vs as usual",
+        "saved vs cheap hours",
+        f"battery wear {currency}",
+        "bought kWh",
+        "sold kWh",
         "car→house kWh",
         "car→grid kWh",
-        "cycles",
-        "fade %",
-        "unmet drive kWh",
-        "PV self-use %",
-        "backup h (median/p5)",
+        "full cycles",
+        "capacity lost %",
+        "charged away kWh",
+        "own solar used %",
+        "backup h (typical/worst)",
     ]
     for c in cols:
         table.add_column(c, justify="right", no_wrap=True)
@@ -78,6 +79,7 @@ def render(result: dict[str, Any], currency: str, console: Console) -> None:
             f"{r['bill']:.0f}",
             f"{base - r['bill']:+.0f}" if base is not None else "—",
             f"{smart - r['bill']:+.0f}" if smart is not None else "—",
+            f"{r['ageing_cost']:.0f}",
             f"{r['import_kwh']:.0f}",
             f"{r['export_kwh']:.0f}",
             f"{r['vehicle_to_house_kwh']:.0f}",
@@ -88,10 +90,15 @@ def render(result: dict[str, Any], currency: str, console: Console) -> None:
             f"{r['self_consumption_pct']:.0f}",
             f"{r['backup_hours_median']:.1f} / {r['backup_hours_p5']:.1f}",
         )
+    if result.get("headline"):
+        console.print(result["headline"])
     console.print(table)
     console.print(
-        f"weather: {weather_text(result['weather'])}; outages: {len(result['outages'])}; "
-        f"ageing cost per strategy is in --json"
+        f"weather: {weather_text(result['weather'])}; outages: {len(result['outages'])}. "
+        "As usual: the car charges at full power on arrival (uncontrolled); cheap hours: "
+        "it charges in the cheapest hours (smart-charge). Battery wear: the planner's wear "
+        "prices, calibrated on NREL's cell models. Backup: hours of essential circuits from the batteries "
+        "alone, median and worst 5 % of the time."
     )
 
 

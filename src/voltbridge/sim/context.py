@@ -52,6 +52,9 @@ class StorageParams:
 def storage_params(world: World) -> list[StorageParams]:
     """Every car, then the home battery, with the limits the site and catalog allow."""
     site, prefs = world.site, world.site.preferences
+    # the cells follow the air temperature (as the simulated fade assumes): wear is priced at
+    # the period's mean
+    cell_c = float(np.mean(world.temp_air_c)) if len(world.temp_air_c) else 20.0
     out = []
     for vw in world.vehicles:
         lim = car_limits(site, vw.resolved)
@@ -74,6 +77,7 @@ def storage_params(world: World) -> list[StorageParams]:
                     vw.resolved.vehicle.chemistry,
                     prefs.battery_care,
                     prefs.battery_cost_per_kwh,
+                    cell_c,
                 ),
                 discharge_budget_kwh_per_h=lim.discharge_budget_kwh_per_h,
             )
@@ -94,7 +98,11 @@ def storage_params(world: World) -> list[StorageParams]:
                 can_export=site.grid.export_policy == "any",
                 departures_s=np.zeros(0, np.int64),
                 wear=wear_cost(
-                    b.usable_kwh, b.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh
+                    b.usable_kwh,
+                    b.chemistry,
+                    prefs.battery_care,
+                    prefs.battery_cost_per_kwh,
+                    cell_c,
                 ),
             )
         )

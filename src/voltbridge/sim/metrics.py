@@ -73,7 +73,9 @@ def energy_totals(trace: SimTrace) -> EnergyTotals:
 
 
 def ageing_cost(trace: SimTrace, params: list[StorageParams]) -> float:
-    """The planner's wear model applied to what the strategy did [currency]."""
+    """The planner's wear prices, calibrated on the cell models (``battery/calibrate.py``),
+    applied to what the strategy did [currency], scaled by the household's battery care as
+    the planner weighs it."""
     dt = trace.grid.dt_h
     total = 0.0
     for s, p in zip(trace.storages, params, strict=True):

@@ -35,25 +35,35 @@ table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-num
 th,td{padding:4px 6px;border-bottom:1px solid #e4e4e4;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left;position:sticky;left:0;background:#fff}
 thead th{background:#f4f4f4;vertical-align:bottom;white-space:normal;min-width:3.5em}
-tr.featured td{font-weight:600}.chart{margin:8px 0 18px}
+tr.featured td{font-weight:600}.headline{font-size:1.1rem;margin:10px 0 16px}.chart{margin:8px 0 18px}
 @media (max-width:600px){body{padding:0 6px 30px}table{font-size:.78rem}}
 """
 
-COLUMNS: list[tuple[str, str, int]] = [
-    ("bill", "bill [{cur}]", 2),
-    ("vs_uncontrolled", "saving vs uncontrolled [{cur}]", 2),
-    ("vs_smart", "saving vs smart-charge [{cur}]", 2),
-    ("ageing_cost", "ageing cost [{cur}]", 2),
-    ("import_kwh", "import [kWh]", 0),
-    ("export_kwh", "export [kWh]", 0),
-    ("vehicle_to_house_kwh", "car → house [kWh]", 0),
-    ("vehicle_to_grid_kwh", "car → grid [kWh]", 0),
-    ("equivalent_full_cycles", "full cycles", 1),
-    ("capacity_fade_pct", "capacity fade [%]", 3),
-    ("unmet_driving_kwh", "unmet driving [kWh]", 1),
-    ("self_consumption_pct", "PV self-use [%]", 0),
-    ("unserved_essential_kwh", "essential load unserved, shed included [kWh]", 1),
-    ("backup", "backup from storage alone, no PV [h] median / p5", 1),
+COLUMNS: list[tuple[str, str, int, str]] = [
+    ("bill", "bill [{cur}]", 2, "grid bill with fixed charges, plus charging away from home"),
+    ("vs_uncontrolled", "saved against charging as usual [{cur}]", 2, "saving vs uncontrolled"),
+    ("vs_smart", "saved against charging in cheap hours [{cur}]", 2, "saving vs smart-charge"),
+    ("ageing_cost", "battery wear [{cur}]", 2, "ageing cost: calibrated wear prices"),
+    ("import_kwh", "bought from the grid [kWh]", 0, "grid import"),
+    ("export_kwh", "sold to the grid [kWh]", 0, "grid export"),
+    ("vehicle_to_house_kwh", "car powered the house [kWh]", 0, "V2H energy"),
+    ("vehicle_to_grid_kwh", "car sold to the grid [kWh]", 0, "V2G energy"),
+    ("equivalent_full_cycles", "full cycles", 1, "equivalent full discharge cycles"),
+    ("capacity_fade_pct", "battery capacity lost [%]", 3, "capacity fade, worst car"),
+    ("unmet_driving_kwh", "charged away from home [kWh]", 1, "unmet driving energy"),
+    ("self_consumption_pct", "own solar used at home [%]", 0, "PV self-consumption"),
+    (
+        "unserved_essential_kwh",
+        "essentials without power in outages [kWh]",
+        1,
+        "unserved essential load, shed circuits included",
+    ),
+    (
+        "backup",
+        "hours of essentials from the batteries, typical / worst 5 %",
+        1,
+        "backup hours from storage alone, no PV: median / 5th percentile",
+    ),
 ]
 """Summary columns: the key in a strategy's results (or a derived one), heading, decimals."""
 
@@ -67,11 +77,13 @@ def summary_table(strategies: dict[str, dict[str, Any]], currency: str, featured
     cur = html.escape(currency)
     base = strategies.get("uncontrolled", {}).get("bill")
     smart = strategies.get("smart-charge", {}).get("bill")
-    head = "".join(f"<th>{h.format(cur=cur)}</th>" for _, h, _ in COLUMNS)
+    head = "".join(
+        f'<th title="{html.escape(tip)}">{h.format(cur=cur)}</th>' for _, h, _, tip in COLUMNS
+    )
     rows = []
     for name, r in strategies.items():
         cells = []
-        for key, _, digits in COLUMNS:
+        for key, _, digits, _ in COLUMNS:
             if key == "vs_uncontrolled":
                 text = _fmt(None if base is None else base - r["bill"], digits)
             elif key == "vs_smart":
@@ -177,12 +189,18 @@ def render_report(result: dict[str, Any], traces: dict[str, SimTrace], world: Wo
     charts = _Charts()
     body = [
         _header(result, world, tz),
+        *(
+            [f'<p class="headline">{html.escape(str(result["headline"]))}</p>']
+            if result.get("headline")
+            else []
+        ),
         "<h2>Strategies compared</h2>",
         summary_table(strategies, site.tariff.currency, featured),
         '<p class="note">Savings are positive when the strategy pays less; full cycles '
-        "are the cars' equivalent full discharge cycles. The ageing cost is "
-        "the planner's linear wear model applied to what each strategy did; capacity fade is "
-        "the worst car's. Backup hours: how long the essential circuits could run from the "
+        "are the cars' equivalent full discharge cycles. Battery wear is the planner's wear "
+        "prices, calibrated on NREL's cell models, applied to what each strategy did (losing "
+        "a fifth of a pack's capacity counts as the whole pack); capacity lost is the worst "
+        "car's, from the cell models. Backup hours: how long the essential circuits could run from the "
         "storage at home above its reserve, median and 5th percentile over the period.</p>",
     ]
     monthly = {k: v["monthly_bill"] for k, v in strategies.items() if v.get("monthly_bill")}

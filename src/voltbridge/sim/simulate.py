@@ -13,6 +13,7 @@ from voltbridge.config import Site
 from voltbridge.sim import weather_sources
 from voltbridge.sim.context import storage_params
 from voltbridge.sim.forecasting import forecast_metrics
+from voltbridge.sim.headline import headline
 from voltbridge.sim.metrics import summarise
 from voltbridge.sim.runner import make_strategy, run
 from voltbridge.sim.types import Outage, SimTrace
@@ -82,20 +83,17 @@ def simulate_site(
         age_batteries(world, trace)
         traces[name] = trace
         summary[name] = summarise(world, trace, params)
-    return (
-        {
-            "site": site.name,
-            "start": world.grid.start.isoformat(),
-            "days": days,
-            "seed": seed,
-            "weather": weather_summary(world),
-            "weather_label": weather_label(world),
-            "outages": [
-                {"start": o.start.isoformat(), "hours": round(o.hours, 3)} for o in world.outages
-            ],
-            "forecast": forecast_metrics(world),
-            "strategies": summary,
-        },
-        traces,
-        world,
-    )
+    result: dict[str, Any] = {
+        "site": site.name,
+        "start": world.grid.start.isoformat(),
+        "days": days,
+        "seed": seed,
+        "weather": weather_summary(world),
+        "weather_label": weather_label(world),
+        "outages": [
+            {"start": o.start.isoformat(), "hours": round(o.hours, 3)} for o in world.outages
+        ],
+        "forecast": forecast_metrics(world),
+        "strategies": summary,
+    }
+    return {"headline": headline(result, traces, world), **result}, traces, world
