@@ -4,6 +4,7 @@ every example, a clear fallback offline, and the weather named in the JSON and t
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
 import math
@@ -67,17 +68,68 @@ def example_sites() -> list[tuple[str, float, float]]:
     return out
 
 
+def shipped_point(path: Path) -> tuple[float, float]:
+    """A shipped file's latitude and longitude, read here from its own header: an EPW's
+    LOCATION line, or a PVGIS CSV's ``Latitude (decimal degrees): ..`` lines."""
+    with gzip.open(path, "rt") as f:
+        first, second = f.readline(), f.readline()
+    if path.name.endswith(".epw.gz"):
+        fields = first.split(",")  # LOCATION,city,state,country,source,WMO,lat,lon,...
+        return float(fields[6]), float(fields[7])
+    assert first.startswith("Latitude (decimal degrees):"), path
+    assert second.startswith("Longitude (decimal degrees):"), path
+    return float(first.split(":")[1]), float(second.split(":")[1])
+
+
 @pytest.mark.parametrize(("name", "lat", "lon"), example_sites())
 def test_every_example_runs_on_a_shipped_year_within_200_km(
     name: str, lat: float, lon: float, tmp_path: Path
 ) -> None:
     tmy = site_weather(lat, lon, directory=tmp_path)  # empty data dir: no PVGIS cache
     assert tmy.path.parent == SHIPPED_DIR, name
-    with gzip.open(tmy.path, "rt") as f:
-        fields = f.readline().split(",")  # LOCATION,city,state,country,source,WMO,lat,lon,...
-    km = haversine_km(lat, lon, float(fields[6]), float(fields[7]))
+    km = haversine_km(lat, lon, *shipped_point(tmy.path))
     assert km < 200.0, (name, tmy.station, km)
     assert tmy.distance_km == pytest.approx(km, abs=0.01)
+
+
+def test_munich_falls_back_to_the_openly_licensed_pvgis_year_not_iwec(tmp_path: Path) -> None:
+    tmy = site_weather(48.14, 11.58, directory=tmp_path)
+    assert tmy.path.name == "tmy_48.351_10.164_2005_2023.csv.gz"
+    assert (tmy.source, tmy.station) == ("PVGIS TMY", "PVGIS 48.351, 10.164")
+    assert not list(SHIPPED_DIR.glob("DEU_Munich*"))  # ASHRAE IWEC: all rights reserved
+
+
+def test_the_readme_table_lists_exactly_the_shipped_files() -> None:
+    readme = (SHIPPED_DIR / "README.md").read_text()
+    listed = {line.split("`")[1] for line in readme.splitlines() if line.startswith("| `")}
+    shipped = {p.name for p in SHIPPED_DIR.iterdir() if p.name != "README.md"}
+    assert listed == shipped
+    assert "DEU_Munich.108660_IWEC.epw.gz" not in shipped  # ASHRAE IWEC: all rights reserved
+    assert "Commission Decision 2011/833/EU" in readme and "PVGIS (c) European Union" in readme
+
+
+def test_shipped_pvgis_csv_is_read_hour_by_hour_in_standard_time() -> None:
+    path = SHIPPED_DIR / "tmy_48.351_10.164_2005_2023.csv.gz"
+    # Parsed here with pandas alone: the 8760 rows after the `time(UTC),...` header line.
+    with gzip.open(path, "rt") as f:
+        lines = f.read().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("time(UTC),")))
+    raw = pd.read_csv(io.StringIO("\n".join(lines[start : start + 8761])))
+    stamp = pd.to_datetime(raw["time(UTC)"], format="%Y%m%d:%H%M")
+    assert len(raw) == 8760 and not ((stamp.dt.month == 2) & (stamp.dt.day == 29)).any()
+    # PVGIS stamps the hour's start in UTC; Munich's standard time is UTC+1, so UTC hour h of
+    # day d is row 24 d + h + 1 (the year's last UTC hour wraps to row 0).
+    # Each month comes from a different year (May from leap 2012): count days in a 365-day year.
+    ymd = pd.DataFrame({"year": 2001, "month": stamp.dt.month, "day": stamp.dt.day})
+    row = ((pd.to_datetime(ymd).dt.dayofyear - 1) * 24 + stamp.dt.hour + 1) % 8760
+    expected = np.zeros(8760)
+    expected[row.to_numpy()] = raw["G(h)"].to_numpy()
+    w = load_weather(path)
+    assert (w.latitude, w.longitude, w.altitude_m, w.utc_offset_h) == (48.351, 10.164, 492.0, 1.0)
+    assert np.array_equal(w.ghi, expected)
+    assert w.ghi[9] == 47.0  # 1 January 08:00-09:00 UTC is 09:00-10:00 CET
+    assert float(w.ghi.sum()) / 1000 == pytest.approx(1217.056)  # kWh/m2 in the year
+    assert w.temp_air[1] == raw["T2m"].iloc[0] and w.wind_speed[1] == raw["WS10m"].iloc[0]
 
 
 def test_pvgis_reply_becomes_the_columns_the_simulator_reads(tmp_path: Path) -> None:

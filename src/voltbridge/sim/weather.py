@@ -26,7 +26,10 @@ PVLIB_DATA = Path(pvlib.__file__).parent / "data"
 SHIPPED_TMY = ("723170TYA.CSV", "703165TY.csv", "12839.tm2")
 """Typical years shipped inside pvlib: Greensboro NC (TMY3), Sand Point AK (TMY3), Miami FL (TMY2)."""
 SHIPPED_DIR = Path(__file__).resolve().parent / "weather_data"
-"""Typical years voltbridge ships near its example sites (gzip EPW; sources in its README.md)."""
+"""Typical years voltbridge ships near its example sites (gzip EPW or PVGIS TMY CSV; sources and
+terms in its README.md)."""
+SHIPPED_PVGIS_GLOB = "tmy_*.csv.gz"
+"""Name of a shipped PVGIS TMY: PVGIS's own CSV download (``tmy_<lat>_<lon>_<years>.csv``), gzip."""
 PVGIS_SUFFIX = ".pvgis.csv"
 """Suffix of a PVGIS typical year cached by :mod:`voltbridge.sim.weather_sources`."""
 
@@ -141,7 +144,24 @@ def _shipped() -> tuple[tuple[Path, str, float, float, str], ...]:
         kind = fields[4].split()[0] if fields[4] else "EPW"
         station = " ".join(f"{fields[1]} {fields[3]}".split())
         out.append((path, station, float(fields[6]), float(fields[7]), f"EnergyPlus EPW ({kind})"))
+    for path in sorted(SHIPPED_DIR.glob(SHIPPED_PVGIS_GLOB)):
+        lat, lon = _pvgis_point(path)
+        out.append((path, f"PVGIS {lat:.3f}, {lon:.3f}", lat, lon, "PVGIS TMY"))
     return tuple(out)
+
+
+def _pvgis_point(path: Path) -> tuple[float, float]:
+    """Latitude and longitude [°] from the first two lines of a gzip PVGIS TMY CSV
+    (``Latitude (decimal degrees): 48.351`` and ``Longitude (decimal degrees): 10.164``)."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        lines = [f.readline() for _ in range(2)]
+    values = [line.split(":", 1) for line in lines]
+    if [v[0].strip() for v in values] != [
+        "Latitude (decimal degrees)",
+        "Longitude (decimal degrees)",
+    ]:
+        raise ValueError(f"{path}: not a PVGIS TMY CSV (no latitude and longitude lines)")
+    return float(values[0][1]), float(values[1][1])
 
 
 def _header(path: Path) -> tuple[str, float, float]:
@@ -159,8 +179,9 @@ def _header(path: Path) -> tuple[str, float, float]:
 
 
 def load_weather(path: str | Path) -> Weather:
-    """Read a TMY3 CSV (``.csv``), TMY2 (``.tm2``), EPW (``.epw``, or gzip ``.epw.gz``) file or
-    a cached PVGIS year (``.pvgis.csv``, already hour-start in standard time) as a typical year.
+    """Read a TMY3 CSV (``.csv``), TMY2 (``.tm2``), EPW (``.epw``, or gzip ``.epw.gz``) file, a
+    cached PVGIS year (``.pvgis.csv``, already hour-start in standard time) or a shipped PVGIS
+    TMY CSV (``tmy_*.csv.gz``, PVGIS's download as published, hour-start in UTC) as a typical year.
 
     These formats stamp each row with the *end* of its hour in local standard time (hour 1 is
     00:00-01:00; TMY3 writes midnight as 24:00) and give irradiance as the energy received in the
@@ -180,6 +201,10 @@ def _load_cached(path_str: str) -> Weather:
         from voltbridge.sim.weather_sources import read_pvgis_cache  # it imports this module
 
         return read_pvgis_cache(path)
+    if path.match(SHIPPED_PVGIS_GLOB):
+        from voltbridge.sim.weather_sources import read_pvgis_csv_gz  # it imports this module
+
+        return read_pvgis_csv_gz(path)
     data, hour_starts, station, meta = _read(path)
     month = np.asarray(hour_starts.month, dtype=np.int64)
     day = np.asarray(hour_starts.day, dtype=np.int64)

@@ -11,6 +11,7 @@ the simulator falls back to the closest shipped year and says how far away that 
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pvlib.iotools import read_pvgis_tmy
 
 from voltbridge.sim.weather import (
     _BOUNDS,
@@ -149,6 +151,29 @@ def read_pvgis_cache(path: Path) -> Weather:
     with path.open(encoding="utf-8") as f:
         _tag, lat, lon, elevation, offset = f.readline().lstrip("# ").strip().split(",")
         table = pd.read_csv(f)
+    return _pvgis_weather(path, table, float(lat), float(lon), float(elevation), float(offset))
+
+
+def read_pvgis_csv_gz(path: Path) -> Weather:
+    """A shipped PVGIS TMY (PVGIS's CSV download as published, gzip) as a :class:`Weather`.
+
+    It goes through the same conversion as a fetched year (:func:`pvgis_rows`: UTC hour starts
+    laid on the point's nominal standard time), so a shipped year and a cached one of the same
+    point give the same hours.
+    """
+    with gzip.open(path, "rb") as f:  # pvlib parses the CSV layout from bytes
+        data, meta = read_pvgis_tmy(f, pvgis_format="csv", map_variables=True)
+    point = meta["inputs"]
+    lat, lon = float(point["latitude"]), float(point["longitude"])
+    offset = utc_offset_h(lon)
+    table = pvgis_rows(data, offset)
+    return _pvgis_weather(path, table, lat, lon, float(point["elevation"]), float(offset))
+
+
+def _pvgis_weather(
+    path: Path, table: pd.DataFrame, lat: float, lon: float, elevation: float, offset: float
+) -> Weather:
+    """Check a PVGIS year's rows (every hour once, plausible values) and make it a Weather."""
     if not np.array_equal(table["row"].to_numpy(), np.arange(HOURS_PER_YEAR)):
         raise ValueError(f"{path}: not a full year of hourly rows; delete it and fetch again")
     columns: dict[str, Any] = {}
@@ -159,8 +184,8 @@ def read_pvgis_cache(path: Path) -> Weather:
             raise ValueError(f"{path}: column {name!r} has implausible values")
         values.setflags(write=False)
         columns[name] = values
-    station = f"PVGIS {float(lat):.3f}, {float(lon):.3f}"
-    return Weather(station, float(lat), float(lon), float(elevation), float(offset), **columns)
+    station = f"PVGIS {lat:.3f}, {lon:.3f}"
+    return Weather(station, lat, lon, elevation, offset, **columns)
 
 
 def weather_text(weather: Any) -> str:
