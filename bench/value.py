@@ -5,7 +5,8 @@ Run: ``python bench/value.py [--days 365] [--jobs 2] [--json] [--example NAME ..
 Per example and strategy it prints the bill, the battery wear (the simulator's calibrated ageing
 cost), the bill plus wear, and the saving against ``uncontrolled`` and ``smart-charge``; per
 example, ``optimal``'s share of ``oracle``'s saving over ``uncontrolled`` and the forecast error
-when the simulator reports one. Every figure is net of wear and in the site's currency.
+when the simulator reports one. Every comparison is net of wear and of the energy left stored
+at the end (``net_cost``), in the site's currency.
 
 Targets (issue 11): ``optimal`` >= ``smart-charge`` on every example; ``optimal`` >= 85 % of
 ``oracle``'s saving over ``uncontrolled`` where the household varies and prices are real.
@@ -55,8 +56,8 @@ def run_example(path: Path, days: int, seed: int) -> dict[str, Any]:
 
 
 def net(s: dict[str, Any]) -> float:
-    """Bill plus wear [currency]."""
-    return float(s["bill"]) + float(s.get("ageing_cost", 0.0))
+    """Bill plus wear, less the energy left stored at the end [currency] (``net_cost``)."""
+    return float(s["net_cost"])
 
 
 def figures(summary: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             title=f"{name}: {args.days} days from {summary['start'][:10]}, "
             f"weather {summary.get('weather')}, {summary['seconds']:.0f} s"
         )
-        for col in ("strategy", "bill", "wear", "bill + wear", "vs uncontrolled", "vs smart"):
+        for col in (
+            "strategy",
+            "bill",
+            "wear",
+            "left stored",
+            "net",
+            "vs uncontrolled",
+            "vs smart",
+        ):
             table.add_column(f"{col} [{cur}]" if col != "strategy" else col, justify="right")
         table.add_column("load forecast MAE [kW]", justify="right")
         for s in STRATEGIES:
@@ -121,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 s,
                 f"{row['bill']:.2f}",
                 f"{row.get('ageing_cost', 0.0):.2f}",
+                f"{row.get('stored_value', 0.0):.2f}",
                 f"{net(row):.2f}",
                 f"{base - net(row):+.2f}",
                 f"{smart - net(row):+.2f}",

@@ -14,7 +14,7 @@ from value import example_files, figures
 
 def test_figures_are_savings_net_of_wear() -> None:
     def s(bill: float, wear: float) -> dict[str, float]:
-        return {"bill": bill, "ageing_cost": wear}
+        return {"bill": bill, "ageing_cost": wear, "net_cost": bill + wear}
 
     summary = {
         "currency": "EUR",

@@ -31,7 +31,7 @@ def test_a_short_run_with_an_outage_reads_as_the_household_would_say_it() -> Non
     )
     text = result["headline"]
     st = result["strategies"]
-    net = {k: st[k]["bill"] + st[k]["ageing_cost"] for k in st}
+    net = {k: st[k]["bill"] + st[k]["ageing_cost"] - st[k]["stored_value"] for k in st}
     saving = net["uncontrolled"] - net["optimal"]
     money = re.search(r"would (save|pay) about ([\d,.]+) USD over these 3 days", text)
     assert money is not None, text
@@ -68,10 +68,29 @@ def test_without_an_outage_the_backup_from_storage_alone_is_named() -> None:
     year = {**result, "days": 365}
     st = result["strategies"]
     saving = sum(
-        (1 if k == "uncontrolled" else -1) * (st[k]["bill"] + st[k]["ageing_cost"])
+        (1 if k == "uncontrolled" else -1)
+        * (st[k]["bill"] + st[k]["ageing_cost"] - st[k]["stored_value"])
         for k in ("uncontrolled", "optimal")
     )
     text = headline(year, traces, world)
     assert text is not None and " a year " in text
     assert f"about {abs(saving):,.0f} USD a year" in text or abs(saving) < 10
     assert headline({**result, "strategies": {"optimal": st["optimal"]}}, traces, world) is None
+
+
+def test_energy_left_stored_is_valued_at_the_last_days_cheapest_import_price() -> None:
+    site = load_site(EXAMPLES / "leaf-uk-v2g.toml")
+    tz = ZoneInfo(site.location.timezone)
+    result, traces, world = simulate_site(
+        site, datetime(2026, 3, 2, tzinfo=tz), 2, ["smart-charge", "optimal"]
+    )
+    for name, trace in traces.items():
+        row = result["strategies"][name]
+        # the last 24 h of 5-minute steps, recomputed here
+        price = max(0.0, float(world.price_import[trace.grid.n - 288 : trace.grid.n].min()))
+        left = sum(float(s.soc_kwh[-1] - s.soc_kwh[0]) for s in trace.storages)
+        assert row["stored_value_price"] == pytest.approx(price)
+        assert row["stored_value"] == pytest.approx(left * price)
+        assert row["net_cost"] == pytest.approx(
+            row["bill"] + row["ageing_cost"] - row["stored_value"]
+        )

@@ -3,7 +3,7 @@
 "With voltbridge this home would save about X a year against charging as usual; the car's
 battery would lose about Y % less capacity; in an outage like Z it would keep the fridge, lights
 and router on for N hours." Every figure comes from the simulation's results: the saving is
-``uncontrolled`` minus ``optimal``, bill plus battery wear; the capacity is the worst car's fade;
+``uncontrolled`` minus ``optimal``, bill plus battery wear less the energy left stored; the capacity is the worst car's fade;
 the outage is the longest simulated one (hours its essential circuits were fully served), or,
 with none simulated, the median backup from the storage at home alone (PV not counted).
 """
@@ -56,8 +56,8 @@ def headline(result: dict[str, Any], traces: dict[str, SimTrace], world: World) 
     cur = site.tariff.currency
     days = int(result["days"])
 
-    def net(s: dict[str, Any]) -> float:
-        return float(s["bill"]) + float(s.get("ageing_cost", 0.0))
+    def net(s: dict[str, Any]) -> float:  # bill + wear - energy left stored (metrics.py)
+        return float(s["net_cost"])
 
     saving = net(base) - net(opt)
     when = "a year" if days >= FULL_YEAR_DAYS else f"over these {days} days"

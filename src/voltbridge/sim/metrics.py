@@ -86,6 +86,23 @@ def ageing_cost(trace: SimTrace, params: list[StorageParams]) -> float:
     return total
 
 
+def stored_value(world: World, trace: SimTrace) -> tuple[float, float]:
+    """(value [currency], its price [currency/kWh]) of the energy left stored at the end of the
+    period beyond what was stored at its start.
+
+    A finite period cuts every strategy's story short: energy bought or kept from PV in its last
+    hours is on the bill while its later use is not. It is valued as the planner values energy
+    left at a horizon's end (``planner.model.terminal_value``): the cheapest import price of the
+    last day, a kWh kept saving at least that later. Every strategy starts from the same state,
+    so this puts them on one footing.
+    """
+    n = trace.grid.n
+    day = max(1, round(24.0 / float(np.mean(trace.grid.dt_h))))
+    price = max(0.0, float(np.min(world.price_import[max(0, n - day) : n])))
+    delta = sum(float(s.soc_kwh[-1] - s.soc_kwh[0]) for s in trace.storages)
+    return delta * price, price
+
+
 def backup_hours(trace: SimTrace, params: list[StorageParams], essential_kw: float) -> FloatArray:
     """Hours the essential circuits (at their typical draw ``essential_kw`` [kW]) could run at
     each step from the storages at home, counting only energy above each one's reserve (no PV
@@ -190,11 +207,16 @@ def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dic
     ess_unserved, all_unserved = essential_unserved_kw(trace)
     shed = trace.shed_kw if trace.shed_kw is not None else np.zeros(trace.grid.n)
     shed_kwh = float(np.sum(shed * trace.grid.dt_h))
+    left_value, left_price = stored_value(world, trace)
+    wear = ageing_cost(trace, params)
     return {
+        "net_cost": grid_bill.total + away_cost + wear - left_value,
+        "stored_value": left_value,
+        "stored_value_price": left_price,
         "bill": grid_bill.total + away_cost,
         "grid_bill": grid_bill.total,
         "away_charging_cost": away_cost,
-        "ageing_cost": ageing_cost(trace, params),
+        "ageing_cost": wear,
         "import_kwh": e.import_kwh,
         "export_kwh": e.export_kwh,
         "pv_kwh": e.pv_kwh,
