@@ -33,7 +33,9 @@ def h25_year_shape(year: int) -> FloatArray:
         warnings.simplefilter("ignore")  # demandlib's pandas calls raise deprecation warnings
         values: FloatArray = np.asarray(bdew.H25(index), dtype=np.float64)
     year_kwh = float(values.sum()) * 0.25
-    return values / year_kwh
+    shape: FloatArray = values / year_kwh
+    shape.flags.writeable = False  # shared by every caller in the process (cached)
+    return shape
 
 
 def local_seconds(edges_s: np.ndarray, timezone: str) -> np.ndarray:

@@ -194,8 +194,17 @@ def load_weather(path: str | Path) -> Weather:
     return _load_cached(str(Path(path).expanduser().resolve()))
 
 
-@lru_cache(maxsize=16)
 def _load_cached(path_str: str) -> Weather:
+    """The typical year at ``path_str``, read once per process; its arrays are read-only, since
+    every world built in the process shares them."""
+    w = _load_cached_rw(path_str)
+    for name in ("ghi", "dni", "dhi", "temp_air", "wind_speed"):
+        getattr(w, name).flags.writeable = False
+    return w
+
+
+@lru_cache(maxsize=16)
+def _load_cached_rw(path_str: str) -> Weather:
     path = Path(path_str)
     if path.name.lower().endswith(PVGIS_SUFFIX):
         from voltbridge.sim.weather_sources import read_pvgis_cache  # it imports this module
