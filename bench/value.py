@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from voltbridge.sim.weather_sources import weather_text
+
 STRATEGIES = ("uncontrolled", "smart-charge", "v2h-rules", "oracle", "optimal")
 
 
@@ -77,13 +79,18 @@ def figures(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def forecast_mae(s: dict[str, Any]) -> str:
-    """The load forecast's mean absolute error [kW] when the simulator reports it."""
-    fc = s.get("forecast")
-    if not isinstance(fc, dict):
-        return "-"
-    mae = fc.get("load_mae_kw")
-    return "-" if mae is None else f"{float(mae):.3f}"
+def forecast_line(summary: dict[str, Any]) -> str:
+    """The learned load forecast's error against the seasonal-naive baseline [kW]."""
+    fc = summary.get("forecast")
+    if not isinstance(fc, dict) or fc.get("load_mae_kw") is None:
+        return "load forecast: not scored"
+    base = fc.get("baseline_load_mae_kw")
+    return (
+        f"load forecast MAE {float(fc['load_mae_kw']):.3f} kW, bias "
+        f"{float(fc.get('load_bias_kw') or 0.0):+.3f} kW (seasonal naive "
+        + ("n/a" if base is None else f"{float(base):.3f} kW")
+        + ")"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         base, smart = net(st["uncontrolled"]), net(st["smart-charge"])
         table = Table(
             title=f"{name}: {args.days} days from {summary['start'][:10]}, "
-            f"weather {summary.get('weather')}, {summary['seconds']:.0f} s"
+            f"weather: {weather_text(summary.get('weather'))}, {summary['seconds']:.0f} s"
         )
         for col in (
             "strategy",
@@ -123,7 +130,6 @@ def main(argv: list[str] | None = None) -> int:
             "vs smart",
         ):
             table.add_column(f"{col} [{cur}]" if col != "strategy" else col, justify="right")
-        table.add_column("load forecast MAE [kW]", justify="right")
         for s in STRATEGIES:
             row = st[s]
             table.add_row(
@@ -134,12 +140,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{net(row):.2f}",
                 f"{base - net(row):+.2f}",
                 f"{smart - net(row):+.2f}",
-                forecast_mae(row),
             )
         console.print(table)
         fig = figures(summary)
         share = fig["optimal_share_of_oracle"]
         ok_smart = "yes" if fig["optimal_vs_smart_charge"] >= -0.005 else "NO"
+        console.print(forecast_line(summary))
         console.print(
             f"optimal >= smart-charge: {ok_smart}; optimal's share of oracle's saving: "
             + ("n/a" if share is None else f"{100 * share:.1f} % (target >= 85 %)")
