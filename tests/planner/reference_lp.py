@@ -40,8 +40,11 @@ class Problem:
     row_lo: list[float] = field(default_factory=list)
     row_hi: list[float] = field(default_factory=list)
     constant: float = 0.0
+    integer: list[int] = field(default_factory=list)
 
-    def var(self, count: int, cost: FloatArray | float, lo: FloatArray | float, hi: object) -> IntArray:
+    def var(
+        self, count: int, cost: FloatArray | float, lo: FloatArray | float, hi: object
+    ) -> IntArray:
         """Add ``count`` variables; ``hi`` None means unbounded above."""
         start = len(self.cost)
         c = np.broadcast_to(np.asarray(cost, dtype=np.float64), (count,))
@@ -61,9 +64,21 @@ class Problem:
         self.row_lo.append(lo)
         self.row_hi.append(hi)
 
+    def either_or(self, on: int, off: int, on_max: float, off_max: float) -> None:
+        """At most one of ``x[on]``, ``x[off]`` positive: a binary z, ``on <= on_max z``,
+        ``off <= off_max (1 - z)``."""
+        if on_max <= 0 or off_max <= 0:
+            return
+        z = self.var(1, 0.0, 0.0, 1.0)
+        self.integer.append(int(z[0]))
+        self.row([(on, 1.0), (int(z[0]), -on_max)], -np.inf, 0.0)
+        self.row([(off, 1.0), (int(z[0]), off_max)], -np.inf, off_max)
+
     def solve(self) -> float:
         """The optimal objective (plus the constant) [currency]."""
-        a = coo_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.row_lo), len(self.cost)))
+        a = coo_matrix(
+            (self.vals, (self.rows, self.cols)), shape=(len(self.row_lo), len(self.cost))
+        )
         lo, hi = np.array(self.row_lo), np.array(self.row_hi)
         eq = lo == hi
         ub_rows = np.flatnonzero(~eq)
@@ -75,6 +90,14 @@ class Problem:
 
         a_ub = vstack([a_csr[upper], -a_csr[lower]])
         b_ub = np.concatenate((hi[upper], -lo[lower]))
+        integrality = np.zeros(len(self.cost), dtype=np.int64)
+        integrality[self.integer] = 1
+        options: dict[str, float] = {
+            "primal_feasibility_tolerance": 1e-9,
+            "dual_feasibility_tolerance": 1e-9,
+        }
+        if self.integer:
+            options["mip_rel_gap"] = 1e-9
         res = linprog(
             np.array(self.cost),
             A_ub=a_ub,
@@ -83,14 +106,19 @@ class Problem:
             b_eq=lo[eq],
             bounds=self.bounds,
             method="highs",
-            options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9},
+            integrality=integrality,
+            options=options,
         )
         assert res.status == 0, res.message
         return float(res.fun) + self.constant
 
 
-def reference_objective(req: PlanRequest) -> float:
-    """The least total cost of ``req`` less the terminal value of the energy left [currency]."""
+def reference_objective(req: PlanRequest, exclusive: bool = False) -> float:
+    """The least total cost of ``req`` less the terminal value of the energy left [currency].
+
+    With ``exclusive`` no storage charges and discharges in one step and the grid never imports
+    and exports at once (a binary per step and pair: a MILP); without, the LP relaxation.
+    """
     inf = np.inf
     n, dt = req.grid.n, req.grid.dt_h
     unit, pen = price_scale(req), req.penalties
@@ -105,9 +133,7 @@ def reference_objective(req: PlanRequest) -> float:
         [(imp[t], 1.0), (exp[t], -1.0), (pv[t], 1.0), (unserved[t], 1.0)] for t in range(n)
     ]
     surplus = req.pv_export & (req.pv_kw > req.load_kw)
-    export_rule = [
-        [(exp[t], 1.0)] + ([(pv[t], -1.0)] if surplus[t] else []) for t in range(n)
-    ]
+    export_rule = [[(exp[t], 1.0)] + ([(pv[t], -1.0)] if surplus[t] else []) for t in range(n)]
     backup_terms: list[list[tuple[int, float]]] = [[] for _ in range(n + 1)]
     for s in req.storages:
         e_max = max(s.max_soc_kwh, s.soc0_kwh)
@@ -119,6 +145,8 @@ def reference_objective(req: PlanRequest) -> float:
         reserve = np.minimum(s.reserve_kwh[1:], e_max)
         short = p.var(n, pen.mobility_reserve * unit * dt, 0.0, None)
         for t in range(n):
+            if exclusive:
+                p.either_or(c[t], d[t], float(s.max_charge_kw[t]), float(s.max_discharge_kw[t]))
             balance[t] += [(c[t], -1.0), (d[t], 1.0)]
             if s.can_export:
                 export_rule[t].append((d[t], -1.0))
@@ -156,6 +184,8 @@ def reference_objective(req: PlanRequest) -> float:
                 if counts[t + 1] > 0:
                     backup_terms[t + 1].append((above_r[t], float(counts[t + 1])))
     for t in range(n):
+        if exclusive:
+            p.either_or(imp[t], exp[t], req.import_limit_kw, req.export_limit_kw)
         p.row(balance[t], float(req.load_kw[t]), float(req.load_kw[t]))
         hi = -float(req.load_kw[t]) if surplus[t] else 0.0
         p.row(export_rule[t], -inf, hi)

@@ -59,7 +59,9 @@ class Arrays:
 
     def violation(self, x: FloatArray) -> float:
         """The largest amount by which ``x`` breaks a row or column bound (0 if none)."""
-        act = np.bincount(self.rows, weights=self.vals * x[self.cols], minlength=self.row_lower.size)
+        act = np.bincount(
+            self.rows, weights=self.vals * x[self.cols], minlength=self.row_lower.size
+        )
         worst = [
             np.max(self.row_lower - act, initial=0.0),
             np.max(act - self.row_upper, initial=0.0),
@@ -146,9 +148,7 @@ def net_grid_overlap(req: PlanRequest, g: m.GridCols, x: FloatArray) -> FloatArr
     least what export earns (elsewhere the overlap earns money and needs a binary)."""
     x = x.copy()
     both = np.minimum(x[g.imp], x[g.exp])
-    cut = np.where(
-        (both > OVERLAP_TOL_KW) & (req.price_import >= req.price_export), both, 0.0
-    )
+    cut = np.where((both > OVERLAP_TOL_KW) & (req.price_import >= req.price_export), both, 0.0)
     x[g.imp] -= cut
     x[g.exp] -= cut
     return x
@@ -188,9 +188,13 @@ def least_throughput(
     them, so where an equally cheap plan without it exists this finds one. None if HiGHS's
     answer costs more than ``objective`` allows (its feasibility tolerance applies to the row).
     """
-    flows = np.concatenate([g.imp, g.exp] + [np.concatenate((sc.charge, sc.discharge)) for sc in cols])
+    flows = np.concatenate(
+        [g.imp, g.exp] + [np.concatenate((sc.charge, sc.discharge)) for sc in cols]
+    )
     nz = np.flatnonzero(arrays.cost)
-    lp.add_rows("objective_kept", 1, np.zeros(nz.size, np.int64), nz, arrays.cost[nz], -INF, objective)
+    lp.add_rows(
+        "objective_kept", 1, np.zeros(nz.size, np.int64), nz, arrays.cost[nz], -INF, objective
+    )
     weights = np.zeros(lp.num_col)
     weights[flows] = 1.0
     lp.cost = [weights]

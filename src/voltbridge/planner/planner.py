@@ -21,6 +21,10 @@ SIMULTANEOUS_TOL_KW = 1e-6
 MAX_EXCLUSIVE_ROUNDS = 4
 """Rounds of adding binaries before falling back to fixing directions."""
 
+MIP_NODE_BUDGET = 1000
+"""Branch-and-bound nodes all rounds of one plan may use together; once spent, the remaining
+overlap is settled by fixing directions (LPs only). A work bound, so plans stay reproducible."""
+
 
 @dataclass
 class BuiltModel:
@@ -127,8 +131,17 @@ class PlanStats:
     """A second LP (least throughput at the same objective) removed the overlap."""
     mip_rounds: int = 0
     """Branch-and-bound solves (0: the plan is an LP optimum)."""
+    mip_nodes: int = 0
+    """Branch-and-bound nodes of all rounds together."""
+    mip_stopped: bool = False
+    """A branch and bound stopped at its node limit (its answer is feasible, not proven best)."""
     fixed_directions: bool = False
     """Branch and bound hit its limits and directions were fixed instead."""
+
+    @property
+    def proven_optimal(self) -> bool:
+        """Whether the plan is a proven optimum (of the LP, or of the MIP within its gap)."""
+        return not (self.fixed_directions or self.mip_stopped)
 
 
 class Planner:
@@ -145,8 +158,8 @@ class Planner:
         surplus (:func:`overlap.remove_free_overlap`, then a least-throughput LP at the same
         objective). Only where overlap remains, which negative prices can make pay, do those
         steps (and every step where overlap could pay) get binaries, for at most
-        ``MAX_EXCLUSIVE_ROUNDS`` branch-and-bound solves of at most ``MIP_MAX_NODES`` nodes
-        each. If that does not settle it, each such step is fixed to its dominant direction
+        ``MAX_EXCLUSIVE_ROUNDS`` branch-and-bound solves and ``MIP_NODE_BUDGET`` nodes in all
+        together. If that does not settle it, each such step is fixed to its dominant direction
         and the LP re-solved.
         """
         t0 = time.perf_counter()
@@ -160,14 +173,20 @@ class Planner:
             sol, found = settled, {}
         exclusive: dict[int, np.ndarray] = {}
         forced: dict[int, np.ndarray] = {}
-        while found and stats.mip_rounds < MAX_EXCLUSIVE_ROUNDS:
+        nodes_left = MIP_NODE_BUDGET
+        while found and stats.mip_rounds < MAX_EXCLUSIVE_ROUNDS and nodes_left > 0:
             for key, steps in found.items():
-                found[key] = np.union1d(steps, paying_steps(req, key))
+                widen = np.arange(req.grid.n) if key in exclusive else paying_steps(req, key)
+                found[key] = np.union1d(steps, widen)
             merge_steps(exclusive, found)
             try:
                 built = build_model(req, exclusive)
                 stats.mip_rounds += 1
-                sol = self._without_free_overlap(req, built, solve(built.lp))
+                mip = solve(built.lp, max_nodes=nodes_left)
+                nodes_left -= max(1, mip.nodes)
+                stats.mip_nodes += mip.nodes
+                stats.mip_stopped |= not mip.optimal
+                sol = self._without_free_overlap(req, built, mip)
             except NoSolution:
                 break
             found = simultaneous_steps(built, req, sol.x)
@@ -195,7 +214,7 @@ def least_throughput(req: PlanRequest, built: BuiltModel, sol: LpSolution) -> Lp
     (:func:`overlap.least_throughput`) still overlaps. ``built`` must have no binaries."""
     arrays = ov.Arrays.of(built.lp)
     fresh = build_model(req)
-    x = ov.least_throughput(fresh.lp, arrays, fresh.grid, fresh.storages, sol.objective)
+    x = ov.least_throughput(fresh.lp, arrays, fresh.grid, fresh.storages, arrays.objective(sol.x))
     if x is None:
         return None
     x = ov.remove_free_overlap(req, arrays, built.grid, built.storages, x)
