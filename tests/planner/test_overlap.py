@@ -15,7 +15,7 @@ from voltbridge.planner import overlap as ov
 from voltbridge.planner.lp import solve
 from voltbridge.planner.planner import simultaneous_steps
 
-from .builders import battery, hourly, request
+from .builders import battery, car, hourly, request
 from .reference_lp import reference_objective
 
 
@@ -86,3 +86,50 @@ def test_planner_needs_no_binaries_for_free_overlap_and_matches_the_reference() 
         reference_objective(req), rel=1e-9, abs=1e-9
     )
     assert np.all(np.abs(sp.power_kw) <= 5.0 + 1e-9)
+
+
+def flat_price_request() -> PlanRequest:
+    """Import and export both at 0.01 (found by hypothesis): a car needs 10 kWh more by the end
+    and the only way is import at its 3.7 kW limit, so the LP optimum may import and export
+    through the exporting battery at once for free."""
+    g = hourly(3, step_minutes=15)
+    ev = car(
+        g,
+        capacity_kwh=40.0,
+        soc0_kwh=2.0,
+        charge_kw=3.7,
+        eta=(0.85, 0.85),
+        max_soc_kwh=32.0,
+        departures=[(12, 12.0)],
+    )
+    bat = battery(g, capacity_kwh=5.0, soc0_kwh=0.0, power_kw=2.5, can_export=True)
+    pv = np.zeros(12)
+    pv[1] = 0.1
+    return request(
+        g,
+        [ev, bat],
+        load_kw=0.0,
+        pv_kw=pv,
+        price_import=0.01,
+        price_export=0.01,
+        import_limit_kw=3.7,
+        export_limit_kw=5.0,
+        pv_export=True,
+    )
+
+
+def test_free_overlap_of_the_lp_is_removed_without_binaries() -> None:
+    """The old planner ran branch and bound here; now the LP's overlap is moved away at the
+    same cost (the reference LP's) and no binary is added."""
+    req = flat_price_request()
+    built = build_model(req)
+    assert simultaneous_steps(built, req, solve(built.lp).x), "the LP optimum overlaps"
+    planner = Planner()
+    plan = planner.plan(req)
+    assert planner.last_stats.lp_overlap and planner.last_stats.mip_rounds == 0
+    grid = plan.grid_kw
+    imp = np.maximum(grid, 0.0)
+    assert plan.cost.import_cost == pytest.approx(float((0.01 * imp * 0.25).sum()), abs=1e-12)
+    assert plan.cost.total - plan.cost.terminal_value == pytest.approx(
+        reference_objective(req), rel=1e-9, abs=1e-9
+    )

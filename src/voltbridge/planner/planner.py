@@ -127,6 +127,8 @@ def paying_steps(req: PlanRequest, key: int) -> np.ndarray:
 class PlanStats:
     """How the last plan was found: for benchmarks and tests, not part of the plan."""
 
+    lp_overlap: bool = False
+    """The first LP optimum charged and discharged (or imported and exported) at once."""
     throughput_lp: bool = False
     """A second LP (least throughput at the same objective) removed the overlap."""
     mip_rounds: int = 0
@@ -166,7 +168,9 @@ class Planner:
         req.validate()
         stats = PlanStats()
         built = build_model(req)
-        sol = self._without_free_overlap(req, built, solve(built.lp))
+        first = solve(built.lp)
+        stats.lp_overlap = bool(simultaneous_steps(built, req, first.x))
+        sol = self._without_free_overlap(req, built, first)
         found = simultaneous_steps(built, req, sol.x)
         if found and (settled := least_throughput(req, built, sol)) is not None:
             stats.throughput_lp = True
