@@ -123,6 +123,14 @@ def paying_steps(req: PlanRequest, key: int) -> np.ndarray:
     return np.flatnonzero((req.price_import < 0) | (req.price_export < 0))
 
 
+def only_paying(req: PlanRequest, found: dict[int, np.ndarray]) -> bool:
+    """Whether every overlapping step found is one where overlap can pay (see
+    :func:`paying_steps`); then only binaries can settle it."""
+    return bool(found) and all(
+        np.isin(steps, paying_steps(req, key)).all() for key, steps in found.items()
+    )
+
+
 @dataclass
 class PlanStats:
     """How the last plan was found: for benchmarks and tests, not part of the plan."""
@@ -172,7 +180,9 @@ class Planner:
         stats.lp_overlap = bool(simultaneous_steps(built, req, first.x))
         sol = self._without_free_overlap(req, built, first)
         found = simultaneous_steps(built, req, sol.x)
-        if found and (settled := least_throughput(req, built, sol)) is not None:
+        if only_paying(req, found):
+            pass  # a least-throughput LP would keep the overlap that pays: go to binaries
+        elif found and (settled := least_throughput(req, built, sol)) is not None:
             stats.throughput_lp = True
             sol, found = settled, {}
         exclusive: dict[int, np.ndarray] = {}
