@@ -174,10 +174,11 @@ def start_basis(lp: LinearProgram) -> highspy.HighsBasis:
     return basis
 
 
-MIP_MAX_NODES = 500
+MIP_MAX_NODES = 300
 """Branch-and-bound node limit of one solve: a work limit, not a time limit, so that plans stay
-reproducible. On the random cases of bench/planner.py a node costs about 1-3 ms; the planner
-also shares ``MIP_NODE_BUDGET`` nodes among all its rounds."""
+reproducible. On the random cases of bench/planner.py a node costs 1-17 ms (2-core machine),
+so 300 nodes bound a solve to seconds at worst; the planner also shares ``MIP_NODE_BUDGET``
+nodes among all its rounds. A search stopped there keeps its best feasible plan."""
 
 
 class NoSolution(SolverError):
