@@ -174,11 +174,12 @@ def start_basis(lp: LinearProgram) -> highspy.HighsBasis:
     return basis
 
 
-MIP_MAX_NODES = 300
+MIP_MAX_NODES = 500
 """Branch-and-bound node limit of one solve: a work limit, not a time limit, so that plans stay
-reproducible. On the random cases of bench/planner.py a node costs 1-17 ms (2-core machine),
-so 300 nodes bound a solve to seconds at worst; the planner also shares ``MIP_NODE_BUDGET``
-nodes among all its rounds. A search stopped there keeps its best feasible plan."""
+reproducible. On the random cases of bench/planner.py a node costs 1-17 ms (2-core machine);
+the planner also shares ``MIP_NODE_BUDGET`` nodes among all its rounds. A search stopped there
+keeps its best feasible plan. Measured on 200 random cases: a budget of 300 nodes kept the
+slowest plan to 7 s but left one 18 % above the optimum; 1,000 nodes, 16 s and 0.13 %."""
 
 
 class NoSolution(SolverError):

@@ -21,10 +21,10 @@ SIMULTANEOUS_TOL_KW = 1e-6
 MAX_EXCLUSIVE_ROUNDS = 4
 """Rounds of adding binaries before falling back to fixing directions."""
 
-MIP_NODE_BUDGET = 300
+MIP_NODE_BUDGET = 1000
 """Branch-and-bound nodes all rounds of one plan may use together; once spent, the remaining
 overlap is settled by fixing directions (LPs only). A work bound, so plans stay reproducible;
-the plan then says so (``PlanStats.proven_optimal``)."""
+``Planner.last_stats.proven_optimal`` then says so."""
 
 
 @dataclass
@@ -181,9 +181,8 @@ class Planner:
         stats.lp_overlap = bool(simultaneous_steps(built, req, first.x))
         sol = self._without_free_overlap(req, built, first)
         found = simultaneous_steps(built, req, sol.x)
-        if only_paying(req, found):
-            pass  # a least-throughput LP would keep the overlap that pays: go to binaries
-        elif found and (settled := least_throughput(req, built, sol)) is not None:
+        # Overlap only where it can pay would survive a least-throughput LP: straight to binaries.
+        if found and not only_paying(req, found) and (settled := least_throughput(req, built, sol)):
             stats.throughput_lp = True
             sol, found = settled, {}
         exclusive: dict[int, np.ndarray] = {}
