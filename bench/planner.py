@@ -1,6 +1,7 @@
 """Planner timing: build and solve a realistic commuter home at 96, 192 and 672 steps of 15 min.
 
-Run with ``python bench/planner.py`` (about ten seconds). Prints, per horizon, the median and
+Run with ``python bench/planner.py [--cases N] [--seed S] [--json]`` (about ten seconds plus the
+random set). Prints, per horizon, the median and
 90th percentile of ``Planner().plan(req)`` (build, solve, extract, warnings) and of
 ``build_model(req)`` alone over repeated runs, the LP's size and HiGHS's simplex iterations.
 
@@ -10,15 +11,28 @@ with a 7 kWh commute, back to 80 % by each departure and a 20 % mobility reserve
 (0.40 from 16:00 to 21:00, else 0.15) with a 0.05 feed-in; 5 kWh of backup kept at all times.
 A last row plans the same home over two days with negative prices from 11:00 to 15:00 (5 runs):
 the LP relaxation then charges and discharges at once and the planner re-solves with binaries.
+
+Then a seeded random set (bench/random_cases.py: 1-4 storages, 24-96 h, hourly or 15-min steps,
+negative prices in about a third, PV surplus, export limits, departure targets; 1,000 cases by
+default): the share planned as a plain LP (overlap of the first LP removed at no cost included),
+the branch-and-bound rounds, median, p99 and max times of ``Planner().plan`` (second call of
+each case) and the largest relative gap to the independent LP of tests/planner/reference_lp.py
+(the MILP with a binary on every step where the planner needed binaries). ``--json`` ends the
+output with one line of these figures.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +48,11 @@ from voltbridge.planner import (
     build_model,
 )
 from voltbridge.planner import lp as lp_module
+
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent)]
+from random_cases import random_cases  # noqa: E402
+
+from tests.planner.reference_lp import reference_objective  # noqa: E402
 
 FloatArray = npt.NDArray[np.float64]
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
@@ -243,8 +262,86 @@ def print_table(rows: list[list[str]]) -> None:
     Console(width=200).print(table)
 
 
+@dataclass
+class RandomSet:
+    """Figures of the random case set."""
+
+    cases: int
+    lp_share: float
+    rounds: dict[int, int]
+    rescued: int
+    not_proven: int
+    times_ms: list[float]
+    max_gap: float
+
+    def summary(self) -> dict[str, float | int]:
+        t = self.times_ms
+        return {
+            "random_cases": self.cases,
+            "random_lp_share": round(self.lp_share, 4),
+            "random_median_ms": round(statistics.median(t), 3),
+            "random_p99_ms": round(float(np.percentile(t, 99)), 3),
+            "random_max_ms": round(max(t), 3),
+            "random_max_cost_gap": float(f"{self.max_gap:.3g}"),
+            "random_not_proven_optimal": self.not_proven,
+        }
+
+
+def random_set(count: int, seed: int, check: bool = True) -> RandomSet:
+    """Plan every case twice (the second call timed) and compare with the reference LP."""
+    times: list[float] = []
+    rounds: dict[int, int] = {}
+    rescued = not_proven = lp_only = 0
+    worst = 0.0
+    for req in random_cases(count, seed):
+        planner = Planner()
+        planner.plan(req)
+        t0 = time.perf_counter()
+        plan = planner.plan(req)
+        times.append((time.perf_counter() - t0) * 1000.0)
+        st = planner.last_stats
+        rounds[st.mip_rounds] = rounds.get(st.mip_rounds, 0) + 1
+        lp_only += st.mip_rounds == 0 and not st.fixed_directions
+        rescued += st.lp_overlap and st.mip_rounds == 0
+        not_proven += not st.proven_optimal
+        if check:
+            ref = reference_objective(req, exclusive=st.mip_rounds > 0 or st.fixed_directions)
+            ours = plan.cost.total - plan.cost.terminal_value
+            worst = max(worst, abs(ours - ref) / max(1.0, abs(ref)))
+    return RandomSet(count, lp_only / count, rounds, rescued, not_proven, times, worst)
+
+
+def print_random(r: RandomSet) -> None:
+    t = r.times_ms
+    rounds = ", ".join(f"{k}: {v}" for k, v in sorted(r.rounds.items()))
+    print(
+        f"random set: {r.cases} cases, {100 * r.lp_share:.1f} % planned as a plain LP "
+        f"({r.rescued} of them after removing free overlap); branch-and-bound rounds per case "
+        f"{{{rounds}}}; {r.not_proven} stopped by the MIP work bound (feasible, not proven best)"
+    )
+    print(
+        f"  plan median {statistics.median(t):.2f} ms, p99 {np.percentile(t, 99):.1f} ms, "
+        f"max {max(t):.1f} ms; largest cost gap to the reference LP {r.max_gap:.2g} (relative)"
+    )
+
+
+def machine() -> str:
+    """The machine in words, for the printed figures."""
+    import os
+
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"
+    )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1000, help="random cases (default 1000)")
+    parser.add_argument("--seed", type=int, default=12, help="seed of the random set")
+    parser.add_argument("--json", action="store_true", help="end with one line of JSON figures")
+    args = parser.parse_args()
     t0 = time.perf_counter()
+    print(f"machine: {machine()}")
     rows = [
         row("commuter home", commuter_home(steps), target=TARGETS_MS.get(steps))
         for steps in (96, 192, 672)
@@ -252,7 +349,15 @@ def main() -> None:
     neg = commuter_home(192, negative_midday=True)
     rows.append(row("negative midday", neg, runs=5))
     print_table(rows)
+    rand = random_set(args.cases, args.seed) if args.cases > 0 else None
+    if rand is not None:
+        print_random(rand)
     print(f"total {time.perf_counter() - t0:.1f} s; plan = build + solve + extract + warnings")
+    if args.json:
+        figures: dict[str, object] = {"machine": machine()}
+        if rand is not None:
+            figures.update(rand.summary())
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from voltbridge.planner.lp import solve
 
 from .builders import MONDAY, FloatArray, battery, car, hourly, request
 from .checks import assert_plan_valid
+from .reference_lp import reference_objective
 
 PEAK = slice(17, 21)
 """Steps 17..20 of an hourly day: a four-hour evening peak."""
@@ -142,7 +143,10 @@ def test_negative_prices_relaxation_cycles_but_the_plan_does_not() -> None:
     sp = p.storage("battery")
     # Emptied before the window (0.20 saved per kWh), filled in it while paid to import.
     assert sp.soc_kwh[4] == pytest.approx(0.0, abs=1e-6)
-    assert np.all(sp.power_kw[4:6] > 0.0)
+    # Several plans tie here (which window steps charge is free): the best is checked by cost.
+    assert sp.power_kw[4:8].max() > 0.0
+    best = reference_objective(req, exclusive=True)
+    assert p.cost.total - p.cost.terminal_value == pytest.approx(best, rel=1e-9, abs=1e-9)
     assert np.maximum(p.grid_kw[4:8], 0.0).sum() > 4 * 1.0 + 5.0
 
 

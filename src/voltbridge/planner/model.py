@@ -155,7 +155,11 @@ def define_storage(
         0.0,
         s.max_discharge_kw,
     )
-    widths, costs = soc_segments(s, dt, req.penalties.mobility_reserve * scale, value_end)
+    reward = req.penalties.mobility_reserve * scale
+    widths, costs = soc_segments(s, dt, reward, value_end)
+    # The reserve's reward is a constant when the reserve is met: added back, the objective is
+    # the plan's cost (terminal value aside), which HiGHS's relative MIP gap is then taken of.
+    lp.offset += reward * float(np.sum(np.minimum(s.reserve_kwh[1:], widths.sum(axis=0)) * dt))
     seg = lp.add_cols(f"s{i}_soc", 3 * n, costs.ravel(), 0.0, widths.ravel()).reshape(3, n)
     return StorageCols(charge=c, discharge=d, segments=seg, segment_widths=widths)
 

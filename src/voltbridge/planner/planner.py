@@ -10,6 +10,7 @@ import numpy as np
 from voltbridge.core.timegrid import FloatArray
 from voltbridge.core.types import Plan, PlanCost, StoragePlan
 from voltbridge.planner import model as m
+from voltbridge.planner import overlap as ov
 from voltbridge.planner.lp import IntArray, LinearProgram, LpSolution, NoSolution, solve
 from voltbridge.planner.request import PlanRequest
 from voltbridge.planner.warnings import plan_warnings
@@ -19,6 +20,11 @@ SIMULTANEOUS_TOL_KW = 1e-6
 
 MAX_EXCLUSIVE_ROUNDS = 4
 """Rounds of adding binaries before falling back to fixing directions."""
+
+MIP_NODE_BUDGET = 1000
+"""Branch-and-bound nodes all rounds of one plan may use together; once spent, the remaining
+overlap is settled by fixing directions (LPs only). A work bound, so plans stay reproducible;
+``Planner.last_stats.proven_optimal`` then says so."""
 
 
 @dataclass
@@ -106,39 +112,129 @@ def round_directions(
         direction[steps] = np.where(x[a[steps]] >= x[b[steps]], 1, -1)
 
 
+def paying_steps(req: PlanRequest, key: int) -> np.ndarray:
+    """Steps where overlap of ``key`` (-1: the grid) can earn money, so binaries may be needed.
+
+    A storage gains from burning energy in its losses only where energy has a negative value
+    (import or export price below 0); the grid gains from importing to export only where export
+    pays more than import costs.
+    """
+    if key < 0:
+        return np.flatnonzero(req.price_export > req.price_import)
+    return np.flatnonzero((req.price_import < 0) | (req.price_export < 0))
+
+
+def only_paying(req: PlanRequest, found: dict[int, np.ndarray]) -> bool:
+    """Whether every overlapping step found is one where overlap can pay (see
+    :func:`paying_steps`); then only binaries can settle it."""
+    return bool(found) and all(
+        np.isin(steps, paying_steps(req, key)).all() for key, steps in found.items()
+    )
+
+
+@dataclass
+class PlanStats:
+    """How the last plan was found: for benchmarks and tests, not part of the plan."""
+
+    lp_overlap: bool = False
+    """The first LP optimum charged and discharged (or imported and exported) at once."""
+    throughput_lp: bool = False
+    """A second LP (least throughput at the same objective) removed the overlap."""
+    mip_rounds: int = 0
+    """Branch-and-bound solves (0: the plan is an LP optimum)."""
+    mip_nodes: int = 0
+    """Branch-and-bound nodes of all rounds together."""
+    mip_stopped: bool = False
+    """A branch and bound stopped at its node limit (its answer is feasible, not proven best)."""
+    fixed_directions: bool = False
+    """Branch and bound hit its limits and directions were fixed instead."""
+
+    @property
+    def proven_optimal(self) -> bool:
+        """Whether the plan is a proven optimum (of the LP, or of the MIP within its gap)."""
+        return not (self.fixed_directions or self.mip_stopped)
+
+
 class Planner:
     """Plans every storage of a site over a horizon; the same request always gives the same plan."""
+
+    def __init__(self) -> None:
+        self.last_stats = PlanStats()
 
     def plan(self, req: PlanRequest) -> Plan:
         """Solve ``req`` and return the plan with its costs and warnings.
 
         The LP is solved first. Where it charges and discharges one storage at once (or imports
-        and exports at once), which negative prices can make pay, those steps get binaries and
-        the model is solved again, until none is left. If branch and bound cannot finish within
-        its node limit, each such step is fixed to its dominant direction and the LP re-solved.
+        and exports at once) the overlap is first removed at no cost where it only burns a free
+        surplus (:func:`overlap.remove_free_overlap`, then a least-throughput LP at the same
+        objective). Only where overlap remains, which negative prices can make pay, do those
+        steps (and every step where overlap could pay) get binaries, for at most
+        ``MAX_EXCLUSIVE_ROUNDS`` branch-and-bound solves and ``MIP_NODE_BUDGET`` nodes in all
+        together. If that does not settle it, each such step is fixed to its dominant direction
+        and the LP re-solved.
         """
         t0 = time.perf_counter()
         req.validate()
+        stats = PlanStats()
         built = build_model(req)
-        sol = solve(built.lp)
+        first = solve(built.lp)
+        stats.lp_overlap = bool(simultaneous_steps(built, req, first.x))
+        sol = self._without_free_overlap(req, built, first)
+        found = simultaneous_steps(built, req, sol.x)
+        # Overlap only where it can pay would survive a least-throughput LP: straight to binaries.
+        if found and not only_paying(req, found) and (settled := least_throughput(req, built, sol)):
+            stats.throughput_lp = True
+            sol, found = settled, {}
         exclusive: dict[int, np.ndarray] = {}
         forced: dict[int, np.ndarray] = {}
-        for _ in range(MAX_EXCLUSIVE_ROUNDS):
-            found = simultaneous_steps(built, req, sol.x)
-            if not found:
-                break
+        nodes_left = MIP_NODE_BUDGET
+        while found and stats.mip_rounds < MAX_EXCLUSIVE_ROUNDS and nodes_left > 0:
+            for key, steps in found.items():
+                widen = np.arange(req.grid.n) if key in exclusive else paying_steps(req, key)
+                found[key] = np.union1d(steps, widen)
             merge_steps(exclusive, found)
             try:
                 built = build_model(req, exclusive)
-                sol = solve(built.lp)
+                stats.mip_rounds += 1
+                mip = solve(built.lp, max_nodes=nodes_left)
+                nodes_left -= max(1, mip.nodes)
+                stats.mip_nodes += mip.nodes
+                stats.mip_stopped |= not mip.optimal
+                sol = self._without_free_overlap(req, built, mip)
             except NoSolution:
                 break
+            found = simultaneous_steps(built, req, sol.x)
         while simultaneous_steps(built, req, sol.x):
+            stats.fixed_directions = True
             round_directions(built, req, sol.x, forced)
             built = build_model(req, forced=forced)
-            sol = solve(built.lp)
+            sol = self._without_free_overlap(req, built, solve(built.lp))
+        self.last_stats = stats
         solve_ms = (time.perf_counter() - t0) * 1000.0
         return extract_plan(req, built, sol, solve_ms)
+
+    @staticmethod
+    def _without_free_overlap(req: PlanRequest, built: BuiltModel, sol: LpSolution) -> LpSolution:
+        """``sol`` with the overlap that costs nothing removed (the same objective)."""
+        if not simultaneous_steps(built, req, sol.x):
+            return sol
+        arrays = ov.Arrays.of(built.lp)
+        x = ov.remove_free_overlap(req, arrays, built.grid, built.storages, sol.x)
+        return sol if x is sol.x else replace(sol, x=x)
+
+
+def least_throughput(req: PlanRequest, built: BuiltModel, sol: LpSolution) -> LpSolution | None:
+    """An LP optimum as cheap as ``sol`` without overlap, or None if the least-throughput LP
+    (:func:`overlap.least_throughput`) still overlaps. ``built`` must have no binaries."""
+    arrays = ov.Arrays.of(built.lp)
+    fresh = build_model(req)
+    x = ov.least_throughput(fresh.lp, arrays, fresh.grid, fresh.storages, arrays.objective(sol.x))
+    if x is None:
+        return None
+    x = ov.remove_free_overlap(req, arrays, built.grid, built.storages, x)
+    if simultaneous_steps(built, req, x):
+        return None
+    return replace(sol, x=x)
 
 
 def storage_soc(s_soc0: float, sc: m.StorageCols, x: FloatArray) -> FloatArray:
