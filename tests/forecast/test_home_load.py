@@ -66,3 +66,17 @@ def test_an_unreadable_store_falls_back_and_says_so(caplog: pytest.LogCaptureFix
         load = LearnedHomeLoad(SITE, broken).load_kw(grid)
     assert np.array_equal(load, expected_load_kw(SITE, grid))
     assert "disk gone" in caplog.text
+
+
+def test_a_bug_reading_the_history_is_logged_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def buggy(start: datetime, end: datetime, resolution_s: int) -> list[dict[str, Any]]:
+        raise KeyError("load_kw")  # a row without the field the reader expects
+
+    grid = planning_grid(int(NOW.timestamp()))
+    with caplog.at_level(logging.WARNING):
+        load = LearnedHomeLoad(SITE, buggy).load_kw(grid)
+    assert np.array_equal(load, expected_load_kw(SITE, grid))  # planning goes on
+    bug = [r for r in caplog.records if "a bug" in r.getMessage()]
+    assert bug and bug[0].exc_info is not None and bug[0].levelno == logging.ERROR

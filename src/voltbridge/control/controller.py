@@ -255,11 +255,12 @@ class Controller:
             events = [self.grid.resume_islanded(now, "transfer switch read open while on grid")]
         for event in events:
             await self._on_grid_event(event)
-        if not events and not self.grid.grid_connected:
-            # off grid and the switch read closed: its opening failed or it was closed by hand
-            reopened = await self.outage.keep_open(now, snap.transfer_closed)
-        else:
-            reopened = False
+        # off grid and the switch read closed: its opening failed or it was closed by hand
+        reopened = (
+            not events
+            and not self.grid.grid_connected
+            and await self.outage.keep_open(now, snap.transfer_closed)
+        )
         if (events or reopened) and self.devices.transfer is not None:  # moved: read it again
             snap.transfer_closed = await guarded_call(
                 "transfer switch",

@@ -10,6 +10,7 @@ that day read it from where they are.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -73,8 +74,11 @@ class LearnedHomeLoad:
     def _refit(self, day_s: int) -> FloatArray | None:
         try:
             hourly, recorded = self._hourly_history(day_s)
-        except Exception as err:  # the store's fault must not stop planning
+        except (sqlite3.Error, OSError) as err:  # the store's fault must not stop planning
             log.warning("load history unreadable, planning on the site's profile: %s", err)
+            return None
+        except Exception:  # a bug: planning goes on, and the traceback says where
+            log.exception("load history could not be read (a bug); planning on the site's profile")
             return None
         if recorded < MIN_RECORDED_H:
             return None

@@ -104,7 +104,7 @@ def fetch_pvgis(
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WeatherFetchError(
             f"PVGIS gave no typical year for {latitude:.3f}, {longitude:.3f}: {reason[:200]}"
-        ) from None
+        ) from exc  # the message is the one line users see; the cause stays for debugging
     path = cache_path(latitude, longitude, directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     inputs = (meta or {}).get("inputs", {}) if isinstance(meta, dict) else {}
