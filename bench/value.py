@@ -13,7 +13,9 @@ Targets (issue 11): ``optimal`` >= ``smart-charge`` on every example; ``optimal`
 
 With ``--json`` the last line is one object keyed by example, each holding
 ``optimal_vs_smart_charge``, ``oracle_vs_uncontrolled`` and ``optimal_vs_uncontrolled`` (savings,
-positive when the first is cheaper), ``optimal_share_of_oracle`` and ``currency``.
+positive when the first is cheaper), ``optimal_share_of_oracle``, ``currency`` and
+``wear_fade_disagree`` (pairs of strategies whose calibrated wear cost and simulated capacity
+fade move in opposite directions; empty when the two agree).
 """
 
 from __future__ import annotations
@@ -79,6 +81,27 @@ def figures(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def wear_disagreements(strategies: dict[str, Any], tol_pct: float = 1e-4) -> list[str]:
+    """Pairs of strategies whose calibrated wear cost and simulated capacity fade move apart.
+
+    The planner prices wear with the linear model calibrated on the cell models
+    (``battery/calibrate.py``); the simulator ages the pack with the cell model itself. Over a
+    year the two must rank the strategies the same way: for every pair, the one with the higher
+    wear cost must not lose less capacity. Differences in fade under ``tol_pct`` [%] are ties.
+    """
+    names = [s for s in STRATEGIES if s in strategies]
+    bad: list[str] = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            d_cost = float(strategies[a]["ageing_cost"]) - float(strategies[b]["ageing_cost"])
+            d_fade = float(strategies[a]["capacity_fade_pct"]) - float(
+                strategies[b]["capacity_fade_pct"]
+            )
+            if abs(d_fade) > tol_pct and d_cost * d_fade < 0:
+                bad.append(f"{a}/{b}")
+    return bad
+
+
 def forecast_line(summary: dict[str, Any]) -> str:
     """The learned load forecast's error against the seasonal-naive baseline [kW]."""
     fc = summary.get("forecast")
@@ -124,18 +147,21 @@ def main(argv: list[str] | None = None) -> int:
             "strategy",
             "bill",
             "wear",
+            "fade %",
             "left stored",
             "net",
             "vs uncontrolled",
             "vs smart",
         ):
-            table.add_column(f"{col} [{cur}]" if col != "strategy" else col, justify="right")
+            unit = "" if col in ("strategy", "fade %") else f" [{cur}]"
+            table.add_column(col + unit, justify="right")
         for s in STRATEGIES:
             row = st[s]
             table.add_row(
                 s,
                 f"{row['bill']:.2f}",
                 f"{row.get('ageing_cost', 0.0):.2f}",
+                f"{row.get('capacity_fade_pct', 0.0):.4f}",
                 f"{row.get('stored_value', 0.0):.2f}",
                 f"{net(row):.2f}",
                 f"{base - net(row):+.2f}",
@@ -146,6 +172,15 @@ def main(argv: list[str] | None = None) -> int:
         share = fig["optimal_share_of_oracle"]
         ok_smart = "yes" if fig["optimal_vs_smart_charge"] >= -0.005 else "NO"
         console.print(forecast_line(summary))
+        fig["wear_fade_disagree"] = wear_disagreements(st)
+        console.print(
+            "wear cost and capacity fade rank the strategies alike: "
+            + (
+                "yes"
+                if not fig["wear_fade_disagree"]
+                else "NO: " + ", ".join(fig["wear_fade_disagree"])
+            )
+        )
         console.print(
             f"optimal >= smart-charge: {ok_smart}; optimal's share of oracle's saving: "
             + ("n/a" if share is None else f"{100 * share:.1f} % (target >= 85 %)")

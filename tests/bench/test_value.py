@@ -36,3 +36,23 @@ def test_figures_are_savings_net_of_wear() -> None:
 
 def test_every_shipped_example_is_found() -> None:
     assert {"ev9-california", "sigen-dynamic-germany"} <= set(example_files())
+
+
+def test_wear_and_fade_moving_apart_is_named() -> None:
+    from value import wear_disagreements
+
+    def s(wear: float, fade: float) -> dict[str, float]:
+        return {"ageing_cost": wear, "capacity_fade_pct": fade}
+
+    agree = {
+        "uncontrolled": s(54.0, 0.352),
+        "smart-charge": s(50.4, 0.327),
+        "optimal": s(76.2, 0.357),
+    }
+    assert wear_disagreements(agree) == []
+    # the case: the plan's wear rises with V2H while the cells lose less
+    apart = {"smart-charge": s(111.0, 0.557), "optimal": s(209.0, 0.535)}
+    assert wear_disagreements(apart) == ["smart-charge/optimal"]
+    # a fade difference below the tolerance is a tie, whatever the costs say
+    tie = {"smart-charge": s(111.0, 0.55700), "optimal": s(209.0, 0.556999)}
+    assert wear_disagreements(tie) == []
