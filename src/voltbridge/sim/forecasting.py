@@ -10,6 +10,7 @@ future.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -172,7 +173,9 @@ def forecast_metrics(world: World) -> dict[str, Any]:
     seasonal-naive baseline (the day before, repeated) against the hourly load that happened.
     PV: the forecast the planner gets at the day's start (``pv_forecast``) and yesterday's PV,
     against the hourly PV available (zero without PV). Days without a full day of history before
-    them are not scored; None where no day could be scored.
+    them are not scored; None where no day could be scored. ``series`` holds the hourly values
+    scored (forecast, baseline, actual [kW], rounded to 0.1 W) from ``series["start"]`` on, so
+    that a reader can check the errors.
     """
     day = world.steps_per_day
     per_hour = day // 24
@@ -194,6 +197,28 @@ def forecast_metrics(world: World) -> dict[str, Any]:
         base = forecast_error(np.concatenate(naive), truth)
         pv_model = forecast_error(np.concatenate(pv_fc), pv_truth)
         pv_base = forecast_error(np.concatenate(pv_naive), pv_truth)
+
+    def values(parts: list[FloatArray]) -> list[float]:
+        return [round(float(x), 4) for x in np.concatenate(parts)] if parts else []
+
+    series = {
+        "start": (
+            datetime.fromtimestamp(int(world.grid.edges_s[day]), UTC).isoformat()
+            if actual
+            else None
+        ),
+        "step_h": 1,
+        "load_kw": {
+            "forecast": values(learned),
+            "baseline": values(naive),
+            "actual": values(actual),
+        },
+        "pv_kw": {
+            "forecast": values(pv_fc),
+            "baseline": values(pv_naive),
+            "actual": values(pv_actual),
+        },
+    }
     return {
         "load_mae_kw": _rounded(model.mae_kw),
         "load_bias_kw": _rounded(model.bias_kw),
@@ -209,6 +234,7 @@ def forecast_metrics(world: World) -> dict[str, Any]:
         "baseline_pv_bias_kw": _rounded(pv_base.bias_kw),
         "pv_model": PV_METHOD_NAME,
         "pv_baseline": PV_BASELINE_NAME,
+        "series": series,
     }
 
 
