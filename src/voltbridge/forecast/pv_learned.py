@@ -128,3 +128,22 @@ def persistence_pv_kw(pv_kw: FloatArray) -> FloatArray:
     if last.size < HOURS:
         raise ValueError("persistence needs a day of hourly PV")
     return last.copy()
+
+
+RECENT_TAU_H = 3.0
+"""How fast the last hours' measured index gives way to the day's learned index [h]."""
+
+
+def with_recent(index: FloatArray, recent_index: float | None, ahead_h: FloatArray) -> FloatArray:
+    """The clear-sky ``index`` [-] of steps ``ahead_h`` hours from now [h], pulled toward the
+    index measured in the last hours (``recent_index``, None: the sun was down) with weight
+    ``exp(-ahead_h / RECENT_TAU_H)``: the weather now says most about the next few hours.
+
+    >>> with_recent(np.array([0.5, 0.5]), 1.0, np.array([0.0, 3.0])).round(3).tolist()
+    [1.0, 0.684]
+    """
+    if recent_index is None:
+        return np.asarray(index, dtype=np.float64)
+    weight = np.exp(-np.maximum(np.asarray(ahead_h, dtype=np.float64), 0.0) / RECENT_TAU_H)
+    out: FloatArray = weight * recent_index + (1.0 - weight) * index
+    return out

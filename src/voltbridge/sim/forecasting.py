@@ -26,7 +26,12 @@ from voltbridge.forecast.learned import (
     seasonal_naive_kw,
 )
 from voltbridge.forecast.pv_learned import BASELINE_NAME as PV_BASELINE_NAME
-from voltbridge.forecast.pv_learned import LONG_DAYS, learned_clearsky_index, persistence_pv_kw
+from voltbridge.forecast.pv_learned import (
+    LONG_DAYS,
+    learned_clearsky_index,
+    persistence_pv_kw,
+    with_recent,
+)
 from voltbridge.forecast.pv_learned import METHOD_NAME as PV_METHOD_NAME
 from voltbridge.sim.world import World
 
@@ -118,10 +123,8 @@ def pv_forecast(world: World, t: int, grid: TimeGrid) -> FloatArray:
     edges = world.grid.edges_s[span.start : span.stop + 1]
     recent_steps = round(PV_RECENT_H * day / 24)
     recent = _measured_ratio(world, slice(max(0, t - recent_steps), t))
-    if recent is not None:
-        ahead_h = (world.grid.mid_s[span] - world.grid.edges_s[t]) / 3600.0
-        weight = np.exp(-np.maximum(ahead_h, 0.0) / 3.0)
-        index = weight * recent + (1.0 - weight) * index
+    ahead_h = (world.grid.mid_s[span] - world.grid.edges_s[t]) / 3600.0
+    index = with_recent(index, recent, ahead_h)
     return step_means(edges, world.clearsky_pv_kw[span] * index, grid)
 
 
