@@ -103,7 +103,7 @@ def wear_disagreements(strategies: dict[str, Any], tol_pct: float = 1e-4) -> lis
 
 
 def forecast_line(summary: dict[str, Any]) -> str:
-    """The learned load forecast's error against the seasonal-naive baseline [kW]."""
+    """The learned load and PV forecasts' errors against their baselines [kW]."""
     fc = summary.get("forecast")
     if not isinstance(fc, dict) or fc.get("load_mae_kw") is None:
         return "load forecast: not scored"
@@ -113,6 +113,13 @@ def forecast_line(summary: dict[str, Any]) -> str:
         f"{float(fc.get('load_bias_kw') or 0.0):+.3f} kW (seasonal naive "
         + ("n/a" if base is None else f"{float(base):.3f} kW")
         + ")"
+        + (
+            ""
+            if fc.get("pv_mae_kw") is None
+            else f"; PV forecast MAE {float(fc['pv_mae_kw']):.3f} kW, bias "
+            f"{float(fc.get('pv_bias_kw') or 0.0):+.3f} kW (yesterday's PV "
+            f"{float(fc.get('baseline_pv_mae_kw') or 0.0):.3f} kW)"
+        )
     )
 
 

@@ -1,8 +1,10 @@
 """`voltbridge simulate`: the JSON shape of the issue, options, errors, and the year-long run."""
 
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -118,3 +120,29 @@ def test_a_year_conserves_energy_for_every_strategy() -> None:
         assert abs(row["balance_error_kwh"]) < 1e-4, name
         cost[name] = row["bill"] + row["ageing_cost"]
     assert cost["oracle"] <= cost["optimal"] <= cost["smart-charge"] <= cost["uncontrolled"]
+
+
+def test_table_shows_forecast_errors_recomputed_from_the_json_series() -> None:
+    args = [str(ROOT / "examples" / "leaf-uk-v2g.toml"), "--start", "2026-04-06", "--days", "4"]
+    args += ["--strategies", "uncontrolled", "--seed", "5"]
+    series = simulate_json(*args)["forecast"]["series"]
+    result = runner.invoke(app, ["simulate", *args])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # the console wraps long lines
+    assert "Forecasts a day ahead, hour by hour over 3 days" in text
+    for what, key in (("household use", "load_kw"), ("solar", "pv_kw")):
+        forecast, actual, baseline = (
+            np.asarray(series[key][name]) for name in ("forecast", "actual", "baseline")
+        )
+        expected = [
+            np.abs(forecast - actual).mean(),
+            (forecast - actual).mean(),
+            np.abs(baseline - actual).mean(),
+        ]
+        said = re.search(
+            f"{what} missed by (\\S+) kW on average \\(MAE\\), leaning (\\S+) kW \\(bias\\); "
+            "repeating yesterday missed by (\\S+) kW",
+            text,
+        )
+        assert said is not None, text
+        assert [float(x) for x in said.groups()] == pytest.approx(expected, abs=6e-4)

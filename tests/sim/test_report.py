@@ -312,3 +312,36 @@ def test_report_draws_in_chromium(fortnight: Any, tmp_path: Path) -> None:
     )
     shutil.copy(report, ARTIFACTS / "report.html")
     assert shot.stat().st_size > 10_000
+
+
+def test_report_shows_forecast_errors_in_plain_words(tmp_path: Path) -> None:
+    site = load_site(EXAMPLE)
+    result, traces, world = simulate_site(
+        site, datetime(2026, 3, 9, tzinfo=TZ), 4, ["uncontrolled"], seed=3
+    )
+    page = render_report(result, traces, world)
+    assert "<h2>How good the forecasts were</h2>" in page
+    assert 'title="mean absolute error (MAE) of the day-ahead forecast, hour by hour"' in page
+    assert "bias: mean of forecast minus actual" in page
+    series = result["forecast"]["series"]
+    for what, key in (("household use", "load_kw"), ("solar", "pv_kw")):
+        s = {name: np.asarray(v) for name, v in series[key].items()}
+        # MAE and bias recomputed from the JSON's series, forecast and then repeating yesterday.
+        expected = [
+            np.abs(s["forecast"] - s["actual"]).mean(),
+            (s["forecast"] - s["actual"]).mean(),
+            np.abs(s["baseline"] - s["actual"]).mean(),
+            (s["baseline"] - s["actual"]).mean(),
+        ]
+        row = re.search(f"<tr><td>{what}</td>((?:<td>[^<]*</td>){{4}})</tr>", page)
+        assert row is not None
+        shown = [float(x.replace("−", "-")) for x in re.findall(r"<td>([^<]*)</td>", row[1])]
+        assert shown == pytest.approx(expected, abs=6e-4)  # shown to 3 decimals
+    assert "scored over 3 days" in page
+
+
+def test_report_says_when_forecasts_could_not_be_scored() -> None:
+    from voltbridge.sim.report import forecast_table
+
+    assert "not scored" in forecast_table({"days_scored": 0})
+    assert "not scored" in forecast_table(None)

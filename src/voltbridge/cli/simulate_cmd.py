@@ -100,6 +100,34 @@ def render(result: dict[str, Any], currency: str, console: Console) -> None:
         "prices, calibrated on NREL's cell models. Backup: hours of essential circuits from the batteries "
         "alone, median and worst 5 % of the time."
     )
+    line = forecast_text(result.get("forecast"))
+    if line:
+        console.print(line)
+
+
+def forecast_text(fc: dict[str, Any] | None) -> str:
+    """The day-ahead forecasts' errors in words: the typical miss (MAE) and the lean (bias) of
+    voltbridge's forecast and of repeating yesterday, hour by hour [kW]; empty when none was
+    scored."""
+    if not fc or fc.get("days_scored", 0) == 0:
+        return ""
+    parts = []
+    for key, what in (("load", "household use"), ("pv", "solar")):
+        mae, bias = fc.get(f"{key}_mae_kw"), fc.get(f"{key}_bias_kw")
+        base = fc.get(f"baseline_{key}_mae_kw")
+        if mae is None or bias is None or (mae == 0 and not base):  # nothing to forecast (no PV)
+            continue
+        parts.append(
+            f"{what} missed by {mae:.3f} kW on average (MAE), leaning {bias:+.3f} kW (bias)"
+            + ("" if base is None else f"; repeating yesterday missed by {base:.3f} kW")
+        )
+    return (
+        f"Forecasts a day ahead, hour by hour over {fc['days_scored']} days: "
+        + "; ".join(parts)
+        + "."
+        if parts
+        else ""
+    )
 
 
 def simulate(

@@ -15,6 +15,7 @@ from voltbridge.config.models import (
     Site,
     Trip,
     VehicleEntry,
+    WeatherForecast,
 )
 from voltbridge.config.resolve import ResolvedVehicle, resolve_vehicles
 
@@ -34,6 +35,7 @@ __all__ = [
     "SiteError",
     "Trip",
     "VehicleEntry",
+    "WeatherForecast",
     "load_site",
     "parse_site",
     "resolve_vehicles",

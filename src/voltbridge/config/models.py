@@ -277,6 +277,18 @@ class OutageRisk(Strict):
     """Mean outage duration [h]."""
 
 
+class WeatherForecast(Strict):
+    """An optional weather-forecast provider for the PV forecast at home (never needed: without
+    one, or when it fails, PV is forecast from the site's recorded production)."""
+
+    provider: Literal["none", "open-meteo"] = "none"
+    """``open-meteo``: Open-Meteo's hourly cloud-cover forecast (no key needed)."""
+    url: str = "https://api.open-meteo.com/v1/forecast"
+    """The provider's forecast endpoint (a self-hosted Open-Meteo, or a test server)."""
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+    """How long one request may take before it counts as failed [s]."""
+
+
 class Site(Strict):
     """A home: everything `voltbridge check` validates and `voltbridge plan` needs."""
 
@@ -291,6 +303,7 @@ class Site(Strict):
     vehicles: list[VehicleEntry] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
     outages: OutageRisk = Field(default_factory=OutageRisk)
+    forecast: WeatherForecast = Field(default_factory=WeatherForecast)
     devices: dict[str, Any] | None = None
     """The home's devices for `voltbridge run --site` (drivers, addresses, the OCPP central
     system); checked when the controller starts (see ``voltbridge.runtime.devices``)."""

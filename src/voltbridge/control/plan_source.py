@@ -1,8 +1,8 @@
 """Where the controller's plans come from: the planner on a forecast, with the household's settings.
 
 The controller asks a ``PlanSource`` for a new plan every 15 minutes and on events. At home that
-is ``SitePlanSource`` (clear-sky PV, the load learned from the recorded history or the site's profile, the
-trip schedule, the tariff); the simulator gives its own, built from the simulated past.
+is ``SitePlanSource`` (PV and load learned from the recorded history, or clear-sky PV and the
+site's profile before there is one, the trip schedule, the tariff); the simulator gives its own, built from the simulated past.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from voltbridge.core.timegrid import FloatArray, TimeGrid, ensure_utc
 from voltbridge.core.types import Plan
 from voltbridge.forecast import Availability, SiteForecast, forecast_site
 from voltbridge.forecast.home_load import History, LearnedHomeLoad
+from voltbridge.forecast.home_pv import LearnedHomePv
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
 
@@ -117,7 +118,9 @@ class SitePlanSource:
 
     ``price_import``/``price_export`` may supply prices per planning step [currency/kWh] from a
     live feed; by default the tariff's are used. With ``load_history`` (``Store.history``) the
-    load is learned from the recorded history (``forecast/home_load.py``).
+    load and the PV are learned from the recorded history (``forecast/home_load.py``,
+    ``forecast/home_pv.py``, which also reads a configured weather provider); what the PV forecast
+    could not use is added to the plan's warnings.
     """
 
     def __init__(
@@ -126,6 +129,9 @@ class SitePlanSource:
         self.site = site
         self.planner = planner or Planner()
         self.learned_load = None if load_history is None else LearnedHomeLoad(site, load_history)
+        self.learned_pv = (
+            None if load_history is None or site.pv is None else LearnedHomePv(site, load_history)
+        )
 
     def make_plan(
         self,
@@ -138,6 +144,11 @@ class SitePlanSource:
         base = forecast_site(site, grid)
         if self.learned_load is not None:
             base = replace(base, load_kw=self.learned_load.load_kw(grid))
+        if self.learned_pv is not None:
+            base = replace(base, pv_kw=self.learned_pv.pv_kw(grid))
         forecast = measured_forecast(base, grid, state.plugged_in, state.settings)
         req = plan_request(site, grid, forecast, state.soc_pct, price_import, price_export)
-        return self.planner.plan(req)
+        plan = self.planner.plan(req)
+        if self.learned_pv is not None and self.learned_pv.warnings:
+            plan = replace(plan, warnings=plan.warnings + self.learned_pv.warnings)
+        return plan

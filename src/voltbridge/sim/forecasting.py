@@ -1,6 +1,7 @@
 """Forecasts for the receding-horizon planner built only from the past (and from astronomy).
 
-PV: the clear-sky profile scaled by how measured production compared with it lately.
+PV: the clear-sky profile times a clear-sky index learned once a day from the recorded PV
+(``voltbridge.forecast.pv_learned``), corrected for the next hours by the last hours' production.
 Load: learned from the recorded history once a day (``voltbridge.forecast.learned``); the
 re-plans of that day read the day's forecast from where they are. Trips: the weekly schedule.
 Nothing here reads a world array past the current step; ``tests/sim`` checks it by poisoning the
@@ -9,6 +10,7 @@ future.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,14 @@ from voltbridge.forecast.learned import (
     learned_load_forecast_kw,
     seasonal_naive_kw,
 )
+from voltbridge.forecast.pv_learned import BASELINE_NAME as PV_BASELINE_NAME
+from voltbridge.forecast.pv_learned import (
+    LONG_DAYS,
+    learned_clearsky_index,
+    persistence_pv_kw,
+    with_recent,
+)
+from voltbridge.forecast.pv_learned import METHOD_NAME as PV_METHOD_NAME
 from voltbridge.sim.world import World
 
 __all__ = [
@@ -34,7 +44,8 @@ __all__ = [
     "sim_planning_grid",
 ]
 
-PV_HISTORY_DAYS = 1
+PV_LONG_DAYS = LONG_DAYS
+"""Days of PV history handed to the learned PV index."""
 PV_RECENT_H = 2.0
 LOAD_FORECAST_H = 96
 """Hours each daily load forecast covers: the rest of its day plus a 48-hour plan and spare."""
@@ -79,26 +90,42 @@ def _measured_ratio(world: World, past: slice) -> float | None:
     return min(max(float(world.pv_kw[past].sum()) / expected, 0.0), 1.2)
 
 
-def pv_forecast(world: World, t: int, grid: TimeGrid) -> FloatArray:
-    """Clear-sky PV on ``grid`` scaled by how measured production compared with it: the last
-    ``PV_RECENT_H`` hours for the next few hours (fading with a 3-hour time constant), the last
-    ``PV_HISTORY_DAYS`` days beyond. Both ratios are clipped to [0, 1.2]. Before any daylight
-    has been measured the day ratio is the site's typical clear-sky index for the month."""
-    span = window(world, t, grid)
-    edges = world.grid.edges_s[span.start : span.stop + 1]
-    clear = step_means(edges, world.clearsky_pv_kw[span], grid)
+def daily_pv_index(world: World, r: int) -> FloatArray:
+    """The clear-sky index for each hour of the day from world step ``r`` (a whole number of
+    days from the start), learned from the PV measured before ``r`` (``forecast/pv_learned.py``);
+    made once and kept in ``world.pv_indices`` so every re-plan of the day reads the same one."""
+    cached = world.pv_indices.get(r)
+    if cached is not None:
+        return cached
     day = world.steps_per_day
-    daily = _measured_ratio(world, slice(max(0, t - PV_HISTORY_DAYS * day), t))
-    if daily is None:  # no production measured yet: the site's typical clear-sky index
-        daily = 0.8 if world.pv_clear_index is None else float(world.pv_clear_index[t])
+    past = slice(max(0, r - PV_LONG_DAYS * day), r)
+    typical = None if world.pv_clear_index is None else float(world.pv_clear_index[r])
+    out = learned_clearsky_index(
+        _hourly_kw(world.pv_kw[past], day // 24),
+        _hourly_kw(world.clearsky_pv_kw[past], day // 24),
+        typical,
+    )
+    world.pv_indices[r] = out
+    return out
+
+
+def pv_forecast(world: World, t: int, grid: TimeGrid) -> FloatArray:
+    """Clear-sky PV on ``grid`` times the day's learned clear-sky index per hour of the day
+    (:func:`daily_pv_index`), corrected for the next few hours by how measured production compared
+    with the clear sky in the last ``PV_RECENT_H`` hours (fading with a 3-hour time constant,
+    clipped to [0, 1.2]). Before any day has been measured the index is the site's typical
+    clear-sky index for the month."""
+    span = window(world, t, grid)
+    day = world.steps_per_day
+    r = t // day * day
+    hour_of_day = (np.arange(span.start, span.stop) - r) // (day // 24) % 24
+    index = daily_pv_index(world, r)[hour_of_day]
+    edges = world.grid.edges_s[span.start : span.stop + 1]
     recent_steps = round(PV_RECENT_H * day / 24)
     recent = _measured_ratio(world, slice(max(0, t - recent_steps), t))
-    if recent is None:
-        return clear * daily
-    ahead_h = (grid.mid_s - grid.edges_s[0]) / 3600.0
-    weight = np.exp(-ahead_h / 3.0)
-    out: FloatArray = clear * (weight * recent + (1.0 - weight) * daily)
-    return out
+    ahead_h = (world.grid.mid_s[span] - world.grid.edges_s[t]) / 3600.0
+    index = with_recent(index, recent, ahead_h)
+    return step_means(edges, world.clearsky_pv_kw[span] * index, grid)
 
 
 def _hourly_kw(load_kw: FloatArray, steps_per_hour: int) -> FloatArray:
@@ -147,9 +174,11 @@ def forecast_metrics(world: World) -> dict[str, Any]:
 
     Load: each day's learned forecast (made at the day's start from the past) and the
     seasonal-naive baseline (the day before, repeated) against the hourly load that happened.
-    PV: the forecast the planner gets at the day's start (``pv_forecast``) and the day before,
+    PV: the forecast the planner gets at the day's start (``pv_forecast``) and yesterday's PV,
     against the hourly PV available (zero without PV). Days without a full day of history before
-    them are not scored; None where no day could be scored.
+    them are not scored; None where no day could be scored. ``series`` holds the hourly values
+    scored (forecast, baseline, actual [kW], rounded to 0.1 W) from ``series["start"]`` on, so
+    that a reader can check the errors.
     """
     day = world.steps_per_day
     per_hour = day // 24
@@ -161,7 +190,7 @@ def forecast_metrics(world: World) -> dict[str, Any]:
         actual.append(_hourly_kw(world.load_kw[r : r + day], per_hour))
         hours = TimeGrid(world.grid.edges_s[r : r + day + 1 : per_hour])
         pv_fc.append(pv_forecast(world, r, hours))
-        pv_naive.append(_hourly_kw(world.pv_kw[r - day : r], per_hour))
+        pv_naive.append(persistence_pv_kw(_hourly_kw(world.pv_kw[r - day : r], per_hour)))
         pv_actual.append(_hourly_kw(world.pv_kw[r : r + day], per_hour))
     empty = forecast_error(np.zeros(0), np.zeros(0))
     model = base = pv_model = pv_base = empty
@@ -171,6 +200,28 @@ def forecast_metrics(world: World) -> dict[str, Any]:
         base = forecast_error(np.concatenate(naive), truth)
         pv_model = forecast_error(np.concatenate(pv_fc), pv_truth)
         pv_base = forecast_error(np.concatenate(pv_naive), pv_truth)
+
+    def values(parts: list[FloatArray]) -> list[float]:
+        return [round(float(x), 4) for x in np.concatenate(parts)] if parts else []
+
+    series = {
+        "start": (
+            datetime.fromtimestamp(int(world.grid.edges_s[day]), UTC).isoformat()
+            if actual
+            else None
+        ),
+        "step_h": 1,
+        "load_kw": {
+            "forecast": values(learned),
+            "baseline": values(naive),
+            "actual": values(actual),
+        },
+        "pv_kw": {
+            "forecast": values(pv_fc),
+            "baseline": values(pv_naive),
+            "actual": values(pv_actual),
+        },
+    }
     return {
         "load_mae_kw": _rounded(model.mae_kw),
         "load_bias_kw": _rounded(model.bias_kw),
@@ -183,7 +234,10 @@ def forecast_metrics(world: World) -> dict[str, Any]:
         "pv_mae_kw": _rounded(pv_model.mae_kw),
         "pv_bias_kw": _rounded(pv_model.bias_kw),
         "baseline_pv_mae_kw": _rounded(pv_base.mae_kw),
-        "pv_model": "clear-sky PV scaled by the last day's measured/clear-sky ratio",
+        "baseline_pv_bias_kw": _rounded(pv_base.bias_kw),
+        "pv_model": PV_METHOD_NAME,
+        "pv_baseline": PV_BASELINE_NAME,
+        "series": series,
     }
 
 

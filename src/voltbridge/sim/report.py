@@ -104,6 +104,54 @@ def summary_table(strategies: dict[str, dict[str, Any]], currency: str, featured
     )
 
 
+FORECAST_COLUMNS: list[tuple[str, str, str]] = [
+    (
+        "{key}_mae_kw",
+        "voltbridge's forecast missed by [kW]",
+        "mean absolute error (MAE) of the day-ahead forecast, hour by hour",
+    ),
+    (
+        "{key}_bias_kw",
+        "leaning [kW]",
+        "bias: mean of forecast minus actual; positive: the forecast was too high",
+    ),
+    (
+        "baseline_{key}_mae_kw",
+        "repeating yesterday missed by [kW]",
+        "MAE of the baseline: seasonal naive (load), persistence (PV)",
+    ),
+    ("baseline_{key}_bias_kw", "leaning [kW]", "bias of the baseline"),
+]
+"""Forecast-error columns: the key pattern in the JSON's ``forecast``, heading, tooltip."""
+
+
+def forecast_table(fc: dict[str, Any] | None) -> str:
+    """How far the day-ahead forecasts of household use and solar were off, hour by hour, and
+    how far repeating yesterday would have been [kW]; a note when no day could be scored."""
+    if not fc or not fc.get("days_scored"):
+        return (
+            '<p class="note">Forecasts not scored: the period has no day with a day before it.</p>'
+        )
+    head = "".join(f'<th title="{html.escape(tip)}">{h}</th>' for _, h, tip in FORECAST_COLUMNS)
+    rows = []
+    for key, what in (("load", "household use"), ("pv", "solar")):
+        cells = "".join(
+            f"<td>{_fmt(fc.get(pattern.format(key=key)), 3)}</td>"
+            for pattern, _, _ in FORECAST_COLUMNS
+        )
+        rows.append(f"<tr><td>{what}</td>{cells}</tr>")
+    return (
+        f'<div class="scroll"><table><thead><tr><th>forecast</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f'<p class="note">At the start of each simulated day the controller forecasts the next 24 hours from '
+        f"the past only; scored over {int(fc['days_scored'])} days. Household use: "
+        f"{html.escape(str(fc.get('load_model', '')))}; baseline: "
+        f"{html.escape(str(fc.get('baseline', '')))}. Solar: "
+        f"{html.escape(str(fc.get('pv_model', '')))}; baseline: "
+        f"{html.escape(str(fc.get('pv_baseline', '')))}.</p>"
+    )
+
+
 def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%a %d %b %Y %H:%M")
 
@@ -203,6 +251,7 @@ def render_report(result: dict[str, Any], traces: dict[str, SimTrace], world: Wo
         "car's, from the cell models. Backup hours: how long the essential circuits could run from the "
         "storage at home above its reserve, median and 5th percentile over the period.</p>",
     ]
+    body += ["<h2>How good the forecasts were</h2>", forecast_table(result.get("forecast"))]
     monthly = {k: v["monthly_bill"] for k, v in strategies.items() if v.get("monthly_bill")}
     if monthly:
         body += [

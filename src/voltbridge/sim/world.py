@@ -79,6 +79,8 @@ class World:
             forecast's baseline before production has been measured); None: no weather.
         load_forecasts: the learned daily load forecasts by world step, made from the past only
             (``sim/forecasting.py``) and shared by every strategy and the error metrics.
+        pv_indices: the learned clear-sky index per hour of the day by world step, made from
+            the past only and shared in the same way.
     """
 
     site: Site
@@ -98,6 +100,7 @@ class World:
     seed: int
     pv_clear_index: FloatArray | None = None
     load_forecasts: dict[int, FloatArray] = field(default_factory=dict)
+    pv_indices: dict[int, FloatArray] = field(default_factory=dict)
 
     @property
     def dt_h(self) -> FloatArray:
