@@ -71,14 +71,21 @@ def headline(result: dict[str, Any], traces: dict[str, SimTrace], world: World) 
             f"With voltbridge this home would pay about {money} {when} more than charging as usual"
         )
     parts = [first]
-    fade_base, fade_opt = float(base["capacity_fade_pct"]), float(opt["capacity_fade_pct"])
+    # Over a long period, compare the fade a year over the battery's life (the basis of the
+    # planner's wear prices): a new pack's first months say more about where its SoC sat.
+    life = base.get("life_fade_pct_per_year") is not None and opt.get("life_fade_pct_per_year")
+    key = "life_fade_pct_per_year" if life else "capacity_fade_pct"
+    over = " over its life" if life else ""
+    fade_base, fade_opt = float(base[key]), float(opt[key])
     if fade_base > 0 and world.vehicles:
         rel = 100.0 * (fade_opt - fade_base) / fade_base
         if abs(rel) < 1.0:
-            parts.append("the car's battery would lose about the same capacity")
+            parts.append(f"the car's battery would lose about the same capacity{over}")
         else:
             more = "more" if rel > 0 else "less"
-            parts.append(f"the car's battery would lose about {abs(rel):.0f} % {more} capacity")
+            parts.append(
+                f"the car's battery would lose about {abs(rel):.0f} % {more} capacity{over}"
+            )
     names = _names([c.name for c in site.circuits if c.essential])
     trace = traces.get("optimal")
     if world.outages and trace is not None:

@@ -72,18 +72,39 @@ def energy_totals(trace: SimTrace) -> EnergyTotals:
     )
 
 
-def ageing_cost(trace: SimTrace, params: list[StorageParams]) -> float:
+def ageing_costs(trace: SimTrace, params: list[StorageParams]) -> dict[str, float]:
     """The planner's wear prices, calibrated on the cell models (``battery/calibrate.py``),
-    applied to what the strategy did [currency], scaled by the household's battery care as
+    applied to what each storage did [currency], scaled by the household's battery care as
     the planner weighs it."""
     dt = trace.grid.dt_h
-    total = 0.0
+    costs: dict[str, float] = {}
     for s, p in zip(trace.storages, params, strict=True):
         out_dc = np.maximum(-s.power_kw, 0) / p.eta
-        total += p.wear.throughput_per_kwh * float(np.sum(out_dc * dt))
         above = np.maximum(s.soc_kwh[1:] - p.wear.calendar_threshold_kwh, 0)
-        total += p.wear.calendar_per_kwh_h * float(np.sum(above * dt))
-    return total
+        costs[s.name] = p.wear.throughput_per_kwh * float(
+            np.sum(out_dc * dt)
+        ) + p.wear.calendar_per_kwh_h * float(np.sum(above * dt))
+    return costs
+
+
+def ageing_cost(trace: SimTrace, params: list[StorageParams]) -> float:
+    """The wear of all storages at the planner's calibrated prices [currency]."""
+    return sum(ageing_costs(trace, params).values())
+
+
+def wear_by_storage(trace: SimTrace, params: list[StorageParams]) -> dict[str, dict[str, Any]]:
+    """Per storage: its wear cost at the planner's prices [currency] beside the cell model's
+    fade over the period and a year on average over the life [%], so that the two can be
+    checked to rank strategies alike (``bench/value.py``)."""
+    costs = ageing_costs(trace, params)
+    return {
+        s.name: {
+            "ageing_cost": costs[s.name],
+            "capacity_fade_pct": s.capacity_fade_pct,
+            "life_fade_pct_per_year": s.life_fade_pct_per_year,
+        }
+        for s in trace.storages
+    }
 
 
 def stored_value(world: World, trace: SimTrace) -> tuple[float, float]:
@@ -202,6 +223,7 @@ def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dic
         for s, p in vehicles
     )
     fades = [s.capacity_fade_pct for s, _ in vehicles]
+    life_fades = [s.life_fade_pct_per_year for s, _ in vehicles]
     hours = backup_hours(trace, params, world.site.essential_kw)
     self_consumption = self_use_pct(trace)
     ess_unserved, all_unserved = essential_unserved_kw(trace)
@@ -235,6 +257,12 @@ def summarise(world: World, trace: SimTrace, params: list[StorageParams]) -> dic
         "unmet_driving_kwh": e.away_charging_kwh,
         "equivalent_full_cycles": efc,
         "capacity_fade_pct": max(fades) if fades else 0.0,
+        "life_fade_pct_per_year": (
+            max(f for f in life_fades if f is not None)
+            if life_fades and all(f is not None for f in life_fades)
+            else None
+        ),
+        "wear_by_storage": wear_by_storage(trace, params),
         "self_consumption_pct": self_consumption,
         "backup_hours_median": float(np.median(hours)) if hours.size else 0.0,
         "backup_hours_p5": float(np.percentile(hours, 5)) if hours.size else 0.0,

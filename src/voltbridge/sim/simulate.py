@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from voltbridge.battery.ageing import capacity_fade
+from voltbridge.battery.calibrate import LIFE_YEARS
 from voltbridge.config import Site
 from voltbridge.sim import weather_sources
 from voltbridge.sim.context import storage_params
@@ -20,11 +21,19 @@ from voltbridge.sim.types import Outage, SimTrace
 from voltbridge.sim.world import World, build_world
 
 
+LIFE_FADE_MIN_DAYS = 28
+"""Shortest period whose pattern is repeated over a battery's life for the life-average fade
+[days]: a few days say little about a life."""
+
+
 def age_batteries(world: World, trace: SimTrace) -> None:
-    """Capacity fade of every car's battery from its simulated state of charge (blast-lite).
+    """Capacity fade of every storage from its simulated state of charge (blast-lite).
 
     The cells are taken to follow the air temperature (a parked car's pack does, damped): an
-    assumption stated in the report.
+    assumption stated in the report. Over ``LIFE_FADE_MIN_DAYS`` or more, the period is also
+    repeated over the reference life: a new pack's first year is dominated by where its SoC
+    sits (the models' fade slows with age), while the planner's wear prices are life averages,
+    so the two are compared on the life basis (``bench/value.py``).
     """
     n = trace.grid.n
     time_s = (trace.grid.edges_s[: n + 1] - trace.grid.edges_s[0]).astype(np.float64)
@@ -32,9 +41,13 @@ def age_batteries(world: World, trace: SimTrace) -> None:
     chem = {vw.name: vw.resolved.vehicle.chemistry for vw in world.vehicles}
     if world.site.battery is not None:
         chem["battery"] = world.site.battery.chemistry
+    days = float(time_s[-1]) / 86_400.0
+    years = LIFE_YEARS if days >= LIFE_FADE_MIN_DAYS else None
     for s in trace.storages:
-        result = capacity_fade(time_s, s.soc_kwh / s.capacity_kwh, temp, chem[s.name])
+        result = capacity_fade(time_s, s.soc_kwh / s.capacity_kwh, temp, chem[s.name], years)
         s.capacity_fade_pct = result.fade_pct
+        if result.fade_pct_after_years is not None:
+            s.life_fade_pct_per_year = result.fade_pct_after_years / LIFE_YEARS
         s.fade_curve_pct = result.daily_fade_pct
 
 

@@ -58,6 +58,10 @@ class StorageTrace:
             AC delivered).
         reserve_kwh: mobility reserve (car) or minimum (battery) at each step [kWh], for charts.
         capacity_fade_pct: capacity lost over the period [% of the start capacity].
+        life_fade_pct_per_year: capacity lost a year on average over the reference life
+            (``battery.calibrate.LIFE_YEARS``) if the period's pattern repeated [% of the start
+            capacity a year], on the basis the planner's wear prices are calibrated on; None
+            for periods shorter than ``sim.simulate.LIFE_FADE_MIN_DAYS``.
     """
 
     name: str
@@ -71,6 +75,7 @@ class StorageTrace:
     losses_kwh: FloatArray
     reserve_kwh: FloatArray
     capacity_fade_pct: float = 0.0
+    life_fade_pct_per_year: float | None = None
     fade_curve_pct: FloatArray = field(default_factory=lambda: np.zeros(0))
     """Capacity fade [%] at the end of each simulated day (for the ageing chart)."""
 
