@@ -154,7 +154,8 @@ def plan_shedding(
     essentials back first even at the reserve).
 
     With no storage present (``storage_present`` False: the car away and no home battery) and
-    some PV, essentials are not shed, and shed ones come back at once: there is no stored
+    some PV, essentials are not shed, and shed ones come back as soon as PV covers what the
+    house draws without them (not only once it covers each 1.2 times over): there is no stored
     energy to protect, so shedding them only turns away PV that could serve them (a 72 h
     outage with the truck out on weekdays lost 3.8 kWh of essential load this way, against a
     house that did nothing; with the truck leaving before sunrise, essentials shed in the dark
