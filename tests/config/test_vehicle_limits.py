@@ -24,7 +24,7 @@ from voltbridge.core.timegrid import TimeGrid
 from voltbridge.core.types import Measurement
 from voltbridge.forecast.trips import Availability
 from voltbridge.planner.from_site import vehicle_storage
-from voltbridge.sim.context import storage_params
+from voltbridge.sim.context import plant_models, storage_params
 from voltbridge.sim.world import build_world
 
 EXAMPLES = Path(__file__).parents[2] / "src" / "voltbridge" / "examples"
@@ -32,7 +32,12 @@ START = datetime(2026, 3, 2, tzinfo=UTC)
 HOURS = 24
 
 
-def leaf_site(car: dict[str, Any], charger: dict[str, Any], v2g_allowed: bool) -> Site:
+def leaf_site(
+    car: dict[str, Any],
+    charger: dict[str, Any],
+    v2g_allowed: bool,
+    prefs: dict[str, Any] | None = None,
+) -> Site:
     """The Bristol example with one custom car and charger (export policy "any")."""
     raw = tomllib.loads((EXAMPLES / "leaf-uk-v2g.toml").read_text())
     base_car = {
@@ -60,6 +65,7 @@ def leaf_site(car: dict[str, Any], charger: dict[str, Any], v2g_allowed: bool) -
         **raw["preferences"],
         "mobility_reserve_pct": 20,
         "v2g_allowed": v2g_allowed,
+        **(prefs or {}),
     }
     return parse_site(raw, EXAMPLES / "leaf-uk-v2g.toml")
 
@@ -162,3 +168,62 @@ def test_hand_computed_values() -> None:
     one_way = site_car_limits(leaf_site(*CASES["one-way charger"]))[0]
     assert one_way.reserve_kwh == pytest.approx(0.20 * 60.0)
     assert one_way.target_kwh == pytest.approx(0.90 * 60.0)
+
+
+OUTAGE_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], float]] = {
+    # (car, household preferences, outage floor [%]); the mobility reserve is 20 %
+    "unset: 10 %": ({}, {}, 10.0),
+    "the maker's floor is kept": ({"discharge_floor_pct": 15.0}, {}, 15.0),
+    "the household's": ({}, {"outage_reserve_pct": 5.0}, 5.0),
+    "the car's over the household's": (
+        {"outage_reserve_pct": 12.0},
+        {"outage_reserve_pct": 5.0},
+        12.0,
+    ),
+    "unset, mobility reserve below 10 %": ({"mobility_reserve_pct": 8.0}, {}, 8.0),
+    "kept at the mobility reserve": ({}, {"outage_reserve_pct": 20.0}, 20.0),
+}
+
+
+@pytest.mark.parametrize("case", OUTAGE_CASES)
+def test_outage_floor_resolved_once_and_read_by_controller_and_simulator(case: str) -> None:
+    """In an outage the essential circuits may use a car below its mobility reserve, down to
+    its outage reserve: the controller islanded (the guard's floor and the island's floor for
+    the essentials) and the simulator's backup hardware read the same value; the whole house
+    still stops at the mobility reserve."""
+    car, prefs, pct = OUTAGE_CASES[case]
+    site = leaf_site({**car, "v2h": True}, {"v2h": True}, False, prefs)
+    lim = site_car_limits(site)[0]
+    assert lim.outage_floor_kwh == pytest.approx(pct / 100 * 60.0)
+    csite = control_site(site)
+    v = csite.vehicles[0]
+    snap = Snapshot(
+        storages={v.name: Measurement(v.name, START, power_kw=0.0, soc_kwh=30.0)},
+        plugged_in={v.name: True},
+    )
+    _, island, limits = _storages(csite, csite.defaults, snap, True, 30.0, {})
+    assert limits[v.name].soc_floor_kwh == pytest.approx(lim.outage_floor_kwh)
+    assert island[0].floor_kwh == pytest.approx(lim.outage_floor_kwh)
+    assert island[0].reserve_kwh == pytest.approx(lim.reserve_kwh)
+    # on grid nothing changes: the mobility reserve is the floor
+    _, _, on_grid = _storages(csite, csite.defaults, snap, False, 30.0, {})
+    assert on_grid[v.name].soc_floor_kwh == pytest.approx(lim.reserve_kwh)
+    world = build_world(site, START, 1, seed=0)
+    p = storage_params(world)[0]
+    assert p.outage_floor_kwh == pytest.approx(lim.outage_floor_kwh)
+    assert plant_models(world, [p])[0].outage_floor_kwh == pytest.approx(lim.outage_floor_kwh)
+
+
+@pytest.mark.parametrize(
+    ("car", "prefs", "field"),
+    [
+        ({}, {"outage_reserve_pct": 30.0}, "preferences.outage_reserve_pct"),
+        ({"outage_reserve_pct": 25.0}, {}, "vehicles.car.outage_reserve_pct"),
+        ({"mobility_reserve_pct": 10.0}, {"outage_reserve_pct": 15.0}, "preferences."),
+    ],
+)
+def test_an_outage_reserve_above_the_mobility_reserve_is_refused(
+    car: dict[str, Any], prefs: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValueError, match=field):
+        leaf_site({**car, "v2h": True}, {"v2h": True}, False, prefs)

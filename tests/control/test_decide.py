@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.control.harness import CAR, site
+from tests.control.harness import CAR, CIRCUIT_KW, site, vehicle
 from voltbridge.control.decide import DecideInput, backup_floors, decide
 from voltbridge.control.guard import StorageLimits
 from voltbridge.control.io import Snapshot
-from voltbridge.control.island import IslandStorage
+from voltbridge.control.island import IslandStorage, expected_load_kw
 from voltbridge.core.types import GridState, Measurement
 
 T0 = datetime(2026, 7, 8, 1, 0, tzinfo=UTC)
@@ -82,3 +82,63 @@ def test_backup_floors_keep_the_reserve_as_a_total_over_the_storages_at_home() -
     short = backup_floors(lim, isl, 20.0)  # more than both hold: neither discharges
     assert short["battery"].soc_floor_kwh > 5.0 and short["ev"].soc_floor_kwh > 22.0
     assert backup_floors(lim, isl, 0.0) == lim
+
+
+def islanded_between_reserves(load_kw: float, circuits: dict[str, bool]) -> DecideInput:
+    """The harness car (60 kWh, mobility reserve 30 %: 18 kWh) at 17 kWh, below its mobility
+    reserve, with an outage reserve of 10 % (6 kWh); the switch is open."""
+    car = dataclasses.replace(vehicle(), outage_reserve_pct=10.0)
+    s = site(car=car)
+    snap = Snapshot(
+        storages={CAR: Measurement(CAR, T0, 0.0, soc_kwh=17.0)},
+        plugged_in={CAR: True},
+        transfer_closed=False,
+    )
+    return DecideInput(
+        site=s,
+        settings=s.defaults,
+        snap=snap,
+        now=T0,
+        grid_state=GridState.ISLANDED,
+        has_transfer=True,
+        plan=None,
+        load_kw=load_kw,
+        pv_kw=0.0,
+        dt_h=2 / 3600,
+        circuits=circuits,
+    )
+
+
+def test_in_an_outage_the_essentials_use_the_car_below_its_mobility_reserve() -> None:
+    """Below the mobility reserve, above the outage reserve: the fridge and the medical device
+    (0.5 kW, all the house draws now) are powered from the car; the idle water heater and dryer
+    are shed, and shedding them (7 kW typical) does not leave the essentials dark."""
+    d = decide(islanded_between_reserves(0.5, {}))
+    assert d.circuits is not None
+    assert not d.circuits["water-heater"] and not d.circuits["dryer"]
+    assert d.circuits["fridge"] and d.circuits["medical"]
+    assert d.setpoints[CAR] == pytest.approx(-0.5)
+    assert d.limits[CAR].soc_floor_kwh == pytest.approx(6.0)  # the guard lets it go there
+    assert not d.reserve_reached
+
+
+def test_without_an_outage_reserve_the_car_stops_at_its_mobility_reserve() -> None:
+    """The rule before outage reserves (and a household that sets it to the mobility reserve):
+    below the mobility reserve nothing is powered from the car."""
+    i = islanded_between_reserves(0.5, {})
+    i = dataclasses.replace(i, site=site())
+    d = decide(i)
+    assert d.setpoints[CAR] == 0.0 and d.reserve_reached
+
+
+def test_shed_load_never_below_what_the_circuits_left_on_may_draw() -> None:
+    s = site().circuits
+    on_all = dict.fromkeys(CIRCUIT_KW, True)
+    shed = {**on_all, "water-heater": False, "dryer": False}
+    # idle heater and dryer: the measured 0.5 kW is the essentials'
+    assert expected_load_kw(s, on_all, shed, 0.5) == pytest.approx(0.5)
+    # a drawing heater, 5 kW measured: 0.5 kW left, but the dryer still on may draw 2.5 kW
+    assert expected_load_kw(s, on_all, {**on_all, "water-heater": False}, 5.0) == pytest.approx(3.0)
+    assert expected_load_kw(s, on_all, {**on_all, "water-heater": False}, 9.0) == pytest.approx(4.5)
+    # a circuit switched back on adds its typical draw
+    assert expected_load_kw(s, shed, on_all, 0.5) == pytest.approx(7.5)

@@ -220,3 +220,51 @@ def test_no_storage_at_home_keeps_the_essentials_for_pv() -> None:
     at_floor = plan_shedding(c, on, 5.9, 0.9, 0.0, 0.0)
     assert at_floor.reserve_reached
     assert not (at_floor.on["well-pump"] and at_floor.on["fridge"])
+
+
+# --- below the mobility reserve, only the essentials ---------------------------------------------
+
+
+def test_below_the_mobility_reserve_only_the_essentials_are_powered() -> None:
+    """The car is at its mobility reserve (nothing above it for the whole house) but 8 kWh
+    above its outage reserve: the heater and dryer go, the fridge and medical stay on, and the
+    reserve is not "reached" (the essentials are not shed)."""
+    p = plan_shedding(CIRCUITS, ALL_ON, 7.5, 0.0, 0.0, 0.0, True, 5.0, 8.0)
+    assert p.on == on("fridge", "medical")
+    assert not p.reserve_reached
+    assert "mobility reserve" in p.reasons["water-heater"]
+    # a shed heater does not come back on the energy kept for the next trip...
+    back = plan_shedding(CIRCUITS, on("fridge", "medical"), 0.5, 0.0, 0.0, 0.0, True, 5.0, 8.0)
+    assert back.on == on("fridge", "medical")
+    # ...but does on PV (6 kW of PV fits the 2.5 kW dryer 1.2 times over the 0.5 kW essentials)
+    sunny = plan_shedding(CIRCUITS, on("fridge", "medical"), 0.5, 6.0, 0.0, 0.0, True, 5.0, 8.0)
+    assert sunny.on["dryer"]
+
+
+def test_at_the_outage_reserve_the_essentials_go() -> None:
+    p = plan_shedding(CIRCUITS, on("fridge", "medical"), 0.5, 0.0, 0.0, 0.0, True, 0.0, 0.0)
+    assert p.reserve_reached and p.on == ALL_OFF
+
+
+def test_island_storage_floors() -> None:
+    """The essentials may use the car down to its outage reserve (10 kWh), the whole house
+    down to its mobility reserve (18 kWh)."""
+    car = IslandStorage("car", "vehicle", True, 20.0, 10.0, 60.0, 7.0, 7.0, 1.0, reserve_kwh=18.0)
+    assert car.usable_kwh() == pytest.approx(10.0)
+    assert car.usable_kwh(essential=False) == pytest.approx(2.0)
+    assert car.discharge_kw(1.0, essential=False) == pytest.approx(2.0)
+    assert car.discharge_kw(1.0) == pytest.approx(7.0)
+
+
+def test_no_storage_at_home_the_essentials_come_back_with_the_sun() -> None:
+    """The car left in the dark and the essentials were shed (nothing could power them); with
+    the first PV they all come back at once (nothing stored to protect), not one by one as PV
+    grows to 1.2 times each circuit's draw."""
+    c = [CircuitInfo("fridge", 0.3, True), CircuitInfo("well-pump", 1.1, True)]
+    both = {"fridge": True, "well-pump": True}
+    dark = plan_shedding(c, both, 1.4, 0.0, 0.0, 0.0, False)
+    assert dark.on == {"fridge": False, "well-pump": False} and dark.reserve_reached
+    shed = {"fridge": False, "well-pump": False}
+    assert plan_shedding(c, shed, 0.0, 0.1, 0.0, 0.0, False).on == both
+    # with the car at home at its floor, the 1.2 margin still applies
+    assert plan_shedding(c, shed, 0.0, 0.1, 0.0, 0.0, True).on == shed

@@ -42,9 +42,10 @@ def test_outage_unserved_counts_what_was_shed_and_backup_says_its_basis() -> Non
     the truck's floor. What it shed counts as unserved; the essential part is reported apart."""
     site = load_site(EXAMPLES / "f150-outage-sonoma.toml")
     tz = ZoneInfo(site.location.timezone)
-    outage = parse_outage("2026-07-12T17:00/72h", site.location.timezone)
+    # Tuesday to Friday evening, three commutes: the truck reaches its floor on the third night
+    outage = parse_outage("2026-07-14T17:00/72h", site.location.timezone)
     summary, traces, _ = simulate_site(
-        site, datetime(2026, 7, 10, tzinfo=tz), 6, ["uncontrolled", "optimal"], outages=[outage]
+        site, datetime(2026, 7, 10, tzinfo=tz), 8, ["uncontrolled", "optimal"], outages=[outage]
     )
     for name, tr in traces.items():
         row = summary["strategies"][name]

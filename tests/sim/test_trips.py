@@ -2,20 +2,24 @@
 
 from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
+from voltbridge.config import load_site
 from voltbridge.config.models import Trip
 from voltbridge.core import TimeGrid
 from voltbridge.forecast.trips import TripRule
 from voltbridge.sim.trips import realise_trips, trip_arrays
 from voltbridge.sim.types import RealisedTrip
+from voltbridge.sim.world import build_world
 
 TZ = "America/Los_Angeles"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 COMMUTE = Trip.model_validate({"days": WEEKDAYS, "depart": "08:00", "return": "17:30", "km": 40})
+EXAMPLES = Path(__file__).parents[2] / "src" / "voltbridge" / "examples"
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)  # Monday 5 January 2026, 00:00 PST
 
 
@@ -114,3 +118,27 @@ def test_trip_partly_outside_the_grid_keeps_only_its_share() -> None:
     plugged, driving = trip_arrays([trip], grid)
     assert plugged.tolist() == [False, True]
     assert driving == pytest.approx([1.0, 0.0])
+
+
+def test_a_longer_period_only_adds_trips() -> None:
+    """The trips of four weeks begin with the trips of one: a trip's noise depends on its place
+    in the period, never on the period's length (distances drawn after all the time shifts made
+    the first week's distances change with the number of weeks)."""
+    week = realise(11, weeks=1)
+    month = realise(11, weeks=4)
+    assert month[: len(week)] == week
+
+
+def test_world_trips_do_not_depend_on_the_days_simulated() -> None:
+    """Same site, seed and start, 8 or 10 days: the first 8 days' trips are the same, with drawn
+    outages (whose number depends on the period) and with given ones. A 72 h outage served
+    39.10 or 37.94 kWh of essential load with ``optimal`` depending on ``days`` alone."""
+    site = load_site(EXAMPLES / "f150-outage-sonoma.toml")
+    start = datetime(2026, 7, 10, tzinfo=UTC)
+    for outages in (None, []):
+        short = build_world(site, start, 8, seed=3, outages=outages)
+        long = build_world(site, start, 10, seed=3, outages=outages)
+        n = short.n_sim
+        for a, b in zip(short.vehicles, long.vehicles, strict=True):
+            assert np.array_equal(a.driving_kwh[:n], b.driving_kwh[:n])
+            assert np.array_equal(a.plugged_in[:n], b.plugged_in[:n])

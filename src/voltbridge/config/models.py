@@ -246,6 +246,8 @@ class VehicleEntry(Strict):
     """Overrides the site preference for this car."""
     mobility_reserve_pct: Pct | None = None
     """Overrides the site preference for this car."""
+    outage_reserve_pct: Pct | None = None
+    """Overrides the site preference for this car."""
 
 
 class Preferences(Strict):
@@ -257,6 +259,11 @@ class Preferences(Strict):
     """State of charge never used for the house or the grid [%]."""
     backup_reserve_h: float = Field(default=4.0, ge=0)
     """Hours of essential load kept in store while a car is plugged in [h]."""
+    outage_reserve_pct: Pct | None = None
+    """State of charge a car keeps while it powers the essential circuits in an outage [%]:
+    below the mobility reserve only the essential circuits are powered, down to this (never
+    above the mobility reserve, never below the maker's floor). Unset: the lower of the
+    mobility reserve and 10 %."""
     v2g_allowed: bool = False
     """Whether the cars may export to the grid (V2G)."""
     battery_care: BatteryCare = BatteryCare.MODERATE
@@ -317,6 +324,27 @@ class Site(Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{label}: names must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _outage_reserve_below_mobility(self) -> Self:
+        """An outage reserve lowers the mobility reserve for the essential circuits; above it,
+        it would keep more from the fridge than from the air conditioner."""
+        prefs = self.preferences
+        places = [("preferences", None, None)] + [
+            (f"vehicles.{v.name}", v.mobility_reserve_pct, v.outage_reserve_pct)
+            for v in self.vehicles
+        ]
+        for where, car_reserve, car_outage in places:
+            reserve = prefs.mobility_reserve_pct if car_reserve is None else car_reserve
+            outage = prefs.outage_reserve_pct if car_outage is None else car_outage
+            if outage is not None and outage > reserve:
+                field = where if car_outage is not None else "preferences"
+                raise ValueError(
+                    f"{field}.outage_reserve_pct: {outage:g} % is above the mobility reserve "
+                    f"({reserve:g} %) of {where}: the outage reserve is what the essential "
+                    f"circuits may use down to in an outage; give at most {reserve:g} %"
+                )
         return self
 
     @property

@@ -20,6 +20,12 @@ from voltbridge.config.resolve import ResolvedVehicle, resolve_vehicles
 HOURS_PER_YEAR = 8760.0
 """A warranty year for spreading its discharge allowance [h]."""
 
+DEFAULT_OUTAGE_RESERVE_PCT = 10.0
+"""State of charge a car keeps in an outage when the household set none [%]: the essential
+circuits (fridge, well pump, medical devices) outrank the next trip's mobility reserve, but a
+tenth of the battery (40-60 km in most cars) is kept to reach a charger or leave the area, as
+in a wildfire shutoff."""
+
 
 @dataclass(frozen=True)
 class CarLimits:
@@ -35,7 +41,10 @@ class CarLimits:
         v2g_capable: car, charger, link and the site's export policy allow V2G; the household's
             permission (``v2g_allowed``) comes on top.
         v2g_allowed: the household allows V2G.
-        mobility_reserve_pct: state of charge never used for the house or the grid [%].
+        mobility_reserve_pct: state of charge never used for the house or the grid [%], save
+            for the essential circuits in an outage.
+        outage_reserve_pct: state of charge the essential circuits may use down to in an
+            outage [%] (at most the mobility reserve).
         discharge_floor_pct: the maker's lowest state of charge for discharging [%] (0 when not
             published).
         departure_target_pct: state of charge wanted at each departure [%].
@@ -53,6 +62,7 @@ class CarLimits:
     v2g_capable: bool
     v2g_allowed: bool
     mobility_reserve_pct: float
+    outage_reserve_pct: float
     discharge_floor_pct: float
     departure_target_pct: float
     warranty_kwh_per_h: float | None
@@ -87,6 +97,20 @@ class CarLimits:
         return self.reserve_pct / 100.0 * self.capacity_kwh
 
     @property
+    def outage_floor_pct(self) -> float:
+        """The SoC floor for the essential circuits in an outage [%]: the outage reserve,
+        never above :attr:`reserve_pct` and never below the maker's floor. Between this and
+        :attr:`reserve_pct` the car powers only the essential circuits: in an outage, the
+        fridge and the well pump outrank the range kept for the next trip."""
+        floor = self.discharge_floor_pct if self.can_discharge else 0.0
+        return min(max(self.outage_reserve_pct, floor), self.reserve_pct)
+
+    @property
+    def outage_floor_kwh(self) -> float:
+        """:attr:`outage_floor_pct` as stored energy [kWh]."""
+        return self.outage_floor_pct / 100.0 * self.capacity_kwh
+
+    @property
     def target_kwh(self) -> float:
         """Stored energy wanted at each departure [kWh]."""
         return self.departure_target_pct / 100.0 * self.capacity_kwh
@@ -104,13 +128,21 @@ class CarLimits:
 
 def car_limits(site: Site, rv: ResolvedVehicle) -> CarLimits:
     """Resolve one car: catalog and site-file values (``rv``), the site's export policy and the
-    household's preferences (a car's own ``mobility_reserve_pct`` or ``departure_soc_pct`` wins
-    over the household's)."""
+    household's preferences (a car's own ``mobility_reserve_pct``, ``outage_reserve_pct`` or
+    ``departure_soc_pct`` wins over the household's). Without an outage reserve, the outage
+    floor is the lower of the mobility reserve and :data:`DEFAULT_OUTAGE_RESERVE_PCT`."""
     prefs, entry = site.preferences, rv.entry
     verdicts = check_compatibility(rv.vehicle, rv.charger, site.grid.export_policy, True)
     limit, years = rv.vehicle.warranty_discharge_limit_kwh, rv.vehicle.warranty_years
     rate = None if limit is None or years is None else limit / (years * HOURS_PER_YEAR)
-    reserve = entry.mobility_reserve_pct
+    reserve = prefs.mobility_reserve_pct
+    if entry.mobility_reserve_pct is not None:
+        reserve = entry.mobility_reserve_pct
+    outage = entry.outage_reserve_pct
+    if outage is None:
+        outage = prefs.outage_reserve_pct
+    if outage is None:
+        outage = min(reserve, DEFAULT_OUTAGE_RESERVE_PCT)
     target = entry.departure_soc_pct
     return CarLimits(
         name=entry.name,
@@ -121,7 +153,8 @@ def car_limits(site: Site, rv: ResolvedVehicle) -> CarLimits:
         v2h=verdicts[Mode.V2H].ok,
         v2g_capable=verdicts[Mode.V2G].ok,
         v2g_allowed=prefs.v2g_allowed,
-        mobility_reserve_pct=prefs.mobility_reserve_pct if reserve is None else reserve,
+        mobility_reserve_pct=reserve,
+        outage_reserve_pct=min(outage, reserve),
         discharge_floor_pct=rv.vehicle.discharge_floor_pct or 0.0,
         departure_target_pct=prefs.departure_soc_pct if target is None else target,
         warranty_kwh_per_h=rate,

@@ -9,7 +9,12 @@ from datetime import datetime
 
 from voltbridge.control.guard import StorageLimits
 from voltbridge.control.io import Snapshot
-from voltbridge.control.island import IslandStorage, island_setpoints, plan_shedding
+from voltbridge.control.island import (
+    IslandStorage,
+    expected_load_kw,
+    island_setpoints,
+    plan_shedding,
+)
 from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import ControlSite
 from voltbridge.control.tracking import (
@@ -74,7 +79,10 @@ def _storages(
         m = snap.storages.get(v.name)
         soc = m.soc_kwh if m is not None and m.soc_kwh is not None else None
         usable = bool(snap.plugged_in.get(v.name)) and soc is not None and not v2l
-        floor = min(v.reserve_kwh(car, islanded, settings.v2g_allowed), v.capacity_kwh)
+        reserve = min(v.reserve_kwh(car, islanded, settings.v2g_allowed), v.capacity_kwh)
+        # islanded, the essential circuits may go below the mobility reserve, down to the
+        # outage reserve (the shedding keeps the other circuits above the mobility reserve)
+        floor = min(v.outage_floor_kwh(car, settings.v2g_allowed), reserve) if islanded else reserve
         max_dis = 0.0 if v2l else v.discharge_kw(settings.v2g_allowed)
         limits[v.name] = StorageLimits(
             device=v.name,
@@ -103,6 +111,7 @@ def _storages(
                 v.max_charge_kw,
                 max_dis,
                 v.efficiency,
+                reserve,
             )
         )
     b = site.battery
@@ -267,21 +276,20 @@ def decide(inp: DecideInput) -> Decision:
                 islanded=True,
                 ramp_done=False,
             )
-        supply = sum(s.discharge_kw(dt_h) for s in island)
-        energy = sum(s.usable_kwh() for s in island)
         present = any(s.available for s in island)
         shed = plan_shedding(
-            list(site.circuits), dict(circuits), load_kw, pv_kw, supply, energy, present
+            list(site.circuits),
+            dict(circuits),
+            load_kw,
+            pv_kw,
+            sum(s.discharge_kw(dt_h, essential=False) for s in island),
+            sum(s.usable_kwh(essential=False) for s in island),
+            present,
+            sum(s.discharge_kw(dt_h) for s in island),
+            sum(s.usable_kwh() for s in island),
         )
-        typical = {c.name: c.typical_kw for c in site.circuits}
-        est_load = load_kw
-        for name, on in shed.on.items():
-            was = circuits.get(name, True)
-            if was and not on:
-                est_load -= typical[name]
-            elif on and not was:
-                est_load += typical[name]
-        sp = island_setpoints(island, max(est_load, 0.0), pv_kw, dt_h)
+        est_load = expected_load_kw(site.circuits, circuits, shed.on, load_kw)
+        sp = island_setpoints(island, est_load, pv_kw, dt_h)
         reasons = {
             n: (
                 "outage: covering the house"

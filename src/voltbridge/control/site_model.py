@@ -44,6 +44,9 @@ class VehicleLimits:
         discharge_budget_kwh_per_h: warranty discharge allowance per hour [kWh/h], or None.
         v2h: the pair can power the house; without it, the car discharges only as V2G, so only
             while the household allows V2G.
+        outage_reserve_pct: SoC the essential circuits may use down to in an outage [%] (site
+            file, resolved in :mod:`voltbridge.config.vehicle_limits`; None: the mobility
+            reserve).
     """
 
     name: str
@@ -58,6 +61,7 @@ class VehicleLimits:
     consumption_kwh_per_km: float
     discharge_budget_kwh_per_h: float | None = None
     v2h: bool = True
+    outage_reserve_pct: float | None = None
 
     def can_discharge(self, v2g_allowed: bool) -> bool:
         """Whether the car may discharge now: into the house, or as V2G while it is allowed
@@ -81,6 +85,21 @@ class VehicleLimits:
             pct = car.outage_reserve_pct
         floor = self.discharge_floor_pct if self.can_discharge(v2g_allowed) else 0.0
         return max(pct, floor) / 100.0 * self.capacity_kwh
+
+    def outage_floor_kwh(self, car: VehicleSettings | None, v2g_allowed: bool = True) -> float:
+        """The SoC floor for the essential circuits in an outage [kWh]: the outage reserve
+        the household set for this outage, else the site file's, never above the reserve in
+        force (:meth:`reserve_kwh` while islanded) nor below the maker's floor. Between the two
+        the car powers only the essential circuits (the rule of
+        :attr:`voltbridge.config.vehicle_limits.CarLimits.outage_floor_pct`)."""
+        reserve = self.reserve_kwh(car, True, v2g_allowed)
+        pct = self.outage_reserve_pct
+        if car is not None and car.outage_reserve_pct is not None:
+            pct = car.outage_reserve_pct
+        if pct is None:
+            return reserve
+        floor = self.discharge_floor_pct if self.can_discharge(v2g_allowed) else 0.0
+        return min(max(pct, floor) / 100.0 * self.capacity_kwh, reserve)
 
     def target_kwh(self, car: VehicleSettings | None) -> float:
         """SoC wanted at departure [kWh]."""
@@ -159,6 +178,7 @@ def vehicle_limits(car: CarLimits) -> VehicleLimits:
         consumption_kwh_per_km=car.consumption_kwh_per_km,
         discharge_budget_kwh_per_h=car.warranty_kwh_per_h if hardware else None,
         v2h=car.v2h,
+        outage_reserve_pct=car.outage_reserve_pct,
     )
 
 

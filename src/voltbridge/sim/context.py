@@ -33,6 +33,8 @@ class StorageParams:
         wear: the planner's wear prices.
         discharge_budget_kwh_per_h: the warranty's discharge allowance [kWh/h], None without
             one (cars that may discharge only).
+        outage_floor_kwh: the lowest SoC in an outage [kWh]: a car's outage reserve, the
+            battery's minimum (None: ``reserve_kwh``).
     """
 
     name: str
@@ -47,6 +49,7 @@ class StorageParams:
     departures_s: np.ndarray
     wear: WearCost
     discharge_budget_kwh_per_h: float | None = None
+    outage_floor_kwh: float | None = None
 
 
 def storage_params(world: World) -> list[StorageParams]:
@@ -80,6 +83,7 @@ def storage_params(world: World) -> list[StorageParams]:
                     cell_c,
                 ),
                 discharge_budget_kwh_per_h=lim.discharge_budget_kwh_per_h,
+                outage_floor_kwh=lim.outage_floor_kwh,
             )
         )
     b = site.battery
@@ -126,6 +130,9 @@ def plant_models(world: World, params: list[StorageParams]) -> list[StorageModel
                 rated_eff=p.eta,
                 curve=p.kind == "vehicle",
                 reserve_kwh=p.reserve_kwh,
+                outage_floor_kwh=p.reserve_kwh
+                if p.outage_floor_kwh is None
+                else p.outage_floor_kwh,
                 plugged_in=vw.plugged_in if vw else np.ones(n, dtype=bool),
                 driving_kwh=vw.driving_kwh if vw else np.zeros(n),
                 can_export=p.can_export,

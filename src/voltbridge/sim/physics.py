@@ -30,8 +30,11 @@ class StorageModel:
         max_discharge_kw: AC discharge limit [kW] (0 if it cannot discharge).
         rated_eff: one-way conversion efficiency at rated power [-].
         curve: whether efficiency follows the charger curve (cars) or is constant (battery).
-        reserve_kwh: the strategy-facing reserve [kWh] (mobility reserve or battery minimum);
-            in an outage the plant discharges down to it, not below.
+        reserve_kwh: the strategy-facing reserve [kWh] (mobility reserve or battery minimum).
+        outage_floor_kwh: the lowest SoC in an outage [kWh] (a car's outage reserve, the
+            battery's minimum): backup hardware with fixed settings discharges down to it, not
+            below (it has one setting for outages, and cannot tell the fridge from the air
+            conditioner).
         plugged_in: per step, at home and connected (always true for a battery).
         driving_kwh: energy driven per step [kWh].
         can_export: whether the site allows this storage's energy onto the grid.
@@ -45,6 +48,7 @@ class StorageModel:
     rated_eff: float
     curve: bool
     reserve_kwh: float
+    outage_floor_kwh: float
     plugged_in: np.ndarray
     driving_kwh: FloatArray
     can_export: bool = False
@@ -216,7 +220,7 @@ class Plant:
     def _islanded(
         self, t: int, ac: list[float], load_kw: float, pv_kw: float
     ) -> tuple[float, float]:
-        """No grid: PV covers the house first, storages above their reserve cover the rest
+        """No grid: PV covers the house first, storages above their outage floors cover the rest
         (battery first), PV surplus charges them; what is left unserved or curtailed."""
         deficit = load_kw - pv_kw
         for i in sorted(range(len(ac)), key=lambda j: self.models[j].kind != "battery"):
@@ -225,7 +229,7 @@ class Plant:
                 ac[i] = 0.0
                 continue
             if deficit > 0:
-                above = max(self.soc[i] - m.reserve_kwh, 0.0)
+                above = max(self.soc[i] - m.outage_floor_kwh, 0.0)
                 dc = min(above / self.dt_h[t], m.stored_for_ac(m.max_discharge_kw))
                 can = min(m.max_discharge_kw, m.ac_from_stored(dc)) if dc > 0 else 0.0
                 ac[i] = -min(deficit, can)

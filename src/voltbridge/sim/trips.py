@@ -54,7 +54,9 @@ def realise_trips(
     deviations, and the return is kept at least 10 minutes after the departure; the distance is
     multiplied by lognormal noise of mean 1 and coefficient of variation ``distance_cv`` [-], so the
     mean distance is the schedule's. Energy is distance × ``consumption_kwh_per_km`` [kWh/km].
-    The same ``rng`` state gives the same trips. Trips that the noise makes overlap are merged into
+    The same ``rng`` state gives the same trips, and a later ``end`` only adds trips (the noise of
+    each trip is drawn in date order, so the trips of a shorter period are a prefix of a longer
+    one's). Trips that the noise makes overlap are merged into
     one trip (first departure, last return, summed distance and energy), so the car is never on
     two trips at once and no distance is lost. A trip is kept whole if any of it falls in the period.
     """
@@ -77,9 +79,13 @@ def realise_trips(
         day += timedelta(days=1)
     if not nominal:
         return []
-    shifts_s = np.clip(rng.normal(size=(len(nominal), 2)), -CLIP_SD, CLIP_SD) * time_sd_min * 60
+    # one row of draws per trip, in date order: a trip's noise depends on the period's start
+    # and its own place in it, never on how long the period is (drawing all shifts first and
+    # then all distances made the first week's distances change with --days)
+    z = rng.standard_normal(size=(len(nominal), 3))
+    shifts_s = np.clip(z[:, :2], -CLIP_SD, CLIP_SD) * time_sd_min * 60
     sigma2 = math.log1p(distance_cv**2)
-    factors = rng.lognormal(-sigma2 / 2.0, math.sqrt(sigma2), size=len(nominal))
+    factors = np.exp(-sigma2 / 2.0 + math.sqrt(sigma2) * z[:, 2])
     drawn = []
     for (leave, back, km), (dl, db), factor in zip(nominal, shifts_s, factors, strict=True):
         leave = leave + timedelta(seconds=round(float(dl)))

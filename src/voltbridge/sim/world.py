@@ -131,7 +131,9 @@ def build_world(
     tz = site.location.timezone
     grid = TimeGrid.regular(start, days * 24 + LOOKAHEAD_H, step_minutes, align=False)
     n_sim = round(days * 24 * 60 / step_minutes)
-    rng = np.random.default_rng(seed)
+    # independent streams for the outages and each car: how many outages or trips one draws
+    # (which depends on the period's length) never changes another's
+    outage_rng, *car_rngs = np.random.default_rng(seed).spawn(1 + len(site.vehicles))
     loc = site.location
     tmy = site_weather(loc.latitude, loc.longitude, loc.weather_file, fetch=weather_fetch)
     typical = load_weather(tmy.path)
@@ -167,20 +169,24 @@ def build_world(
         risk = site.outages
         outages = (
             draw_outages(
-                grid.start, start + timedelta(days=days), risk.per_year, risk.mean_hours, rng
+                grid.start,
+                start + timedelta(days=days),
+                risk.per_year,
+                risk.mean_hours,
+                outage_rng,
             )
             if risk.per_year > 0
             else []
         )
     rules = trip_rules(site)
     vehicles = []
-    for rv in resolve_vehicles(site):
+    for rv, car_rng in zip(resolve_vehicles(site), car_rngs, strict=True):
         trips = realise_trips(
             rules[rv.entry.name],
             grid.start,
             end,
             tz,
-            rng,
+            car_rng,
             rv.consumption_kwh_per_km,
             rv.entry.name,
         )
