@@ -3,7 +3,8 @@
 Run: ``python bench/value.py [--days 365] [--jobs 2] [--json] [--example NAME ...]``.
 
 Per example and strategy it prints the bill, the battery wear (the simulator's calibrated ageing
-cost), the bill plus wear, and the saving against ``uncontrolled`` and ``smart-charge``; per
+cost), the worst car's capacity fade (a year on average over the battery's life for periods of
+four weeks or more, else over the period), the bill plus wear, and the saving against ``uncontrolled`` and ``smart-charge``; per
 example, ``optimal``'s share of ``oracle``'s saving over ``uncontrolled`` and the forecast error
 when the simulator reports one. Every comparison is net of wear and of the energy left stored
 at the end (``net_cost``), in the site's currency.
@@ -81,24 +82,38 @@ def figures(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _fade(row: dict[str, Any]) -> float:
+    """Fade a year over the battery's life where the simulator gives it (periods of four weeks
+    or more: the basis the wear prices are calibrated on), else over the period [%]."""
+    life = row.get("life_fade_pct_per_year")
+    return float(life if life is not None else row["capacity_fade_pct"])
+
+
 def wear_disagreements(strategies: dict[str, Any], tol_pct: float = 1e-4) -> list[str]:
     """Pairs of strategies whose calibrated wear cost and simulated capacity fade move apart.
 
     The planner prices wear with the linear model calibrated on the cell models
-    (``battery/calibrate.py``); the simulator ages the pack with the cell model itself. Over a
-    year the two must rank the strategies the same way: for every pair, the one with the higher
-    wear cost must not lose less capacity. Differences in fade under ``tol_pct`` [%] are ties.
+    (``battery/calibrate.py``); the simulator ages each storage with the cell model itself. The
+    two must rank the strategies the same way: for every storage and pair, the strategy with
+    the higher wear cost must not lose less capacity. Fade differences under ``tol_pct`` [%]
+    are ties. Each storage is compared where the JSON has ``wear_by_storage``, else the
+    strategy's totals.
     """
     names = [s for s in STRATEGIES if s in strategies]
+
+    def rows(name: str) -> dict[str, dict[str, Any]]:
+        by = strategies[name].get("wear_by_storage")
+        return by if isinstance(by, dict) and by else {"all": strategies[name]}
+
     bad: list[str] = []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            d_cost = float(strategies[a]["ageing_cost"]) - float(strategies[b]["ageing_cost"])
-            d_fade = float(strategies[a]["capacity_fade_pct"]) - float(
-                strategies[b]["capacity_fade_pct"]
-            )
-            if abs(d_fade) > tol_pct and d_cost * d_fade < 0:
-                bad.append(f"{a}/{b}")
+            ra, rb = rows(a), rows(b)
+            for storage in sorted(set(ra) & set(rb)):
+                d_cost = float(ra[storage]["ageing_cost"]) - float(rb[storage]["ageing_cost"])
+                d_fade = _fade(ra[storage]) - _fade(rb[storage])
+                if abs(d_fade) > tol_pct and d_cost * d_fade < 0:
+                    bad.append(f"{a}/{b}" + ("" if storage == "all" else f" ({storage})"))
     return bad
 
 
@@ -168,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 s,
                 f"{row['bill']:.2f}",
                 f"{row.get('ageing_cost', 0.0):.2f}",
-                f"{row.get('capacity_fade_pct', 0.0):.4f}",
+                f"{_fade(row):.4f}",
                 f"{row.get('stored_value', 0.0):.2f}",
                 f"{net(row):.2f}",
                 f"{base - net(row):+.2f}",

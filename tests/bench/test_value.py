@@ -56,3 +56,30 @@ def test_wear_and_fade_moving_apart_is_named() -> None:
     # a fade difference below the tolerance is a tie, whatever the costs say
     tie = {"smart-charge": s(111.0, 0.55700), "optimal": s(209.0, 0.556999)}
     assert wear_disagreements(tie) == []
+
+
+def test_wear_is_compared_per_storage_on_the_life_basis() -> None:
+    from value import wear_disagreements
+
+    def row(car: tuple[float, float, float], battery: tuple[float, float, float]) -> dict:
+        def w(c: tuple[float, float, float]) -> dict[str, float]:
+            return {"ageing_cost": c[0], "capacity_fade_pct": c[1], "life_fade_pct_per_year": c[2]}
+
+        return {
+            "ageing_cost": car[0] + battery[0],
+            "wear_by_storage": {"car": w(car), "battery": w(battery)},
+        }
+
+    # f150 over 2025: the first year says optimal wears less, the life agrees with the cost
+    st = {
+        "smart-charge": row((169.1, 0.329, 0.162), (1.0, 0.1, 0.05)),
+        "optimal": row((228.0, 0.305, 0.196), (1.0, 0.1, 0.05)),
+    }
+    assert wear_disagreements(st) == []
+    # a home battery whose cost and fade move apart is named, though the totals agree
+    st["optimal"]["wear_by_storage"]["battery"] = {
+        "ageing_cost": 0.5,
+        "capacity_fade_pct": 0.2,
+        "life_fade_pct_per_year": 0.06,
+    }
+    assert wear_disagreements(st) == ["smart-charge/optimal (battery)"]

@@ -20,7 +20,6 @@ from voltbridge.sim.runner import make_strategy, run
 from voltbridge.sim.types import Outage, SimTrace
 from voltbridge.sim.world import World, build_world
 
-
 LIFE_FADE_MIN_DAYS = 28
 """Shortest period whose pattern is repeated over a battery's life for the life-average fade
 [days]: a few days say little about a life."""
