@@ -39,19 +39,22 @@ def window(
     soc0_kwh: dict[str, float],
     rng: np.random.Generator,
     noise: float = 0.03,
+    price_noise: float = 0.03,
 ) -> PlanRequest:
-    """Steps ``k .. k+n-1`` of ``base`` with forecasts and prices moved by up to ``noise``
-    (relative, per step) and the given states of charge [kWh]."""
+    """Steps ``k .. k+n-1`` of ``base`` with load and PV moved by up to ``noise`` and import
+    prices by up to ``price_noise`` (relative, per step), and the given states of charge [kWh].
+    A tariff's prices are known: a controller's re-plans see them move only with a dynamic
+    tariff's forecast."""
 
-    def moved(values: np.ndarray) -> np.ndarray:
-        return np.asarray(values[k : k + n] * (1.0 + rng.uniform(-noise, noise, n)))
+    def moved(values: np.ndarray, by: float = noise) -> np.ndarray:
+        return np.asarray(values[k : k + n] * (1.0 + rng.uniform(-by, by, n)))
 
     return replace(
         base,
         grid=TimeGrid(base.grid.edges_s[k : k + n + 1]),
         load_kw=moved(base.load_kw),
         pv_kw=moved(base.pv_kw),
-        price_import=np.round(moved(base.price_import), 5),
+        price_import=np.round(moved(base.price_import, price_noise), 5),
         price_export=base.price_export[k : k + n].copy(),
         storages=tuple(window_storage(s, k, n, soc0_kwh[s.name]) for s in base.storages),
         backup_kwh=None if base.backup_kwh is None else base.backup_kwh[k : k + n + 1],
@@ -66,11 +69,12 @@ def rolling(
     seed: int = 0,
     soc_noise_kwh: float = 0.2,
     times_ms: list[float] | None = None,
+    price_noise: float = 0.03,
 ) -> Iterator[tuple[PlanRequest, Plan]]:
     """``count`` re-plans of ``n`` steps, each a step after the last (``base`` needs at least
     ``n + count - 1`` steps), planned with ``plan``; yields each request with its plan.
 
-    ``times_ms`` receives each re-plan's time from the state to the plan (the request cut
+    ``price_noise``: see :func:`window`. ``times_ms`` receives each re-plan's time from the state to the plan (the request cut
     from the forecasts, then planned) [ms].
     """
     if base.grid.n < n + count - 1:
@@ -79,7 +83,7 @@ def rolling(
     soc = {s.name: s.soc0_kwh for s in base.storages}
     for k in range(count):
         t0 = time.perf_counter()
-        req = window(base, k, n, soc, rng)
+        req = window(base, k, n, soc, rng, price_noise=price_noise)
         result = plan(req)
         if times_ms is not None:
             times_ms.append((time.perf_counter() - t0) * 1000.0)

@@ -101,12 +101,33 @@ def certify(model: Assembled, rows: IntArray, x: FloatArray, row_dual: FloatArra
 
 
 def statuses(lower: FloatArray, upper: FloatArray, value: FloatArray) -> Status:
-    """Basis statuses read from values (0 at lower, 2 at upper, 1 basic between): enough for a
-    hot start, where HiGHS repairs what a degenerate optimum leaves ambiguous."""
+    """Basis statuses read from values: 0 at lower, 2 at upper, 1 (basic) between."""
     out = np.ones(value.size, dtype=np.int8)
     out[value >= upper - 1e-9] = 2
     out[value <= lower + 1e-9] = 0
     return out
+
+
+def basis_from_answer(kept: Kept) -> tuple[Status, Status]:
+    """Column and row statuses of the last answer's basis, read from its values and duals.
+
+    HiGHS's own basis costs more to read through Python than a re-plan's solve (a list of
+    enums). Entries strictly between their bounds are basic; a degenerate optimum has fewer
+    of those than rows, and the missing ones are taken among the entries at a bound with the
+    smallest reduced costs (a basic entry has none), so that the count is right.
+    """
+    m = kept.model
+    col = statuses(m.col_lower, m.col_upper, kept.x)
+    row = statuses(m.row_lower, m.row_upper, kept.activity)
+    missing = m.num_row - int(np.count_nonzero(col == 1) + np.count_nonzero(row == 1))
+    if missing > 0:
+        dual = np.abs(np.concatenate((kept.col_dual, kept.row_dual)))
+        both = np.concatenate((col, row))
+        candidates = np.flatnonzero(both != 1)
+        pick = candidates[np.argpartition(dual[candidates], missing - 1)[:missing]]
+        both[pick] = 1
+        col, row = both[: m.num_col], both[m.num_col :]
+    return col, row
 
 
 def carry(old_keys: IntArray, old_status: Status, new_keys: IntArray, new_status: Status) -> None:
@@ -130,12 +151,8 @@ class Kept:
     row_keys: IntArray
     x: FloatArray
     activity: FloatArray
-
-    def col_status(self) -> Status:
-        return statuses(self.model.col_lower, self.model.col_upper, self.x)
-
-    def row_status(self) -> Status:
-        return statuses(self.model.row_lower, self.model.row_upper, self.activity)
+    col_dual: FloatArray
+    row_dual: FloatArray
 
 
 def same_structure(a: Assembled, b: Assembled) -> bool:
@@ -203,8 +220,9 @@ class HotSolver:
             model.pass_to(h, np.zeros(model.num_col, dtype=np.int32))
             col_status, row_status = start_status(lp)
             if kept is not None:
-                carry(kept.col_keys, kept.col_status(), col_keys, col_status)
-                carry(kept.row_keys, kept.row_status(), row_keys, row_status)
+                old_col, old_row = basis_from_answer(kept)
+                carry(kept.col_keys, old_col, col_keys, col_status)
+                carry(kept.row_keys, old_row, row_keys, row_status)
             h.setBasis(basis_of(col_status, row_status, alien=kept is not None))
             self.last_mode = "cold" if kept is None else "carried"
         self._kept = None  # until this answer is certified
@@ -212,7 +230,8 @@ class HotSolver:
         sol = h.getSolution()
         x = np.asarray(sol.col_value, dtype=np.float64)
         optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        gap = certify(model, rows, x, np.asarray(sol.row_dual, dtype=np.float64))
+        row_dual = np.asarray(sol.row_dual, dtype=np.float64)
+        gap = certify(model, rows, x, row_dual)
         objective = float(model.cost @ x) + model.offset
         if not optimal or gap > GAP_RTOL * max(1.0, abs(objective)):
             self.rejected += 1
@@ -221,6 +240,13 @@ class HotSolver:
             return solve(lp)
         self._h = h
         self._kept = Kept(
-            model, rows, col_keys, row_keys, x, np.asarray(sol.row_value, dtype=np.float64)
+            model,
+            rows,
+            col_keys,
+            row_keys,
+            x,
+            np.asarray(sol.row_value, dtype=np.float64),
+            np.asarray(sol.col_dual, dtype=np.float64),
+            row_dual,
         )
         return LpSolution(x=x, objective=objective, status="Optimal", is_mip=False)
