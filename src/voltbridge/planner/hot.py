@@ -61,7 +61,18 @@ def row_ids(model: Assembled) -> IntArray:
     return np.repeat(np.arange(model.num_row, dtype=np.int64), counts)
 
 
-def certify(model: Assembled, rows: IntArray, x: FloatArray, row_dual: FloatArray) -> float:
+@dataclass(frozen=True)
+class Certificate:
+    """How far an answer may be from optimal, with the row activities and reduced costs it
+    was computed from (they also give the next hot start's basis)."""
+
+    gap: float
+    """[currency]; ``inf`` where the answer breaks a row or bound or its duals are wrong."""
+    activity: FloatArray
+    reduced_cost: FloatArray
+
+
+def certify(model: Assembled, rows: IntArray, x: FloatArray, row_dual: FloatArray) -> Certificate:
     """How far ``x`` may be from optimal [currency], or ``inf`` if it breaks a row or bound.
 
     The Lagrangian ``L(y) = offset + sum_i min_{rl<=s<=ru} y_i s + sum_j min_{l<=x<=u} d_j x``
@@ -69,7 +80,9 @@ def certify(model: Assembled, rows: IntArray, x: FloatArray, row_dual: FloatArra
     ``c x + offset - L(y)`` bounds how much ``x`` costs above the optimum. Computed here from the
     model's arrays, not from HiGHS's own figures.
     """
-    act = np.bincount(rows, weights=model.value * x[model.index], minlength=model.num_row)
+    act: FloatArray = np.bincount(
+        rows, weights=model.value * x[model.index], minlength=model.num_row
+    ).astype(np.float64, copy=False)
     worst = max(
         float(np.max(model.row_lower - act, initial=0.0)),
         float(np.max(act - model.row_upper, initial=0.0)),
@@ -77,18 +90,19 @@ def certify(model: Assembled, rows: IntArray, x: FloatArray, row_dual: FloatArra
         float(np.max(x - model.col_upper, initial=0.0)),
     )
     if worst > PRIMAL_TOL:
-        return INF
+        return Certificate(INF, act, np.zeros(0))
     y = row_dual.copy()
     # A dual of the wrong sign for an infinite bound would give -inf: any y is allowed, so such
     # tiny ones are set to 0 (larger ones mean HiGHS's answer is not optimal).
     wrong = ((y > 0) & ~np.isfinite(model.row_lower)) | ((y < 0) & ~np.isfinite(model.row_upper))
     if np.any(np.abs(y[wrong]) > DUAL_TOL):
-        return INF
+        return Certificate(INF, act, np.zeros(0))
     y[wrong] = 0.0
     d = model.cost - np.bincount(model.index, weights=model.value * y[rows], minlength=x.size)
     wrong_d = ((d > 0) & ~np.isfinite(model.col_lower)) | ((d < 0) & ~np.isfinite(model.col_upper))
     if np.any(np.abs(d[wrong_d]) > DUAL_TOL):
-        return INF
+        return Certificate(INF, act, d)
+    reduced_cost = d.copy()
     d[wrong_d] = 0.0
     row_bound = np.where(y > 0, model.row_lower, model.row_upper)
     col_bound = np.where(d > 0, model.col_lower, model.col_upper)
@@ -97,7 +111,8 @@ def certify(model: Assembled, rows: IntArray, x: FloatArray, row_dual: FloatArra
         + float(np.dot(y[y != 0], row_bound[y != 0]))
         + float(np.dot(d[d != 0], col_bound[d != 0]))
     )
-    return max(0.0, float(model.cost @ x) + model.offset - lower_bound)
+    gap = max(0.0, float(model.cost @ x) + model.offset - lower_bound)
+    return Certificate(gap, act, reduced_cost)
 
 
 def statuses(lower: FloatArray, upper: FloatArray, value: FloatArray) -> Status:
@@ -231,9 +246,9 @@ class HotSolver:
         x = np.asarray(sol.col_value, dtype=np.float64)
         optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         row_dual = np.asarray(sol.row_dual, dtype=np.float64)
-        gap = certify(model, rows, x, row_dual)
+        cert = certify(model, rows, x, row_dual)
         objective = float(model.cost @ x) + model.offset
-        if not optimal or gap > GAP_RTOL * max(1.0, abs(objective)):
+        if not optimal or cert.gap > GAP_RTOL * max(1.0, abs(objective)):
             self.rejected += 1
             self.forget()
             self.last_mode = "cold"
@@ -245,8 +260,8 @@ class HotSolver:
             col_keys,
             row_keys,
             x,
-            np.asarray(sol.row_value, dtype=np.float64),
-            np.asarray(sol.col_dual, dtype=np.float64),
+            cert.activity,
+            cert.reduced_cost,
             row_dual,
         )
         return LpSolution(x=x, objective=objective, status="Optimal", is_mip=False)
