@@ -12,6 +12,11 @@ with a 7 kWh commute, back to 80 % by each departure and a 20 % mobility reserve
 A last row plans the same home over two days with negative prices from 11:00 to 15:00 (5 runs):
 the LP relaxation then charges and discharges at once and the planner re-solves with binaries.
 
+Then a controller's sequence of warm re-plans of the 48 h home (``--replans``, default 300;
+tests/planner/rolling.py: the horizon rolls 15 min each time, the state of charge follows the
+last plan, forecasts and prices move a little), timed end to end from the state to the Plan
+with a planner kept between re-plans (hot-started, planner/hot.py) and with cold solves.
+
 Then a seeded random set (bench/random_cases.py: 1-4 storages, 24-96 h, hourly or 15-min steps,
 negative prices in about a third, PV surplus, export limits, departure targets; 1,000 cases by
 default): the share planned as a plain LP (overlap of the first LP removed at no cost included),
@@ -40,6 +45,7 @@ import numpy.typing as npt
 
 from voltbridge.battery.cost import wear_cost
 from voltbridge.core.timegrid import TimeGrid
+from voltbridge.core.types import Plan
 from voltbridge.planner import (
     Departure,
     Planner,
@@ -53,6 +59,7 @@ sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent)]
 from random_cases import random_cases  # noqa: E402
 
 from tests.planner.reference_lp import reference_objective  # noqa: E402
+from tests.planner.rolling import rolling  # noqa: E402
 
 FloatArray = npt.NDArray[np.float64]
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
@@ -325,6 +332,87 @@ def print_random(r: RandomSet) -> None:
     )
 
 
+REPLAN_STEPS = 192
+WARM_TARGETS_MS = {"median": 2.0, "p99": 10.0}
+
+
+@dataclass
+class Replans:
+    """Times of a controller's sequence of re-plans, hot and cold [ms]."""
+
+    warm_ms: list[float]
+    cold_ms: list[float]
+    moving_prices_ms: list[float]
+    starts: dict[str, int]
+    rejected: int
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "replan_warm_median_ms": round(statistics.median(self.warm_ms), 3),
+            "replan_warm_p99_ms": round(float(np.percentile(self.warm_ms, 99)), 3),
+            "replan_cold_median_ms": round(statistics.median(self.cold_ms), 3),
+            "replan_cold_p99_ms": round(float(np.percentile(self.cold_ms, 99)), 3),
+            "replan_warm_moving_prices_median_ms": round(
+                statistics.median(self.moving_prices_ms), 3
+            ),
+            "replan_hot_rejected": self.rejected,
+        }
+
+
+def replans(count: int) -> Replans:
+    """The commuter home (car + battery + PV, 48 h of 15 min) re-planned ``count`` times as a
+    controller does: the horizon rolls 15 min each time, the state of charge follows the last
+    plan (+-0.2 kWh measurement noise), load and PV forecasts move up to 3 % per step, and the
+    time-of-use prices stay what the tariff says. Timed end to end from the state to the Plan
+    (request cut from the forecasts, then ``Planner.plan``), with a planner kept between
+    re-plans (warm, hot-started) and with every request solved cold; and warm again with the
+    import prices also moving up to 3 % per step (a dynamic tariff's forecast). The first
+    (cold) call of a warm planner is left out."""
+    base = commuter_home(REPLAN_STEPS + count)
+    warm, cold = Planner(), Planner(hot=False)
+    warm_ms: list[float] = []
+    cold_ms: list[float] = []
+    starts: dict[str, int] = {}
+
+    def plan_warm(req: PlanRequest) -> Plan:
+        plan = warm.plan(req)
+        starts[warm.last_stats.start] = starts.get(warm.last_stats.start, 0) + 1
+        return plan
+
+    for _ in rolling(base, REPLAN_STEPS, count, plan_warm, 1, times_ms=warm_ms, price_noise=0):
+        pass
+    for _ in rolling(base, REPLAN_STEPS, count, cold.plan, 1, times_ms=cold_ms, price_noise=0):
+        pass
+    moving = Planner()
+    moving_ms: list[float] = []
+    for _ in rolling(base, REPLAN_STEPS, count, moving.plan, 1, times_ms=moving_ms):
+        pass
+    rejected = warm.hot_rejections + moving.hot_rejections
+    return Replans(warm_ms[1:], cold_ms, moving_ms[1:], starts, rejected)
+
+
+def print_replans(r: Replans) -> None:
+    print(f"warm re-plans: {len(r.warm_ms)} of the commuter home, 48 h of 15-min steps, rolled")
+    print(
+        "  15 min each (state to Plan; starts "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(r.starts.items()))
+        + f"; {r.rejected} hot answers rejected by the certificate)"
+    )
+    rows = [
+        ("warm (hot start)", r.warm_ms),
+        ("cold (every solve)", r.cold_ms),
+        ("warm, prices moving", r.moving_prices_ms),
+    ]
+    print(f"  {'planner':20s} {'median ms':>10s} {'p99 ms':>8s} {'max ms':>8s}  target")
+    for label, t in rows:
+        med, p99 = statistics.median(t), float(np.percentile(t, 99))
+        target = ""
+        if label == "warm (hot start)":
+            ok = med <= WARM_TARGETS_MS["median"] and p99 <= WARM_TARGETS_MS["p99"]
+            target = "median <= 2, p99 <= 10 " + ("ok" if ok else "MISSED")
+        print(f"  {label:20s} {med:10.2f} {p99:8.2f} {max(t):8.2f}  {target}")
+
+
 def machine() -> str:
     """The machine in words, for the printed figures."""
     import os
@@ -338,6 +426,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1000, help="random cases (default 1000)")
     parser.add_argument("--seed", type=int, default=12, help="seed of the random set")
+    parser.add_argument("--replans", type=int, default=300, help="warm re-plans (default 300)")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON figures")
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -349,12 +438,17 @@ def main() -> None:
     neg = commuter_home(192, negative_midday=True)
     rows.append(row("negative midday", neg, runs=5))
     print_table(rows)
+    warm = replans(args.replans) if args.replans > 1 else None
+    if warm is not None:
+        print_replans(warm)
     rand = random_set(args.cases, args.seed) if args.cases > 0 else None
     if rand is not None:
         print_random(rand)
     print(f"total {time.perf_counter() - t0:.1f} s; plan = build + solve + extract + warnings")
     if args.json:
         figures: dict[str, object] = {"machine": machine()}
+        if warm is not None:
+            figures.update(warm.summary())
         if rand is not None:
             figures.update(rand.summary())
         print(json.dumps(figures))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 import highspy
@@ -16,6 +17,17 @@ INF = highspy.kHighsInf
 # The Python wrapper ``highspy.Highs`` prints HiGHS's banner to stdout on first use, which would
 # corrupt `voltbridge plan --json`; the bound C++ class is the same solver without the banner.
 _Solver = highspy._core._Highs
+
+
+def block_keys(name: str, label: IntArray | None, count: int) -> IntArray:
+    """Keys naming ``count`` columns or rows across re-plans: the block's name and a label.
+
+    A label is what an entry stands for (a step's start time [s], say), so that the same entry
+    of a re-plan whose horizon rolled on gets the same key at another index. Without a label
+    the position in the block stands in. Two keys that collide only cost a hot start's quality.
+    """
+    own = np.arange(count, dtype=np.int64) if label is None else np.asarray(label, np.int64)
+    return (np.int64(zlib.crc32(name.encode()) & 0xFFFFF) << np.int64(40)) | own
 
 
 def _full(value: FloatArray | float, count: int) -> FloatArray:
@@ -51,6 +63,9 @@ class LinearProgram:
     start_basic_rows: list[IntArray] = field(default_factory=list)
     start_upper_cols: list[IntArray] = field(default_factory=list)
     zero_upper_cols: list[IntArray] = field(default_factory=list)
+    col_keys: list[IntArray] = field(default_factory=list)
+    row_keys: list[IntArray] = field(default_factory=list)
+    """Per block, keys of its entries (see :func:`block_keys`), for a hot start's basis."""
     offset: float = 0.0
     """A constant added to the objective, so that HiGHS's relative MIP gap is taken of the
     plan's cost and not of a sum dominated by constant rewards (see ``define_storage``)."""
@@ -63,8 +78,9 @@ class LinearProgram:
         lower: FloatArray | float = 0.0,
         upper: FloatArray | float = INF,
         integer: bool = False,
+        label: IntArray | None = None,
     ) -> IntArray:
-        """Add ``count`` columns; return their indices."""
+        """Add ``count`` columns; return their indices. ``label``: see :func:`block_keys`."""
         if name in self.col_blocks:
             raise ValueError(f"column block {name!r} added twice")
         idx = np.arange(self.num_col, self.num_col + count, dtype=np.int64)
@@ -72,6 +88,7 @@ class LinearProgram:
         self.col_lower.append(_full(lower, count))
         self.col_upper.append(_full(upper, count))
         self.col_blocks[name] = (self.num_col, self.num_col + count)
+        self.col_keys.append(block_keys(name, label, count))
         self.num_col += count
         if integer:
             self.integer_cols.append(idx)
@@ -86,8 +103,12 @@ class LinearProgram:
         val: FloatArray,
         lower: FloatArray | float,
         upper: FloatArray | float,
+        label: IntArray | None = None,
     ) -> IntArray:
-        """Add ``count`` rows whose nonzeros are ``(local_row, col, val)``; ``local_row`` in [0, count)."""
+        """Add ``count`` rows whose nonzeros are ``(local_row, col, val)``; ``local_row`` in [0, count).
+
+        ``label``: see :func:`block_keys`.
+        """
         if name in self.row_blocks:
             raise ValueError(f"row block {name!r} added twice")
         idx = np.arange(self.num_row, self.num_row + count, dtype=np.int64)
@@ -97,6 +118,7 @@ class LinearProgram:
         self.row_lower.append(_full(lower, count))
         self.row_upper.append(_full(upper, count))
         self.row_blocks[name] = (self.num_row, self.num_row + count)
+        self.row_keys.append(block_keys(name, label, count))
         self.num_row += count
         return idx
 
@@ -158,20 +180,38 @@ _UPPER = highspy.HighsBasisStatus.kUpper
 _BASIC = highspy.HighsBasisStatus.kBasic
 
 
-def start_basis(lp: LinearProgram) -> highspy.HighsBasis:
-    """The starting basis from the model's hints (see :meth:`LinearProgram.hint_start`)."""
-    col_status = np.zeros(lp.num_col, dtype=np.int8)  # 0 lower, 1 basic, 2 upper
+_STATUSES = (_LOWER, _BASIC, _UPPER)
+
+
+def start_status(lp: LinearProgram) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """Column and row statuses (0 lower, 1 basic, 2 upper) of the model's hinted start (see
+    :meth:`LinearProgram.hint_start`)."""
+    col_status = np.zeros(lp.num_col, dtype=np.int8)
     row_status = np.ones(lp.num_row, dtype=np.int8)
     if lp.start_upper_cols:
         col_status[np.concatenate(lp.start_upper_cols)] = 2
-    col_status[np.concatenate(lp.start_basic_cols)] = 1
-    row_status[np.concatenate(lp.start_basic_rows)] = 0
-    names = (_LOWER, _BASIC, _UPPER)
+    if lp.start_basic_cols:
+        col_status[np.concatenate(lp.start_basic_cols)] = 1
+        row_status[np.concatenate(lp.start_basic_rows)] = 0
+    return col_status, row_status
+
+
+def basis_of(
+    col_status: npt.NDArray[np.int8], row_status: npt.NDArray[np.int8], alien: bool = False
+) -> highspy.HighsBasis:
+    """A HiGHS basis from status arrays (0 lower, 1 basic, 2 upper). An ``alien`` basis may
+    have the wrong number of basic entries; HiGHS completes it to a valid one."""
     basis = highspy.HighsBasis()
-    basis.col_status = [names[k] for k in col_status.tolist()]
-    basis.row_status = [names[k] for k in row_status.tolist()]
+    basis.col_status = [_STATUSES[k] for k in col_status.tolist()]
+    basis.row_status = [_STATUSES[k] for k in row_status.tolist()]
     basis.valid = True
+    basis.alien = alien
     return basis
+
+
+def start_basis(lp: LinearProgram) -> highspy.HighsBasis:
+    """The starting basis from the model's hints (see :meth:`LinearProgram.hint_start`)."""
+    return basis_of(*start_status(lp))
 
 
 MIP_MAX_NODES = 500
@@ -186,6 +226,89 @@ class NoSolution(SolverError):
     """Branch and bound stopped at its node limit before finding any feasible solution."""
 
 
+@dataclass(frozen=True)
+class Assembled:
+    """The LP as HiGHS takes it: column and row arrays and a row-wise matrix."""
+
+    cost: FloatArray
+    col_lower: FloatArray
+    col_upper: FloatArray
+    row_lower: FloatArray
+    row_upper: FloatArray
+    starts: npt.NDArray[np.int32]
+    index: npt.NDArray[np.int32]
+    value: FloatArray
+    offset: float
+
+    @property
+    def num_col(self) -> int:
+        return int(self.cost.size)
+
+    @property
+    def num_row(self) -> int:
+        return int(self.row_lower.size)
+
+    def pass_to(self, h: highspy._core._Highs, integrality: npt.NDArray[np.int32]) -> None:
+        """Give HiGHS this model (replacing any it held)."""
+        status = h.passModel(
+            self.num_col,
+            self.num_row,
+            int(self.value.size),
+            int(highspy.MatrixFormat.kRowwise),
+            int(highspy.ObjSense.kMinimize),
+            self.offset,
+            self.cost,
+            self.col_lower,
+            self.col_upper,
+            self.row_lower,
+            self.row_upper,
+            self.starts,
+            self.index,
+            self.value,
+            integrality,
+        )
+        if status == highspy.HighsStatus.kError:
+            raise SolverError("HiGHS refused the model (inconsistent arrays)")
+
+
+def assemble(lp: LinearProgram) -> Assembled:
+    """``lp``'s blocks as flat arrays, the matrix sorted by row (no order within a row)."""
+    upper = np.concatenate(lp.col_upper)
+    if lp.zero_upper_cols:
+        upper[np.concatenate(lp.zero_upper_cols)] = 0.0
+    rows = np.concatenate(lp.a_row) if lp.a_row else np.zeros(0, np.int64)
+    cols = np.concatenate(lp.a_col) if lp.a_col else np.zeros(0, np.int64)
+    vals = np.concatenate(lp.a_val) if lp.a_val else np.zeros(0)
+    order = np.argsort(rows, kind="stable")
+    starts = np.zeros(lp.num_row, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=lp.num_row)[:-1], out=starts[1:])
+    return Assembled(
+        cost=np.concatenate(lp.cost),
+        col_lower=np.concatenate(lp.col_lower),
+        col_upper=upper,
+        row_lower=np.concatenate(lp.row_lower),
+        row_upper=np.concatenate(lp.row_upper),
+        starts=starts,
+        index=cols[order].astype(np.int32),
+        value=vals[order],
+        offset=lp.offset,
+    )
+
+
+def lp_solver() -> highspy._core._Highs:
+    """A quiet single-thread HiGHS set up for the planner's LPs.
+
+    Measured on the planner benchmark: presolve costs more than it saves on these banded LPs,
+    and Devex pricing needs fewer, cheaper dual iterations than steepest edge.
+    """
+    h = _Solver()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+    return h
+
+
 def solve(
     lp: LinearProgram, extra_integer: IntArray | None = None, max_nodes: int = MIP_MAX_NODES
 ) -> LpSolution:
@@ -194,44 +317,14 @@ def solve(
     ints = list(lp.integer_cols)
     if extra_integer is not None and extra_integer.size:
         ints.append(extra_integer)
-    cost = np.concatenate(lp.cost)
-    lower = np.concatenate(lp.col_lower)
-    upper = np.concatenate(lp.col_upper)
-    if lp.zero_upper_cols:
-        upper[np.concatenate(lp.zero_upper_cols)] = 0.0
-    rows = np.concatenate(lp.a_row) if lp.a_row else np.zeros(0, np.int64)
-    cols = np.concatenate(lp.a_col) if lp.a_col else np.zeros(0, np.int64)
-    vals = np.concatenate(lp.a_val) if lp.a_val else np.zeros(0)
-    order = np.argsort(rows, kind="stable")  # row-wise; HiGHS needs no order within a row
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    starts = np.zeros(lp.num_row, dtype=np.int32)
-    np.cumsum(np.bincount(rows, minlength=lp.num_row)[:-1], out=starts[1:])
-    h = _Solver()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    args = (
-        lp.num_col,
-        lp.num_row,
-        int(vals.size),
-        int(highspy.MatrixFormat.kRowwise),
-        int(highspy.ObjSense.kMinimize),
-        lp.offset,
-        cost,
-        lower,
-        upper,
-        np.concatenate(lp.row_lower),
-        np.concatenate(lp.row_upper),
-        starts,
-        cols.astype(np.int32),
-        vals,
-    )
+    model = assemble(lp)
     integrality = np.zeros(lp.num_col, dtype=np.int32)
     if not ints:
-        # Measured on the planner benchmark: presolve costs more than it saves on these banded
-        # LPs, and Devex pricing needs fewer, cheaper dual iterations than steepest edge.
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+        h = lp_solver()
     else:
+        h = _Solver()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
         integrality[np.concatenate(ints)] = int(highspy.HighsVarType.kInteger)
         h.setOptionValue("mip_rel_gap", 1e-6)
         h.setOptionValue("mip_max_nodes", max(1, min(max_nodes, MIP_MAX_NODES)))
@@ -241,9 +334,7 @@ def solve(
         h.setOptionValue("mip_heuristic_run_rins", False)
         h.setOptionValue("mip_heuristic_run_rens", False)
         h.setOptionValue("mip_allow_restart", False)
-    status = h.passModel(*args, integrality)
-    if status == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS refused the model (inconsistent arrays)")
+    model.pass_to(h, integrality)
     if not ints and lp.start_basic_cols:
         h.setBasis(start_basis(lp))
     h.run()

@@ -103,10 +103,12 @@ def define_grid(lp: LinearProgram, req: PlanRequest, scale: float) -> GridCols:
     exp_max = np.full(n, req.export_limit_kw)
     if not any(s.can_export for s in req.storages):
         exp_max[~pv_surplus(req)] = 0.0
-    imp = lp.add_cols("grid_import", n, req.price_import * dt, 0.0, req.import_limit_kw)
-    exp = lp.add_cols("grid_export", n, -req.price_export * dt, 0.0, exp_max)
-    pv = lp.add_cols("pv_used", n, 0.0, 0.0, req.pv_kw)
-    q = lp.add_cols("unserved", n, req.penalties.unserved_load * scale * dt, 0.0, req.load_kw)
+    at = req.grid.starts_s
+    imp = lp.add_cols("grid_import", n, req.price_import * dt, 0.0, req.import_limit_kw, label=at)
+    exp = lp.add_cols("grid_export", n, -req.price_export * dt, 0.0, exp_max, label=at)
+    pv = lp.add_cols("pv_used", n, 0.0, 0.0, req.pv_kw, label=at)
+    unserved_cost = req.penalties.unserved_load * scale * dt
+    q = lp.add_cols("unserved", n, unserved_cost, 0.0, req.load_kw, label=at)
     return GridCols(imp=imp, exp=exp, pv=pv, unserved=q)
 
 
@@ -147,20 +149,26 @@ def define_storage(
     :func:`soc_segments`); cost ``w_thr * d[t] * dt / eta_d`` (wear per kWh leaving the cells).
     """
     n, dt = req.grid.n, req.grid.dt_h
-    c = lp.add_cols(f"s{i}_charge", n, 0.0, 0.0, s.max_charge_kw)
+    at = req.grid.starts_s
+    c = lp.add_cols(f"s{i}_charge", n, 0.0, 0.0, s.max_charge_kw, label=at)
     d = lp.add_cols(
         f"s{i}_discharge",
         n,
         s.wear.throughput_per_kwh * dt / s.eta_discharge,
         0.0,
         s.max_discharge_kw,
+        label=at,
     )
     reward = req.penalties.mobility_reserve * scale
     widths, costs = soc_segments(s, dt, reward, value_end)
     # The reserve's reward is a constant when the reserve is met: added back, the objective is
     # the plan's cost (terminal value aside), which HiGHS's relative MIP gap is then taken of.
     lp.offset += reward * float(np.sum(np.minimum(s.reserve_kwh[1:], widths.sum(axis=0)) * dt))
-    seg = lp.add_cols(f"s{i}_soc", 3 * n, costs.ravel(), 0.0, widths.ravel()).reshape(3, n)
+    # Segment j of the energy at edge k: labelled by the edge's time and j.
+    seg_label = (4 * req.grid.edges_s[1:])[None, :] + np.arange(3)[:, None]
+    seg = lp.add_cols(
+        f"s{i}_soc", 3 * n, costs.ravel(), 0.0, widths.ravel(), label=seg_label.ravel()
+    ).reshape(3, n)
     return StorageCols(charge=c, discharge=d, segments=seg, segment_widths=widths)
 
 
@@ -181,6 +189,7 @@ def define_balance(lp: LinearProgram, req: PlanRequest, g: GridCols, st: list[St
         np.repeat(parts_val, n),
         req.load_kw,
         req.load_kw,
+        label=req.grid.starts_s,
     )
 
 
@@ -220,6 +229,7 @@ def define_soc_dynamics(
         unmet_driving_price(req, s, scale),
         0.0,
         s.driving_kwh[drive_steps],
+        label=req.grid.starts_s[drive_steps],
     )
     now_pos, now_cols = sc.soc_terms(np.arange(1, n + 1))
     prev_pos, prev_cols = sc.soc_terms(np.arange(1, n))
@@ -236,7 +246,7 @@ def define_soc_dynamics(
     )
     rhs = -s.driving_kwh.astype(np.float64)
     rhs[0] += s.soc0_kwh
-    idx = lp.add_rows(f"s{i}_soc", n, rows, cols, vals, rhs, rhs)
+    idx = lp.add_rows(f"s{i}_soc", n, rows, cols, vals, rhs, rhs, label=req.grid.starts_s)
     sc.drive_slack, sc.drive_steps = m, drive_steps
     # Start from the do-nothing trajectory: the segment holding it is basic, those below full.
     idle = np.maximum(s.soc0_kwh - np.cumsum(s.driving_kwh), 0.0)
@@ -259,7 +269,10 @@ def define_departures(
     targets = np.array([min(d.target_kwh, e_max) for d in s.departures])
     # A departure at edge 0 has nothing left to decide: its slack is fixed by soc0.
     lower = np.where(edges == 0, np.maximum(targets - s.soc0_kwh, 0.0), 0.0)
-    y = lp.add_cols(f"s{i}_departure_slack", count, req.penalties.departure * scale, lower)
+    edge_s = req.grid.edges_s[edges]
+    y = lp.add_cols(
+        f"s{i}_departure_slack", count, req.penalties.departure * scale, lower, label=edge_s
+    )
     later = np.flatnonzero(edges > 0)
     pos, cols = sc.soc_terms(edges[later])
     lp.add_rows(
@@ -270,6 +283,7 @@ def define_departures(
         np.ones(pos.size + later.size),
         targets[later],
         INF,
+        label=edge_s[later],
     )
     sc.departure_slack = y
 
@@ -327,6 +341,7 @@ def define_export_rule(
         np.concatenate(vals),
         -INF,
         upper,
+        label=req.grid.starts_s[steps],
     )
 
 
@@ -363,7 +378,10 @@ def define_backup(
         return
     dt = req.grid.dt_h
     b = lp.add_cols(
-        "backup_slack", edges.size, req.penalties.backup_reserve * scale * dt[edges - 1]
+        "backup_slack",
+        edges.size,
+        req.penalties.backup_reserve * scale * dt[edges - 1],
+        label=req.grid.edges_s[edges],
     )
     k = np.arange(edges.size)
     rows, cols, vals = [k], [b], [np.ones(edges.size)]
@@ -383,6 +401,7 @@ def define_backup(
         np.concatenate(vals),
         req.backup_kwh[edges],
         INF,
+        label=req.grid.edges_s[edges],
     )
     g.backup_slack, g.backup_edges = b, edges
 
@@ -405,6 +424,7 @@ def define_demand_charges(lp: LinearProgram, req: PlanRequest, g: GridCols) -> N
             np.concatenate((np.ones(steps.size), -np.ones(steps.size))),
             -INF,
             dc.already_kw,
+            label=req.grid.starts_s[steps],
         )
     g.peaks = peaks
 

@@ -11,6 +11,7 @@ from voltbridge.core.timegrid import FloatArray
 from voltbridge.core.types import Plan, PlanCost, StoragePlan
 from voltbridge.planner import model as m
 from voltbridge.planner import overlap as ov
+from voltbridge.planner.hot import HotSolver
 from voltbridge.planner.lp import IntArray, LinearProgram, LpSolution, NoSolution, solve
 from voltbridge.planner.request import PlanRequest
 from voltbridge.planner.warnings import plan_warnings
@@ -148,6 +149,9 @@ class PlanStats:
     """A branch and bound stopped at its node limit (its answer is feasible, not proven best)."""
     fixed_directions: bool = False
     """Branch and bound hit its limits and directions were fixed instead."""
+    start: str = "cold"
+    """How the first LP started: "cold", or hot from the last plan's basis ("updated": same
+    structure, "carried": basis carried over by key; see :mod:`voltbridge.planner.hot`)."""
 
     @property
     def proven_optimal(self) -> bool:
@@ -156,10 +160,19 @@ class PlanStats:
 
 
 class Planner:
-    """Plans every storage of a site over a horizon; the same request always gives the same plan."""
+    """Plans every storage of a site over a horizon.
 
-    def __init__(self) -> None:
+    One planner serves one site: with ``hot`` (the default) it keeps its last LP and basis and
+    starts each re-plan from there (:class:`hot.HotSolver`), a few times faster. Every plan is
+    an optimum of its request either way (hot answers are certified, see :func:`hot.certify`),
+    but where several plans cost the same, which one comes back may depend on the plans before:
+    the same sequence of requests always gives the same plans. ``hot=False`` solves every
+    request cold, so the same request always gives the same plan.
+    """
+
+    def __init__(self, hot: bool = True) -> None:
         self.last_stats = PlanStats()
+        self._hot = HotSolver() if hot else None
 
     def plan(self, req: PlanRequest) -> Plan:
         """Solve ``req`` and return the plan with its costs and warnings.
@@ -177,7 +190,8 @@ class Planner:
         req.validate()
         stats = PlanStats()
         built = build_model(req)
-        first = solve(built.lp)
+        first = self._first_solve(built.lp)
+        stats.start = "cold" if self._hot is None else self._hot.last_mode
         stats.lp_overlap = bool(simultaneous_steps(built, req, first.x))
         sol = self._without_free_overlap(req, built, first)
         found = simultaneous_steps(built, req, sol.x)
@@ -212,6 +226,17 @@ class Planner:
         self.last_stats = stats
         solve_ms = (time.perf_counter() - t0) * 1000.0
         return extract_plan(req, built, sol, solve_ms)
+
+    def _first_solve(self, lp: LinearProgram) -> LpSolution:
+        """The plain LP of a request, hot from the last one's basis where the planner is hot."""
+        if self._hot is None:
+            return solve(lp)
+        return self._hot.solve(lp)
+
+    @property
+    def hot_rejections(self) -> int:
+        """Hot answers that failed their certificate and were solved cold (0 expected)."""
+        return 0 if self._hot is None else self._hot.rejected
 
     @staticmethod
     def _without_free_overlap(req: PlanRequest, built: BuiltModel, sol: LpSolution) -> LpSolution:
