@@ -22,7 +22,7 @@ from voltbridge.control.plan_source import PlanState, SitePlanSource, planning_g
 from voltbridge.control.settings import Settings
 from voltbridge.core.timegrid import TimeGrid
 from voltbridge.forecast.home_pv import LearnedHomePv
-from voltbridge.forecast.pv import clearsky_pv_kw
+from voltbridge.forecast.site import site_clearsky_pv_kw
 
 HERE = Path(__file__).parent
 SITE = load_site(HERE.parents[1] / "examples" / "leaf-uk-v2g.toml")
@@ -31,19 +31,7 @@ NOW = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)  # the recorded answer starts at 00
 
 
 def clear_kw(grid: TimeGrid, site: Site = SITE) -> np.ndarray:
-    loc, pv = site.location, site.pv
-    assert pv is not None
-    return clearsky_pv_kw(
-        grid,
-        loc.latitude,
-        loc.longitude,
-        pv.kwp,
-        pv.tilt_deg,
-        pv.azimuth_deg,
-        loc.altitude_m,
-        pv.losses_pct,
-        pv.inverter_kw,
-    )
+    return site_clearsky_pv_kw(site, grid)
 
 
 class RecordedPv:

@@ -26,8 +26,8 @@ from voltbridge.core.timegrid import FloatArray, IntArray, TimeGrid
 from voltbridge.forecast.home_load import History
 from voltbridge.forecast.open_meteo import Fetch, WeatherForecastError, cloud_index_forecast
 from voltbridge.forecast.open_meteo import urllib_fetch as default_fetch
-from voltbridge.forecast.pv import clearsky_pv_kw
 from voltbridge.forecast.pv_learned import LONG_DAYS, learned_clearsky_index, with_recent
+from voltbridge.forecast.site import site_clearsky_pv_kw
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +69,7 @@ class LearnedHomePv:
         self.fits = 0
 
     def _clear_kw(self, grid: TimeGrid) -> FloatArray:
-        loc, pv = self.site.location, self.site.pv
-        assert pv is not None  # checked in __init__
-        return clearsky_pv_kw(
-            grid,
-            loc.latitude,
-            loc.longitude,
-            pv.kwp,
-            pv.tilt_deg,
-            pv.azimuth_deg,
-            loc.altitude_m,
-            pv.losses_pct,
-            pv.inverter_kw,
-        )
+        return site_clearsky_pv_kw(self.site, grid)
 
     def _recorded_kw(self, start_s: int, end_s: int, step_s: int) -> FloatArray:
         """Recorded PV [kW] per ``step_s`` from ``start_s`` to ``end_s``, NaN where none."""

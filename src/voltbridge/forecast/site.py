@@ -55,23 +55,35 @@ def expected_load_kw(site: Site, grid: TimeGrid) -> FloatArray:
     return standard_load_kw(grid, site.load.annual_kwh, tz)
 
 
+def pv_array_args(
+    site: Site,
+) -> tuple[float, float, float, float, float, float, float, float | None]:
+    """The site's PV array as :func:`clearsky_pv_kw` takes it after the grid: latitude,
+    longitude [°], kWp, tilt and azimuth [°], altitude [m], losses [%], inverter [kW AC]."""
+    loc, pv = site.location, site.pv
+    if pv is None:
+        raise ValueError("the site has no [pv] array")
+    return (
+        loc.latitude,
+        loc.longitude,
+        pv.kwp,
+        pv.tilt_deg,
+        pv.azimuth_deg,
+        loc.altitude_m,
+        pv.losses_pct,
+        pv.inverter_kw,
+    )
+
+
+def site_clearsky_pv_kw(site: Site, grid: TimeGrid) -> FloatArray:
+    """The site's PV under a clear sky, averaged over each step of ``grid`` [kW]."""
+    return clearsky_pv_kw(grid, *pv_array_args(site))
+
+
 def forecast_site(site: Site, grid: TimeGrid) -> SiteForecast:
     """The default forecast: clear-sky PV, the site's load profile, trips from the schedule."""
     load = expected_load_kw(site, grid)
-    if site.pv is not None:
-        pv = clearsky_pv_kw(
-            grid,
-            site.location.latitude,
-            site.location.longitude,
-            site.pv.kwp,
-            site.pv.tilt_deg,
-            site.pv.azimuth_deg,
-            site.location.altitude_m,
-            site.pv.losses_pct,
-            site.pv.inverter_kw,
-        )
-    else:
-        pv = grid.dt_h * 0.0
+    pv = site_clearsky_pv_kw(site, grid) if site.pv is not None else grid.dt_h * 0.0
     vehicles = {
         name: availability(grid, rules, site.location.timezone)
         for name, rules in trip_rules(site).items()

@@ -17,7 +17,7 @@ from voltbridge.core.timegrid import FloatArray, TimeGrid
 from voltbridge.forecast import clearsky_pv_kw, week_profile_kw
 from voltbridge.forecast.household import household_load_kw
 from voltbridge.forecast.measured import measured_load_kw
-from voltbridge.forecast.site import trip_rules
+from voltbridge.forecast.site import pv_array_args, trip_rules
 from voltbridge.forecast.trips import TripRule
 from voltbridge.sim.outages import draw_outages, outage_mask
 from voltbridge.sim.trips import realise_trips, trip_arrays
@@ -141,17 +141,7 @@ def build_world(
     step_month = pd.to_datetime(grid.mid_s, unit="s", utc=True).tz_convert(tz).month
     pv_clear_index = monthly_clearsky_index(typical)[np.asarray(step_month) - 1]
     if site.pv is not None:
-        pv = site.pv
-        array = (
-            loc.latitude,
-            loc.longitude,
-            pv.kwp,
-            pv.tilt_deg,
-            pv.azimuth_deg,
-            loc.altitude_m,
-            pv.losses_pct,
-            pv.inverter_kw,
-        )
+        array = pv_array_args(site)
         pv_kw = pv_power_kw(weather, grid, *array)
         clear = clearsky_pv_kw(grid, *array)
     else:
