@@ -178,12 +178,11 @@ def bench_site(site_path: Path, days: int) -> dict[str, Any]:
         "runs": runs,
     }
     if "breakdown" in optimal:
-        plans, steps = max(optimal["plans"] or 1, 1), optimal["steps"]
-        per = {"planner_s": plans, "plan_inputs_s": plans, "controller_tick_s": steps}
+        n_plans, n_steps = max(optimal["plans"] or 1, 1), optimal["steps"]
+        per_plan = {"planner_s", "plan_inputs_s"}
         print(f"  where optimal's time went (a year: x{scale:.1f}):")
         for part, secs in optimal["breakdown"].items():
-            unit = per.get(part, steps)
-            what = "re-plan" if unit == plans else "step"
+            unit, what = (n_plans, "re-plan") if part in per_plan else (n_steps, "step")
             print(
                 f"    {part:18s} {secs:8.2f} s  {1000 * secs / unit:7.3f} ms a {what:7s}"
                 f"  year {secs * scale:7.1f} s"
