@@ -274,3 +274,38 @@ def load_case(path: Path) -> EvccCase:
 def load_cases(folder: Path = CASES_DIR) -> list[EvccCase]:
     """Every ``*.json`` case in ``folder``, by name."""
     return [load_case(p) for p in sorted(folder.glob("*.json"))]
+
+
+def unmapped_broken(case: EvccCase, raw: dict[str, Any], plan: Plan) -> list[str]:
+    """evcc constraints that voltbridge does not model and ``plan`` breaks (sentences).
+
+    Checked: minimum charge power ``c_min`` (charging above 0 W but below it), no charging from
+    the grid (charging while importing), the minimum charge demand ``p_demand`` (charging less
+    than asked while below ``s_max``) and a state of charge above ``s_max`` (evcc prices every Wh
+    and step above it; voltbridge only caps it at the larger of ``s_max`` and ``s_initial``). Where voltbridge's plan costs less than evcc's, one of
+    these is why, or evcc stopped within its one-cent MIP gap.
+    """
+    bats = raw["request"]["batteries"]
+    importing = plan.grid_kw > TOL_KWH
+    found = []
+    for i, sp in zip(case.kept, plan.storages, strict=True):
+        bat, charge_kw = bats[i], np.maximum(sp.power_kw, 0.0)
+        c_min_kw = float(bat.get("c_min", 0.0)) / 1e3
+        low = np.flatnonzero((charge_kw > TOL_KWH) & (charge_kw < c_min_kw - TOL_KWH))
+        if low.size:
+            found.append(f"{sp.name}: charges below c_min at steps {low.tolist()}")
+        if not bat.get("charge_from_grid", False):
+            grid = np.flatnonzero(importing & (charge_kw > TOL_KWH))
+            if grid.size:
+                found.append(f"{sp.name}: charges while importing at steps {grid.tolist()}")
+        above = np.flatnonzero(sp.soc_kwh[1:] > float(bat["s_max"]) / WH_PER_KWH + TOL_KWH)
+        if above.size:
+            found.append(f"{sp.name}: stays above s_max at steps {above.tolist()}")
+        if bat.get("p_demand") is not None:
+            dt_h = case.request.grid.dt_h
+            want_kwh = np.minimum(np.asarray(bat["p_demand"]) / WH_PER_KWH, charge_kw.max() * dt_h)
+            below_max = sp.soc_kwh[1:] < float(bat["s_max"]) / WH_PER_KWH - TOL_KWH
+            short = np.flatnonzero(below_max & (charge_kw * dt_h < want_kwh - TOL_KWH))
+            if short.size:
+                found.append(f"{sp.name}: charges less than p_demand at steps {short.tolist()}")
+    return found
