@@ -50,6 +50,8 @@ absolute MIP gap of one cent.
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,7 +62,7 @@ import numpy.typing as npt
 
 from voltbridge.core.timegrid import TimeGrid
 from voltbridge.core.types import Plan
-from voltbridge.planner import Departure, PlanRequest, StorageSpec
+from voltbridge.planner import Departure, Planner, PlanRequest, StorageSpec
 
 FloatArray = npt.NDArray[np.float64]
 CASES_DIR = Path(__file__).parent / "evcc_cases"
@@ -309,3 +311,79 @@ def unmapped_broken(case: EvccCase, raw: dict[str, Any], plan: Plan) -> list[str
             if short.size:
                 found.append(f"{sp.name}: charges less than p_demand at steps {short.tolist()}")
     return found
+
+
+@dataclass(frozen=True)
+class CaseTiming:
+    """One case's figures for ``bench/planner.py --evcc``.
+
+    Attributes:
+        name: the case's name.
+        steps: its number of steps.
+        median_ms: median of ``Planner().plan`` over the runs (a fresh planner each run, so
+            every run is cold, as a request to evcc's optimizer is) [ms].
+        mip_rounds: branch-and-bound rounds (``Planner.last_stats``).
+        how: ``"LP"``, ``"LP, overlap removed"`` (the first LP overlapped, removed at no cost) or
+            ``"MIP"``.
+        money_vs_evcc: voltbridge's money less evcc's expected schedule's [currency], or None.
+        comparable: evcc's schedule keeps voltbridge's limits, so ``money_vs_evcc <= 0``
+            (:attr:`EvccCase.schedule_within_our_limits`).
+    """
+
+    name: str
+    steps: int
+    median_ms: float
+    mip_rounds: int
+    how: str
+    money_vs_evcc: float | None
+    comparable: bool
+
+
+def time_case(case: EvccCase, runs: int) -> CaseTiming:
+    """Plan ``case`` once to warm up, then ``runs`` times with a fresh planner, timed."""
+    Planner().plan(case.request)
+    times, planner, plan = [], Planner(), None
+    for _ in range(runs):
+        planner = Planner()
+        t0 = time.perf_counter()
+        plan = planner.plan(case.request)
+        times.append((time.perf_counter() - t0) * 1000.0)
+    assert plan is not None
+    st = planner.last_stats
+    plain = st.mip_rounds == 0 and not st.fixed_directions
+    how = ("LP, overlap removed" if st.lp_overlap else "LP") if plain else "MIP"
+    money = plan_money_cost(case, plan)
+    evcc = case.expected_money_cost
+    return CaseTiming(
+        name=case.name,
+        steps=case.request.grid.n,
+        median_ms=statistics.median(times),
+        mip_rounds=st.mip_rounds,
+        how=how,
+        money_vs_evcc=None if evcc is None else money - evcc,
+        comparable=case.schedule_within_our_limits,
+    )
+
+
+def print_timings(rows: list[CaseTiming]) -> dict[str, float | int]:
+    """Print one line per case and the totals; return the totals for ``--json``."""
+    print(f"{'evcc case':<44} {'steps':>5} {'median ms':>9} {'rounds':>6}  {'how':<20} vs evcc")
+    for r in rows:
+        vs = "" if r.money_vs_evcc is None else f"{r.money_vs_evcc:+.4f}"
+        vs += "" if r.comparable else " (evcc breaks a voltbridge limit)"
+        print(f"{r.name:<44} {r.steps:>5} {r.median_ms:>9.2f} {r.mip_rounds:>6}  {r.how:<20} {vs}")
+    plain = [r for r in rows if r.how != "MIP"]
+    total = sum(r.median_ms for r in rows)
+    print(
+        f"evcc total: {len(rows)} cases, {total:.1f} ms (sum of medians), {len(plain)} as a plain "
+        f"LP ({sum(r.median_ms for r in plain):.1f} ms), {len(rows) - len(plain)} with binaries "
+        f"({sum(r.mip_rounds for r in rows)} rounds); 'vs evcc' is voltbridge's money less that "
+        "of evcc's expected schedule (negative: cheaper; see bench/evcc.py for why)"
+    )
+    return {
+        "evcc_cases": len(rows),
+        "evcc_plain_lp": len(plain),
+        "evcc_total_ms": round(total, 2),
+        "evcc_max_ms": round(max(r.median_ms for r in rows), 2),
+        "evcc_mip_rounds": sum(r.mip_rounds for r in rows),
+    }

@@ -31,6 +31,8 @@ from evcc import (
     EvccCase,
     load_case,
     plan_money_cost,
+    print_timings,
+    time_case,
     unmapped_broken,
 )
 
@@ -145,3 +147,16 @@ def test_conversion_of_limits_goals_and_odd_batteries() -> None:
     assert [d.edge for d in c010.request.storages[0].departures] == [t + 1]
     c023 = load_case(CASES_DIR / "023-c_min-limit-kept-with-p_demand-set.json")
     assert c023.values_per_kwh == (0.0, 0.08) and not c023.schedule_within_our_limits
+
+
+def test_bench_rows_say_how_each_case_was_planned(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench/planner.py --evcc``'s rows: 013's overlap (the issue's 4 MIP rounds at the first
+    LP's objective) is now removed at no cost; 018's pays (import prices below the feed-in), so
+    binaries stay. No time is asserted."""
+    rows = [
+        time_case(load_case(CASES_DIR / f"{n}.json"), runs=1) for n in NAMES if n[:3] in "013 018"
+    ]
+    assert [(r.how, r.mip_rounds) for r in rows] == [("LP, overlap removed", 0), ("MIP", 1)]
+    totals = print_timings(rows)
+    assert totals["evcc_cases"] == 2 and totals["evcc_plain_lp"] == 1
+    assert "013-grid-export-limit-hit" in capsys.readouterr().out
