@@ -24,6 +24,11 @@ the branch-and-bound rounds, median, p99 and max times of ``Planner().plan`` (se
 each case) and the largest relative gap to the independent LP of tests/planner/reference_lp.py
 (the MILP with a binary on every step where the planner needed binaries). ``--json`` ends the
 output with one line of these figures.
+
+``--evcc`` instead runs evcc's optimizer test cases (bench/evcc_cases/, converted by
+bench/evcc.py): per case the median of ``Planner().plan`` over ``--evcc-runs`` cold runs, the
+branch-and-bound rounds, whether it was planned as a plain LP, voltbridge's money against evcc's
+expected schedule, and the totals with the largest relative gap to the independent LP.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from voltbridge.planner import (
 from voltbridge.planner import lp as lp_module
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent)]
+from evcc import load_cases, print_timings, time_case  # noqa: E402
 from random_cases import random_cases  # noqa: E402
 
 from tests.planner.reference_lp import reference_objective  # noqa: E402
@@ -422,15 +428,40 @@ def machine() -> str:
     )
 
 
+def evcc_set(runs: int) -> dict[str, float | int]:
+    """Time and check evcc's cases (module docstring); return the totals for ``--json``."""
+    rows, worst = [], 0.0
+    for case in load_cases():
+        rows.append(time_case(case, runs))
+        planner = Planner(hot=False)
+        plan = planner.plan(case.request)
+        st = planner.last_stats
+        ref = reference_objective(case.request, exclusive=st.mip_rounds > 0 or st.fixed_directions)
+        ours = plan.cost.total - plan.cost.terminal_value
+        worst = max(worst, abs(ours - ref) / max(1.0, abs(ref)))
+    figures = print_timings(rows)
+    print(f"largest relative gap to the independent LP: {worst:.2g}")
+    figures["evcc_max_cost_gap"] = float(f"{worst:.3g}")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1000, help="random cases (default 1000)")
     parser.add_argument("--seed", type=int, default=12, help="seed of the random set")
     parser.add_argument("--replans", type=int, default=300, help="warm re-plans (default 300)")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON figures")
+    parser.add_argument("--evcc", action="store_true", help="only evcc's optimizer test cases")
+    parser.add_argument("--evcc-runs", type=int, default=7, help="timed runs per evcc case")
     args = parser.parse_args()
     t0 = time.perf_counter()
     print(f"machine: {machine()}")
+    if args.evcc:
+        evcc = evcc_set(args.evcc_runs)
+        print(f"total {time.perf_counter() - t0:.1f} s")
+        if args.json:
+            print(json.dumps({"machine": machine(), **evcc}))
+        return
     rows = [
         row("commuter home", commuter_home(steps), target=TARGETS_MS.get(steps))
         for steps in (96, 192, 672)
