@@ -12,7 +12,6 @@ from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
 from voltbridge.config.vehicle_limits import car_limits
 from voltbridge.core.timegrid import FloatArray, TimeGrid
 from voltbridge.forecast import Availability, SiteForecast
-from voltbridge.planner.model import typical_stored_value
 from voltbridge.planner.request import DemandCharge, Departure, PlanRequest, StorageSpec
 from voltbridge.tariffs import coverage_warnings, demand_windows, export_prices, import_prices
 
@@ -147,16 +146,11 @@ def plan_request(
         storages.append(battery)
     backup = backup_requirement(site, grid, storages)
     tariff = site.tariff.with_timezone(site.location.timezone)
-    imports = import_prices(tariff, grid) if price_import is None else price_import
-    terminal = None
-    if tariff.import_.series is not None and storages:  # day-ahead prices: see the function
-        eta = min(s.eta_discharge for s in storages)
-        terminal = typical_stored_value(imports, grid, eta)
     return PlanRequest(
         grid=grid,
         load_kw=forecast.load_kw,
         pv_kw=forecast.pv_kw,
-        price_import=imports,
+        price_import=import_prices(tariff, grid) if price_import is None else price_import,
         price_export=export_prices(tariff, grid) if price_export is None else price_export,
         import_limit_kw=site.grid.import_cap_kw,
         export_limit_kw=site.grid.export_cap_kw,
@@ -169,5 +163,4 @@ def plan_request(
         ),
         notes=tuple(n for rv in resolved for n in rv.notes)
         + tuple(coverage_warnings(tariff, grid)),
-        terminal_value_per_kwh=terminal,
     )

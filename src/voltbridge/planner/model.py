@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voltbridge.core.timegrid import FloatArray, TimeGrid
+from voltbridge.core.timegrid import FloatArray
 from voltbridge.planner.lp import INF, IntArray, LinearProgram
 from voltbridge.planner.request import PlanRequest, StorageSpec
 
@@ -83,29 +83,6 @@ def terminal_value(req: PlanRequest) -> float:
     ends = req.grid.edges_s[1:]
     last_day = ends > ends[-1] - 24 * 3600
     return max(0.0, float(np.min(req.price_import[last_day])))
-
-
-def typical_stored_value(price_import: FloatArray, grid: TimeGrid, eta_discharge: float) -> float:
-    """Value of a kWh left stored at the horizon's end on a day-ahead tariff [currency/kWh].
-
-    ``v = max(0, eta_discharge * median(price_import over the last 24 h))`` (time-weighted): the
-    kWh will serve some later hour, and day-ahead prices move from day to day, so the typical
-    hour of the horizon's last day (mostly forecast, not yet published) prices it better than
-    its cheapest one; ``eta_discharge`` turns the stored kWh into the AC energy it gives back.
-    ``terminal_value``'s cheapest hour undervalues it, so plans spent stored energy in hours
-    cheaper than the ones it would have served later: on the Munich example (the 77 kWh car
-    and the home battery on EPEX prices), November-December 2025, ``optimal`` cost 178.59 EUR
-    net with this value against 182.92 with the cheapest hour (January-February 249.02 against
-    249.81, May-June 11.71 against 11.61). Energy is bought only to be held at the end when it
-    costs less than ``eta_charge * eta_discharge`` times that typical price.
-    """
-    ends = grid.edges_s[1:]
-    last_day = ends > ends[-1] - 24 * 3600
-    prices, weights = price_import[last_day], grid.dt_h[last_day]
-    order = np.argsort(prices, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    median = float(prices[order][int(np.searchsorted(cumulative, 0.5 * cumulative[-1]))])
-    return max(0.0, eta_discharge * median)
 
 
 def pv_surplus(req: PlanRequest) -> np.ndarray:
