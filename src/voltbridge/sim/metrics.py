@@ -91,12 +91,10 @@ def stored_value(world: World, trace: SimTrace) -> tuple[float, float]:
     period beyond what was stored at its start.
 
     A finite period cuts every strategy's story short: energy bought or kept from PV in its last
-    hours is on the bill while its later use is not. It is valued at the cheapest import price
-    of the last day, a kWh kept saving at least that later: the planner's terminal value on
-    time-of-use tariffs (``planner.model.terminal_value``), and on day-ahead ones the cautious
-    side of the planner's typical-hour value (``typical_stored_value``), so no strategy gains
-    here from ending fuller. Every strategy starts from the same state, so this puts them on one
-    footing.
+    hours is on the bill while its later use is not. It is valued as the planner values energy
+    left at a horizon's end (``planner.model.terminal_value``): the cheapest import price of the
+    last day, a kWh kept saving at least that later. Every strategy starts from the same state,
+    so this puts them on one footing.
     """
     n = trace.grid.n
     day = max(1, round(24.0 / float(np.mean(trace.grid.dt_h))))
