@@ -147,3 +147,29 @@ def test_optimal_costs_no_more_than_smart_charge_on_real_prices(site: Site) -> N
     # bill + wear, less the energy left stored at the end (valued as the planner values it)
     cost = {k: r["bill"] + r["ageing_cost"] - r["stored_value"] for k, r in rows.items()}
     assert cost["optimal"] <= cost["smart-charge"]
+
+
+def test_prices_beyond_publication_are_forecast_from_the_published_ones(world: World) -> None:
+    """At noon on D-1 the prices of D are not published: ``optimal`` sees the price forecast
+    (``voltbridge.forecast.prices``) made from the 28 days of hourly prices up to D-1's end, here
+    rebuilt from the tariff itself, not the last published day repeated."""
+    from voltbridge.core.timegrid import TimeGrid
+    from voltbridge.forecast.prices import price_forecast, repeat_last_day
+    from voltbridge.tariffs import import_prices
+
+    ctx = context(world)
+    noon = datetime(2024, 4, 1, 12, 0, tzinfo=BERLIN)
+    day = datetime(2024, 4, 2, tzinfo=BERLIN)
+    t, until = world.grid.step_at(noon), world.grid.step_at(day)
+    steps = 48 * world.steps_per_day // 24
+    imp, _ = ctx.known_prices(t, steps)
+    assert imp[: until - t] == pytest.approx(world.price_import[t:until])  # published: true
+    end_s = int(day.timestamp())
+    hours = TimeGrid(np.arange(end_s - 28 * 86400, end_s + 1, 3600, dtype=np.int64))
+    history = import_prices(world.site.tariff.with_timezone("Europe/Berlin"), hours)
+    expected = price_forecast(history, 48)
+    per_hour = world.steps_per_day // 24
+    beyond = imp[until - t :]
+    assert beyond.size == steps - (until - t)
+    assert beyond == pytest.approx(np.repeat(expected, per_hour)[: beyond.size], rel=1e-6)
+    assert not np.allclose(beyond[:24], np.repeat(repeat_last_day(history, 24), per_hour)[:24])

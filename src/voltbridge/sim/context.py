@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,10 +11,16 @@ import numpy as np
 
 from voltbridge.battery.cost import WearCost, wear_cost
 from voltbridge.config.vehicle_limits import car_limits
-from voltbridge.core.timegrid import FloatArray
+from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
+from voltbridge.forecast.prices import HISTORY_DAYS as PRICE_HISTORY_DAYS
+from voltbridge.forecast.prices import price_forecast
 from voltbridge.forecast.trips import trip_intervals
 from voltbridge.sim.physics import Plant, StorageModel
 from voltbridge.sim.world import World
+from voltbridge.tariffs import TariffError, export_prices, import_prices
+
+PRICE_FORECAST_H = 48
+"""Hours forecast past the last published price: enough for a 48-hour plan made at any time."""
 
 
 @dataclass(frozen=True)
@@ -160,27 +166,65 @@ class Context:
     world: World
     params: list[StorageParams]
     plant: Plant
+    price_forecasts: dict[tuple[str, int], FloatArray] = field(default_factory=dict)
+    """Hourly forecasts beyond publication, by side and first unpublished step."""
+    price_history_before: dict[str, FloatArray] = field(default_factory=dict)
+    """Hourly prices of the ``PRICE_HISTORY_DAYS`` days before the simulation, by side."""
 
     def known_prices(self, t: int, steps: int) -> tuple[FloatArray, FloatArray]:
         """Import and export prices [currency/kWh] for steps t..t+steps-1 as known at step t.
 
         Time-of-use and flat prices are known in advance. Day-ahead series are published around
-        13:00 local time for the next day: beyond what is published, the last published day
-        repeats (a persistence forecast).
+        13:00 local time for the next day: beyond what is published they are forecast from the
+        prices published so far (``voltbridge.forecast.prices``), once per publication.
         """
         w = self.world
         imp = w.price_import[t : t + steps]
         exp = w.price_export[t : t + steps]
-        if w.site.tariff.import_.series is None and w.site.tariff.export.series is None:
+        until = self.published_until(t)
+        if until >= t + imp.size:
             return imp, exp
-        known = self.published_until(t) - t
-        if known >= imp.size:
-            return imp, exp
-        day = w.steps_per_day
-        ahead = np.arange(imp.size)
-        src = np.where(ahead < known, t + ahead, t + known - day + (ahead - known) % day)
-        src = np.clip(src, 0, w.grid.n - 1)
-        return w.price_import[src], w.price_export[src]
+        if w.site.tariff.import_.series is not None:
+            imp = self._beyond("import", w.price_import, t, until, imp.size)
+        if w.site.tariff.export.series is not None:
+            exp = self._beyond("export", w.price_export, t, until, exp.size)
+        return imp, exp
+
+    def _beyond(self, side: str, prices: FloatArray, t: int, until: int, size: int) -> FloatArray:
+        """``prices`` from step t for ``size`` steps: the published ones up to step ``until``,
+        the forecast made from them (and the month before the simulation) after."""
+        w = self.world
+        forecast = self.price_forecasts.get((side, until))
+        if forecast is None:
+            forecast = price_forecast(self._hourly_history(side, prices, until), PRICE_FORECAST_H)
+            self.price_forecasts[(side, until)] = forecast
+        ahead_s = w.grid.mid_s[until : t + size] - w.grid.edges_s[until]
+        hours = np.minimum((ahead_s // 3600).astype(np.int64), forecast.size - 1)
+        return np.concatenate((prices[t:until], forecast[hours]))
+
+    def _hourly_history(self, side: str, prices: FloatArray, until: int) -> FloatArray:
+        """Hourly prices [currency/kWh] published before step ``until``: the tariff's for the
+        ``PRICE_HISTORY_DAYS`` days before the simulation (they were published then), the
+        world's since, as hourly means ending at ``until``."""
+        w = self.world
+        start_s, until_s = int(w.grid.edges_s[0]), int(w.grid.edges_s[until])
+        before = self.price_history_before.get(side)
+        if before is None:
+            past = TimeGrid(np.arange(start_s - PRICE_HISTORY_DAYS * 86400, start_s + 1, 3600))
+            tariff = w.site.tariff
+            try:
+                before = (import_prices if side == "import" else export_prices)(tariff, past)
+            except TariffError:  # the series does not reach back: the world's own prices only
+                before = np.zeros(0)
+            self.price_history_before[side] = before
+        edges = np.arange(until_s, start_s, -3600)[::-1]
+        if edges.size and edges[0] > start_s:
+            edges = np.concatenate(([start_s], edges))
+        if edges.size < 2:
+            return before
+        since = step_means(w.grid.edges_s[: until + 1], prices[:until], TimeGrid(edges))
+        out: FloatArray = np.concatenate((before, since))
+        return out
 
     def published_until(self, t: int) -> int:
         """First step whose day-ahead price is not yet published at step t."""
