@@ -142,3 +142,51 @@ def test_shed_load_never_below_what_the_circuits_left_on_may_draw() -> None:
     assert expected_load_kw(s, on_all, {**on_all, "water-heater": False}, 9.0) == pytest.approx(4.5)
     # a circuit switched back on adds its typical draw
     assert expected_load_kw(s, shed, on_all, 0.5) == pytest.approx(7.5)
+
+
+def test_a_car_held_to_its_warranty_budget_leaves_the_rest_to_the_battery() -> None:
+    """The plan asks the car for 3 kW; 0.05 kWh of today's warranty budget is left, 0.54 kW AC
+    this 5-minute tick (0.05 x 0.9 / (5/60)). The battery must cover the other 2.46 kW of the
+    3 kW house: before, it was set from the untrimmed car and the house imported them."""
+    from tests.control.harness import FakePlans
+    from voltbridge.control.plan_source import PlanState
+
+    cs = site(battery=True)
+    plan = FakePlans(cs, power_kw={CAR: -3.0, "battery": 0.0}, load_kw=3.0).make_plan(
+        PlanState(T0, {CAR: 66.0, "battery": 80.0}, {CAR: True}, cs.defaults)
+    )
+    snap = Snapshot(
+        storages={
+            CAR: Measurement(CAR, T0, 0.0, soc_kwh=40.0),
+            "battery": Measurement("battery", T0, 0.0, soc_kwh=8.0),
+        },
+        plugged_in={CAR: True, "battery": True},
+        transfer_closed=True,
+    )
+
+    def run(budget: float | None) -> dict[str, float]:
+        d = decide(
+            DecideInput(
+                site=cs,
+                settings=cs.defaults,
+                snap=snap,
+                now=T0,
+                grid_state=GridState.ON_GRID,
+                has_transfer=True,
+                plan=plan,
+                load_kw=3.0,
+                pv_kw=0.0,
+                dt_h=5 / 60,
+                circuits={},
+                budgets={CAR: budget},
+            )
+        )
+        return d.setpoints
+
+    free = run(None)
+    assert free[CAR] == pytest.approx(-3.0) and free["battery"] == pytest.approx(0.0)
+    held = run(0.05)
+    assert held[CAR] == pytest.approx(-0.05 * 0.9 / (5 / 60))
+    assert held["battery"] == pytest.approx(-(3.0 - 0.54))
+    # the house is covered: no import this tick
+    assert 3.0 + held[CAR] + held["battery"] == pytest.approx(0.0, abs=1e-9)
