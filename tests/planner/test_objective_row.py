@@ -58,3 +58,19 @@ def test_recorded_request_plans_instead_of_failing() -> None:
     assert isinstance(req, PlanRequest) and req.price_import.min() < -0.3
     plan = Planner().plan(req)
     assert_plan_valid(req, plan)
+
+
+def test_the_rows_slack_never_costs_the_plan_more_than_the_tests_agreement() -> None:
+    """``data/throughput_slack.json`` (a random home of ``tests/planner/scenarios.py`` with a
+    negative-price window, found by hypothesis in CI): its objective carries the reserve
+    reward's constant (about -1,008 against a plan cost of -0.555), so a row slack of 1e-9
+    relative let the least-throughput LP cost the plan 1.0e-6 more than the optimum."""
+    from .reference_lp import reference_objective
+
+    req = decode(json.loads((DATA.parent / "throughput_slack.json").read_text()))
+    planner = Planner(hot=False)
+    plan = planner.plan(req)
+    assert planner.last_stats.throughput_lp  # the path under test
+    ours = plan.cost.total - plan.cost.terminal_value
+    ref = reference_objective(req, exclusive=False)
+    assert abs(ours - ref) <= 1e-7 * max(1.0, abs(ref)), (ours, ref)
