@@ -195,3 +195,29 @@ def test_the_provider_is_set_in_the_site_file(tmp_path: Path) -> None:
     bad.write_text(text + '\n[forecast]\nprovider = "met-office"\n')
     with pytest.raises(Exception, match=r"forecast\.provider"):
         load_site(bad)
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [(OSError("disk gone"), "unreadable"), (KeyError("pv_kw"), "a bug")],
+)
+def test_a_broken_history_is_a_warning_of_the_plan(error: Exception, said: str) -> None:
+    """A store fault and a reader bug each leave the forecasts on their fallbacks, and the plan
+    names both forecasts that could not use the history (the household sees it, not only the
+    log); a history that reads again clears them the next day."""
+    calls = {"n": 0}
+
+    def history(start: datetime, end: datetime, resolution_s: int) -> list[dict[str, Any]]:
+        calls["n"] += 1
+        raise error
+
+    source = SitePlanSource(SITE, load_history=history)
+    plan = source.make_plan(PlanState(NOW, {}, {}, Settings()))
+    assert calls["n"] >= 3  # the day's load, the day's PV and the recent PV were all asked for
+    assert any(w.startswith("load history") and said in w for w in plan.warnings), plan.warnings
+    assert any(w.startswith("PV history") and said in w for w in plan.warnings), plan.warnings
+    assert any(w.startswith("recent PV") and said in w for w in plan.warnings), plan.warnings
+    healthy = SitePlanSource(SITE, load_history=RecordedPv(0.4, days=10))
+    assert not any(
+        "history" in w for w in healthy.make_plan(PlanState(NOW, {}, {}, Settings())).warnings
+    )

@@ -119,8 +119,8 @@ class SitePlanSource:
     ``price_import``/``price_export`` may supply prices per planning step [currency/kWh] from a
     live feed; by default the tariff's are used. With ``load_history`` (``Store.history``) the
     load and the PV are learned from the recorded history (``forecast/home_load.py``,
-    ``forecast/home_pv.py``, which also reads a configured weather provider); what the PV forecast
-    could not use is added to the plan's warnings.
+    ``forecast/home_pv.py``, which also reads a configured weather provider); what either forecast
+    could not use (a broken store, a failed provider) is added to the plan's warnings.
     """
 
     def __init__(
@@ -149,6 +149,9 @@ class SitePlanSource:
         forecast = measured_forecast(base, grid, state.plugged_in, state.settings)
         req = plan_request(site, grid, forecast, state.soc_pct, price_import, price_export)
         plan = self.planner.plan(req)
-        if self.learned_pv is not None and self.learned_pv.warnings:
-            plan = replace(plan, warnings=plan.warnings + self.learned_pv.warnings)
+        said = tuple(
+            w for f in (self.learned_load, self.learned_pv) if f is not None for w in f.warnings
+        )
+        if said:
+            plan = replace(plan, warnings=plan.warnings + said)
         return plan

@@ -38,7 +38,8 @@ class LearnedHomeLoad:
     """The site's load forecast [kW] learned from its recorded history.
 
     ``history`` reads the store (``Store.history``); if it fails the site's expected load is used
-    and the failure is logged (once per refit), so a broken store never stops planning.
+    and the failure is logged (once per refit) and said in ``warnings`` for that day (the plan
+    carries it), so a broken store never stops planning and is never silent.
     """
 
     def __init__(self, site: Site, history: History) -> None:
@@ -46,6 +47,7 @@ class LearnedHomeLoad:
         self._day_s: int | None = None
         self._path_kw: FloatArray | None = None
         self.fits = 0
+        self.warnings: tuple[str, ...] = ()
 
     def _hourly_history(self, day_s: int) -> tuple[FloatArray, int]:
         """Hourly load [kW] over (at most) the ``HISTORY_DAYS`` days before ``day_s`` from the first
@@ -72,13 +74,16 @@ class LearnedHomeLoad:
         return out[first_day:], int(seen.sum())
 
     def _refit(self, day_s: int) -> FloatArray | None:
+        self.warnings = ()
         try:
             hourly, recorded = self._hourly_history(day_s)
         except (sqlite3.Error, OSError) as err:  # the store's fault must not stop planning
             log.warning("load history unreadable, planning on the site's profile: %s", err)
+            self.warnings = (f"load history unreadable, load from the site's profile: {err}",)
             return None
-        except Exception:  # a bug: planning goes on, and the traceback says where
+        except Exception as err:  # a bug: planning goes on, and the traceback says where
             log.exception("load history could not be read (a bug); planning on the site's profile")
+            self.warnings = (f"load history could not be read (a bug: {err!r}); site profile",)
             return None
         if recorded < MIN_RECORDED_H:
             return None

@@ -65,8 +65,16 @@ class LearnedHomePv:
         self._index: FloatArray | None = None
         self._cloud: tuple[IntArray, FloatArray] | None = None
         self._next_fetch_s = 0
-        self.warnings: tuple[str, ...] = ()
+        self._provider_warning: str | None = None
+        self._history_warning: str | None = None
+        self._recent_warning: str | None = None
         self.fits = 0
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the last forecast could not use: the provider, the day's history, recent PV."""
+        found = (self._provider_warning, self._history_warning, self._recent_warning)
+        return tuple(w for w in found if w is not None)
 
     def _clear_kw(self, grid: TimeGrid) -> FloatArray:
         return site_clearsky_pv_kw(self.site, grid)
@@ -94,13 +102,16 @@ class LearnedHomePv:
     def _refit(self, day_s: int) -> FloatArray:
         """The learned index per UTC hour of the day from the history before ``day_s``."""
         start_s = day_s - LONG_DAYS * DAY_S
+        self._history_warning = None
         try:
             pv = self._recorded_kw(start_s, day_s, HOUR_S)
         except (sqlite3.Error, OSError) as err:  # the store's fault must not stop planning
             log.warning("PV history unreadable, forecasting PV without it: %s", err)
+            self._history_warning = f"PV history unreadable, PV from the typical sky: {err}"
             pv = np.full(LONG_DAYS * 24, np.nan)
-        except Exception:  # a bug: planning goes on, and the traceback says where
+        except Exception as err:  # a bug: planning goes on, and the traceback says where
             log.exception("PV history could not be read (a bug); forecasting PV without it")
+            self._history_warning = f"PV history could not be read (a bug: {err!r})"
             pv = np.full(LONG_DAYS * 24, np.nan)
         hours = TimeGrid(np.arange(start_s, day_s + 1, HOUR_S, dtype=np.int64))
         clear = self._clear_kw(hours)
@@ -119,13 +130,16 @@ class LearnedHomePv:
         end_s = now_s // 900 * 900
         if end_s <= start_s:
             return None
+        self._recent_warning = None
         try:
             pv = self._recorded_kw(start_s, end_s, 900)
         except (sqlite3.Error, OSError) as err:  # the day's index stands alone
             log.warning("recent PV unreadable, forecasting without it: %s", err)
+            self._recent_warning = f"recent PV unreadable, the day's index stands alone: {err}"
             return None
-        except Exception:  # a bug: planning goes on, and the traceback says where
+        except Exception as err:  # a bug: planning goes on, and the traceback says where
             log.exception("recent PV could not be read (a bug); forecasting without it")
+            self._recent_warning = f"recent PV could not be read (a bug: {err!r})"
             return None
         clear = self._clear_kw(TimeGrid(np.arange(start_s, end_s + 1, 900, dtype=np.int64)))
         seen = np.isfinite(pv)
@@ -146,12 +160,12 @@ class LearnedHomePv:
                     cfg.url, loc.latitude, loc.longitude, cfg.timeout_s, self.fetch
                 )
                 self._next_fetch_s = now_s + PROVIDER_REFRESH_S
-                self.warnings = ()
+                self._provider_warning = None
             except WeatherForecastError as err:
                 self._cloud, self._next_fetch_s = None, now_s + PROVIDER_RETRY_S
                 message = f"weather forecast ({cfg.provider}) failed, PV from history: {err}"
                 log.warning("%s", message)
-                self.warnings = (message,)
+                self._provider_warning = message
         return self._cloud
 
     def pv_kw(self, grid: TimeGrid) -> FloatArray:
