@@ -109,8 +109,8 @@ def three_views(site: Site) -> dict[str, dict[str, object]]:
         "can_export": spec.can_export,
         "floor_kwh": float(spec.reserve_kwh[0]),
         "target_kwh": spec.departures[0].target_kwh,
-        "budget_kwh_per_h": (
-            None if spec.discharge_budget_kwh is None else spec.discharge_budget_kwh / HOURS
+        "budget_kwh_per_h": (  # one whole day's allowance a window (nothing counted yet)
+            max(w.stored_kwh for w in spec.budget_windows) / 24.0 if spec.budget_windows else None
         ),
     }
     csite = control_site(site)

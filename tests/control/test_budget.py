@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.control.fakes import FAST_ENOUGH
-from tests.control.harness import CAR, site, vehicle
+from tests.control.harness import CAR, CAR_ETA, rig, site, vehicle
 from voltbridge.control.budget import DischargeBudget
 from voltbridge.control.io import Snapshot
 from voltbridge.core.types import Measurement
@@ -90,3 +90,22 @@ def test_what_is_left_stays_within_the_day_and_only_falls_within_a_day(
         if last is not None and last[0] == day and dt_s >= 0:
             assert left <= last[1] + 1e-12
         last = (day, left)
+
+
+def test_the_plan_is_told_what_is_left_of_todays_budget() -> None:
+    """The car gives up to 6 kW for an hour under a 4.8 kWh-a-day budget (0.2 kWh/h): each
+    re-plan is told the stored energy left today, which the plan spends
+    (``planner/from_site.py day_windows``) instead of a whole day's again."""
+
+    car = replace(vehicle(), discharge_budget_kwh_per_h=0.2)
+    r = rig(control_site=site(car=car), car_soc_kwh=50.0, plan_kw={CAR: -6.0}, load_kw=6.0)
+    r.run(3600.0)
+    states = r.plans.calls
+    assert states[0].budget_left_kwh == {CAR: pytest.approx(4.8)}
+    last = states[-1]
+    tick_h = r.tick_s / 3600.0
+    # stored energy out so far, counted from the car's own SoC (the simulated home's books)
+    given = 50.0 - r.car.soc_kwh
+    left = last.budget_left_kwh[CAR]
+    assert left is not None and 0.0 <= left < 4.8
+    assert left == pytest.approx(max(0.0, 4.8 - given), abs=6.0 / CAR_ETA * tick_h + 1e-6)

@@ -190,3 +190,41 @@ def test_a_car_held_to_its_warranty_budget_leaves_the_rest_to_the_battery() -> N
     assert held["battery"] == pytest.approx(-(3.0 - 0.54))
     # the house is covered: no import this tick
     assert 3.0 + held[CAR] + held["battery"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_battery_never_feeds_the_cars_night_charging() -> None:
+    """The plan charges the car at 7 kW from the grid in a cheap night hour, the house draws
+    0.4 kW: the battery covers the house's 0.4 kW, not the car (before it discharged at its
+    full power into the car, a tenth of that lost in the round trip)."""
+    from tests.control.harness import FakePlans
+    from voltbridge.control.plan_source import PlanState
+
+    cs = site(battery=True)
+    plan = FakePlans(cs, power_kw={CAR: 7.0, "battery": 0.0}, load_kw=0.4).make_plan(
+        PlanState(T0, {CAR: 40.0, "battery": 80.0}, {CAR: True}, cs.defaults)
+    )
+    snap = Snapshot(
+        storages={
+            CAR: Measurement(CAR, T0, 0.0, soc_kwh=24.0),
+            "battery": Measurement("battery", T0, 0.0, soc_kwh=8.0),
+        },
+        plugged_in={CAR: True, "battery": True},
+        transfer_closed=True,
+    )
+    d = decide(
+        DecideInput(
+            site=cs,
+            settings=cs.defaults,
+            snap=snap,
+            now=T0,
+            grid_state=GridState.ON_GRID,
+            has_transfer=True,
+            plan=plan,
+            load_kw=0.4,
+            pv_kw=0.0,
+            dt_h=5 / 60,
+            circuits={},
+        )
+    )
+    assert d.setpoints[CAR] == pytest.approx(7.0)
+    assert d.setpoints["battery"] == pytest.approx(-0.4)

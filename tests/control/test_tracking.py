@@ -234,3 +234,91 @@ def test_ramp_is_linear_from_zero_over_the_ramp_time() -> None:
 def test_no_ramp_time_means_no_ramp_and_negative_elapsed_means_zero() -> None:
     assert ramp_limit({"ev": -10.0}, 0.0, 0.0) == {"ev": -10.0}
     assert ramp_limit({"ev": -10.0}, -5.0, 300.0) == {"ev": -0.0}
+
+
+# --- no energy from one storage into the other --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("house_kw", "cars_kw", "feed_kw", "residual_kw"),
+    [
+        (0.4, [11.0], 0.0, 0.4),  # night charging from the grid: the battery covers the house
+        (0.4, [11.0], 5.0, 5.4),  # ... and what the plan moves into the car
+        (0.4, [3.0], 5.0, 3.4),  # never more than the car draws
+        (-2.0, [3.0], 0.0, 0.0),  # the car takes the 2 kW surplus and imports 1 kW
+        (-2.0, [3.0], 5.0, 1.0),  # ... or takes the last kW from the battery, as planned
+        (-5.0, [3.0], 0.0, -2.0),  # the surplus left after the car goes into the battery
+        (1.0, [-0.4], 0.0, 0.6),  # the car gives 0.4 kW, the battery the rest of the house
+        (0.27, [-0.42], 0.0, 0.0),  # the car gives more than the house draws: nothing stored
+        (1.0, [-0.4, 2.0], 0.0, 0.6),  # two cars: one charging (from the grid), one giving
+    ],
+)
+def test_battery_residual_moves_energy_between_storages_only_as_planned(
+    house_kw: float, cars_kw: list[float], feed_kw: float, residual_kw: float
+) -> None:
+    from voltbridge.control.tracking import battery_residual_kw
+
+    r = battery_residual_kw(house_kw, cars_kw, feed_kw)
+    assert r == pytest.approx(residual_kw)
+    # independently: the battery's flow b = -r never stores more than the PV surplus left after
+    # the cars charge, and never gives more than the house's deficit (less what the cars give)
+    # plus the planned feed
+    charging = sum(max(p, 0.0) for p in cars_kw)
+    giving = -sum(min(p, 0.0) for p in cars_kw)
+    b = -r
+    assert b <= max(-house_kw - charging, 0.0) + 1e-12
+    assert -b <= max(house_kw - giving, 0.0) + feed_kw + 1e-12
+
+
+def test_the_planned_feed_is_the_batterys_discharge_beyond_the_house() -> None:
+    from voltbridge.control.tracking import planned_battery_feed_kw
+
+    # the plan at 17:00 on 7 Jul 2025 (sigen example): 4.28 kW PV forecast, 0.51 kW load, the
+    # car charging 8.77 kW and the battery giving 5 kW: all 5 kW go into the car
+    assert planned_battery_feed_kw(-5.0, 0.51 - 4.28, [8.77]) == pytest.approx(5.0)
+    # the battery covers the house's 0.3 kW only
+    assert planned_battery_feed_kw(-0.3, 0.3, [7.0]) == pytest.approx(0.0)
+    # the car gives the house 1 kW of its 1.5: the battery's 0.5 kW is the house's, not a feed
+    assert planned_battery_feed_kw(-0.5, 1.5, [-1.0]) == pytest.approx(0.0)
+    # charging the battery is no feed
+    assert planned_battery_feed_kw(2.0, -3.0, [1.0]) == pytest.approx(0.0)
+
+
+def test_a_surplus_first_trims_what_a_car_gives() -> None:
+    """The plan has the car giving 0.42 kW for a house expected to draw that; it draws 0.27
+    (deviation -0.15): the car gives 0.27, the battery is left alone (before: the battery took
+    the car's 0.15 kW)."""
+    ev = TrackStorage("ev", "vehicle", True, 40.0, 60.0, 11.0, 11.0)
+    out = absorb_deviation({"ev": -0.42, "battery": 0.0}, -0.15, [BAT, ev], Mode.AUTO)
+    assert out == {"ev": pytest.approx(-0.27), "battery": 0.0}
+    # a larger surplus: the car stops giving, the rest goes into the battery as before
+    out = absorb_deviation({"ev": -0.42, "battery": 0.0}, -1.0, [BAT, ev], Mode.AUTO)
+    assert out == {"ev": 0.0, "battery": pytest.approx(0.58)}
+
+
+def refill_plan(bat_soc: list[float], bat_kw: list[float], pv_kw: list[float]) -> Plan:
+    """``two_step_plan`` with the battery's trajectory and the PV forecast replaced."""
+    from dataclasses import replace
+
+    p = two_step_plan()
+    bat = replace(p.storage("battery"), soc_kwh=np.array(bat_soc), power_kw=np.array(bat_kw))
+    return replace(p, storages=(p.storage("ev"), bat), pv_kw=np.array(pv_kw))
+
+
+def test_the_battery_refills_from_pv_only_where_the_plan_fills_it_from_a_surplus() -> None:
+    from voltbridge.control.tracking import battery_refills_from_pv
+
+    # load 2 then 3 kW: PV of 4 kW in the second step is a surplus that fills it to 10 kWh
+    assert battery_refills_from_pv(refill_plan([5, 5, 10], [0, 5], [1, 4]), T0, 10.0)
+    # filled in the first step from the grid (no surplus): no free refill
+    assert not battery_refills_from_pv(refill_plan([5, 10, 10], [5, 0], [1, 4]), T0, 10.0)
+    # charged from a surplus but never full
+    assert not battery_refills_from_pv(refill_plan([5, 5, 9], [0, 4], [1, 4]), T0, 10.0)
+    # full only after the window
+    late = refill_plan([5, 5, 10], [0, 5], [1, 4])
+    assert not battery_refills_from_pv(late, T0, 10.0, within_h=0.2)
+    # a plan without a battery
+    p = two_step_plan()
+    from dataclasses import replace
+
+    assert not battery_refills_from_pv(replace(p, storages=(p.storage("ev"),)), T0, 10.0)

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from voltbridge.core.types import Plan, StoragePlan
 from voltbridge.planner.model import terminal_value, unmet_driving_price
-from voltbridge.planner.request import PlanRequest, StorageSpec
+from voltbridge.planner.request import BudgetWindow, PlanRequest, StorageSpec
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -55,6 +55,14 @@ def price_scale(req: PlanRequest) -> float:
 def discharged_ac_kwh(power_kw: FloatArray, dt_h: FloatArray) -> float:
     """AC energy a storage gives out over the horizon [kWh]."""
     return float((np.maximum(-power_kw, 0.0) * dt_h).sum())
+
+
+def window_overspend_kwh(
+    spec: StorageSpec, power_kw: FloatArray, dt_h: FloatArray, w: BudgetWindow
+) -> float:
+    """Stored energy given in one budget window above its allowance [kWh]."""
+    given = np.maximum(-power_kw[w.first : w.stop], 0.0) * dt_h[w.first : w.stop]
+    return max(0.0, float(given.sum()) / spec.eta_discharge - w.stored_kwh)
 
 
 def departure_shortfall_kwh(spec: StorageSpec, soc_kwh: FloatArray) -> float:
@@ -131,6 +139,10 @@ def recompute_costs(req: PlanRequest, plan: Plan) -> CostTerms:
         if spec.discharge_budget_kwh is not None:
             over = discharged_ac_kwh(sp.power_kw, dt) - spec.discharge_budget_kwh
             penalties += pen.discharge_budget * scale * max(0.0, over)
+        for w in spec.budget_windows:
+            penalties += (
+                pen.discharge_budget * scale * window_overspend_kwh(spec, sp.power_kw, dt, w)
+            )
     penalties += pen.backup_reserve * scale * float((backup_shortfall_kwh(req, plan) * dt).sum())
     demand = 0.0
     for dc in req.demand_charges:
@@ -247,6 +259,12 @@ def assert_plan_valid(req: PlanRequest, plan: Plan, tol: float = 1e-6) -> CostTe
             over = max(
                 0.0, discharged_ac_kwh(sp.power_kw, req.grid.dt_h) - spec.discharge_budget_kwh
             )
+        else:
+            over = 0.0
+        over += sum(
+            window_overspend_kwh(spec, sp.power_kw, req.grid.dt_h, w) for w in spec.budget_windows
+        )
+        if spec.discharge_budget_kwh is not None or spec.budget_windows:
             got = plan.slack[f"discharge_budget:{spec.name}"]
             _close(f"discharge budget slack of {spec.name}", got, over, 1e-5)
     unserved = float((plan.unserved_kw * req.grid.dt_h).sum())

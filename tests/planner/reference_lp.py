@@ -174,6 +174,10 @@ def reference_objective(req: PlanRequest, exclusive: bool = False) -> float:
             b = p.var(1, pen.discharge_budget * unit, 0.0, None)
             terms = [(d[t], float(dt[t])) for t in range(n)] + [(b[0], -1.0)]
             p.row(terms, -inf, s.discharge_budget_kwh)
+        for w in s.budget_windows:  # per local day, in stored energy
+            b = p.var(1, pen.discharge_budget * unit, 0.0, None)
+            terms = [(d[t], float(dt[t]) / s.eta_discharge) for t in range(w.first, w.stop)]
+            p.row([*terms, (b[0], -1.0)], -inf, w.stored_kwh)
         if req.backup_kwh is not None:
             counts = np.ones(n + 1) if s.backup_counts is None else s.backup_counts
             # Energy above the reserve: 0 <= a <= e - R + short, i.e. max(0, e - R) at the optimum

@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 
 from voltbridge.battery.cost import WearCost
 from voltbridge.core.timegrid import TimeGrid
-from voltbridge.planner.request import DemandCharge, Departure, PlanRequest, StorageSpec
+from voltbridge.planner.request import (
+    BudgetWindow,
+    DemandCharge,
+    Departure,
+    PlanRequest,
+    StorageSpec,
+)
 
 from .builders import MONDAY, FloatArray, battery, car
 
@@ -130,7 +136,7 @@ def vehicle(draw: st.DrawFn, grid: TimeGrid, name: str) -> StorageSpec:
     deps = leaving_edges(mask)
     if mask[-1] and draw(st.booleans()):
         deps.append(n)
-    return car(
+    spec = car(
         grid,
         name=name,
         capacity_kwh=cap,
@@ -147,6 +153,15 @@ def vehicle(draw: st.DrawFn, grid: TimeGrid, name: str) -> StorageSpec:
         wear=draw(wear(cap)),
         discharge_budget_kwh=draw(st.sampled_from([None, 0.0, 5.0, 20.0])),
     )
+    if n < 2 or not draw(st.booleans()):
+        return spec
+    cut = draw(st.integers(1, n - 1))  # two "days" of warranty allowance [kWh stored]
+    allowance = st.sampled_from([0.0, 2.0, 10.0])
+    windows = (
+        BudgetWindow(0, cut, draw(allowance), grid.start),
+        BudgetWindow(cut, n, draw(allowance), grid.starts()[cut]),
+    )
+    return replace(spec, budget_windows=windows)
 
 
 def series(draw: st.DrawFn, n: int, lo: int, hi: int, scale: float) -> FloatArray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -11,6 +12,7 @@ from voltbridge.battery.cost import WearCost
 from voltbridge.core.types import Plan
 from voltbridge.planner import DemandCharge, Planner, PlanRequest, build_model
 from voltbridge.planner.lp import solve
+from voltbridge.planner.request import BudgetWindow
 
 from .builders import MONDAY, FloatArray, battery, car, hourly, request
 from .checks import assert_plan_valid
@@ -218,6 +220,43 @@ def test_discharge_budget_caps_discharge() -> None:
     assert np.all(power[:17] >= -1e-9) and np.all(power[21:] >= -1e-9)
     assert p.slack["discharge_budget:battery"] == pytest.approx(0.0, abs=1e-9)
     assert not any("budget" in w for w in p.warnings)
+
+
+def test_budget_windows_spread_the_allowance_over_days() -> None:
+    """Two days, a peak of 0.50 from 17:00 to 21:00 each day (2 kW load), a full 10 kWh battery
+    (eta 0.9), v = 0.10. A 4 kWh horizon budget lets the plan spend it all on one day; with one
+    2 kWh (stored) window a day the battery gives 2 * 0.9 = 1.8 kWh AC in each day's peak and
+    no more: going over costs 3 per kWh, more than a peak kWh saves.
+    """
+    g = hourly(48)
+    prices = np.tile(evening_peak_prices(), 2)
+    windows = (
+        BudgetWindow(0, 24, 2.0, MONDAY),
+        BudgetWindow(24, 48, 2.0, MONDAY + timedelta(days=1)),
+    )
+    bat = replace(battery(g, soc0_kwh=10.0, eta=(0.9, 0.9)), budget_windows=windows)
+    req = request(g, [bat], load_kw=2.0, price_import=prices, terminal_value_per_kwh=0.10)
+    p = plan(req)
+    given = np.maximum(-p.storage("battery").power_kw, 0.0)
+    assert given[:24].sum() == pytest.approx(1.8, abs=1e-9)
+    assert given[24:].sum() == pytest.approx(1.8, abs=1e-9)
+    assert given[PEAK].sum() == pytest.approx(1.8, abs=1e-9)
+    assert p.slack["discharge_budget:battery"] == pytest.approx(0.0, abs=1e-9)
+    assert not any("allowance" in w for w in p.warnings)
+    assert (
+        plan(
+            replace(
+                req,
+                storages=(
+                    replace(bat, soc0_kwh=10.0, budget_windows=(BudgetWindow(0, 24, 0.0, MONDAY),)),
+                ),
+            )
+        )
+        .storage("battery")
+        .power_kw[:24]
+        .min()
+        >= -1e-9
+    )
 
 
 def backup_request(backup_kwh: float | None) -> PlanRequest:

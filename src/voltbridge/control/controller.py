@@ -270,10 +270,10 @@ class Controller:
             )
         self._note_plugs(snap)
         load_kw, pv_kw = self._flows(snap, now)
-        await self.planner.step(
-            snap, now, soc_pct(self.site, snap), self._settings, self.grid.grid_connected
-        )
         budgets = self._budget.left(snap, now)
+        await self.planner.step(
+            snap, now, soc_pct(self.site, snap), self._settings, self.grid.grid_connected, budgets
+        )
         decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
         restoring = decision.circuits is not None and any(
             on and not self.outage.circuits.get(c, True) for c, on in decision.circuits.items()

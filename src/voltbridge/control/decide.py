@@ -21,8 +21,11 @@ from voltbridge.control.tracking import (
     TrackStorage,
     absorb_deviation,
     battery_on_grid,
+    battery_refills_from_pv,
+    battery_residual_kw,
     mode_setpoints,
     plan_step,
+    planned_battery_feed_kw,
     ramp_limit,
 )
 from voltbridge.core.status import Mode
@@ -366,12 +369,22 @@ def decide(inp: DecideInput) -> Decision:
         and settings.mode in (Mode.AUTO, Mode.CHARGE_NOW, Mode.V2L)
         and math.isfinite(load_kw - pv_kw)
     ):
-        cars = sum(p for n, p in sp.items() if n != "battery")
+        cars = [p for n, p in sp.items() if n != "battery"]
         planned_cars = sum(p for n, p in planned.items() if n != "battery")
         sp["battery"], reasons["battery"] = battery_on_grid(
             planned.get("battery", 0.0),
             expected + planned_cars,
-            load_kw - pv_kw + cars,
+            battery_residual_kw(
+                load_kw - pv_kw,
+                cars,
+                math.inf
+                if plan is not None and battery_refills_from_pv(plan, now, b.max_soc_kwh)
+                else planned_battery_feed_kw(
+                    planned.get("battery", 0.0),
+                    expected,
+                    [p for n, p in planned.items() if n != "battery"],
+                ),
+            ),
             batt,
             b.min_soc_kwh,
             b.efficiency,

@@ -8,7 +8,7 @@ site's profile before there is one, the trip schedule, the tariff); the simulato
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -34,12 +34,16 @@ class PlanState:
         soc_pct: state of charge per storage name [%]; a car not at home may be missing.
         plugged_in: per vehicle name, whether it is connected now.
         settings: the household's settings now.
+        budget_left_kwh: per vehicle name, what it may still discharge today under its
+            warranty budget [kWh stored] as the controller counted it (None: no budget; a car
+            missing: not counted, a whole day's allowance is assumed).
     """
 
     now: datetime
     soc_pct: Mapping[str, float]
     plugged_in: Mapping[str, bool]
     settings: Settings
+    budget_left_kwh: Mapping[str, float | None] = field(default_factory=dict)
 
 
 class PlanSource(Protocol):
@@ -147,7 +151,15 @@ class SitePlanSource:
         if self.learned_pv is not None:
             base = replace(base, pv_kw=self.learned_pv.pv_kw(grid))
         forecast = measured_forecast(base, grid, state.plugged_in, state.settings)
-        req = plan_request(site, grid, forecast, state.soc_pct, price_import, price_export)
+        req = plan_request(
+            site,
+            grid,
+            forecast,
+            state.soc_pct,
+            price_import,
+            price_export,
+            state.budget_left_kwh,
+        )
         plan = self.planner.plan(req)
         said = tuple(
             w for f in (self.learned_load, self.learned_pv) if f is not None for w in f.warnings

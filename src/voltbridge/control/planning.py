@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from voltbridge.control.events import EventLog
@@ -80,15 +81,19 @@ class Replanner:
         soc_pct: dict[str, float],
         settings: Settings,
         grid_connected: bool,
+        budget_left_kwh: Mapping[str, float | None] | None = None,
     ) -> None:
-        """Take a plan finished in the worker thread, then start a new one if one is due."""
+        """Take a plan finished in the worker thread, then start a new one if one is due.
+
+        ``budget_left_kwh``: what each car may still discharge today [kWh stored], for the plan
+        to spend each day's warranty allowance where it is worth most."""
         if self._pending is not None and self._pending.done():
             self._finish(self._pending, now)
         why = self._due(snap, now)
         if why is None or not grid_connected or self._pending is not None:
             return
         plugged = {n: bool(p) for n, p in snap.plugged_in.items() if p is not None}
-        state = PlanState(now, soc_pct, plugged, settings)
+        state = PlanState(now, soc_pct, plugged, settings, dict(budget_left_kwh or {}))
         self._why = None
         self._pending_for = (now, why)
         if self.in_thread:

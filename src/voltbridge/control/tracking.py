@@ -115,8 +115,10 @@ def absorb_deviation(
     """Adjust ``setpoints`` [kW] for a net load ``deviation_kw`` [kW] above what the plan expected
     (negative: more PV surplus than expected).
 
-    A surplus goes into the battery, then the cars; a deficit is covered by the battery, then by
-    charging the cars less, never by discharging a car more than planned. The household's mode
+    A surplus first trims what the cars give (a car giving the house more than it draws would
+    export or fill the battery from the car), then goes into the battery, then the cars; a
+    deficit is covered by the battery, then by charging the cars less, never by discharging a
+    car more than planned. The household's mode
     bounds it: nothing absorbs in ``off``, cars keep full power in ``charge-now``, nothing
     discharges in ``backup-only``.
 
@@ -129,6 +131,14 @@ def absorb_deviation(
     if mode is Mode.OFF:
         return out
     dev = deviation_kw
+    if dev < 0:
+        for s in storages:
+            now = out.get(s.name, 0.0)
+            if s.kind != "vehicle" or not s.usable or now >= 0 or dev >= 0:
+                continue
+            wanted = min(now - dev, 0.0)
+            dev -= now - wanted
+            out[s.name] = wanted
     for s in sorted(storages, key=lambda s: s.kind != "battery"):
         if abs(dev) < 1e-9:
             break
@@ -145,6 +155,80 @@ def absorb_deviation(
         dev -= now - wanted
         out[s.name] = wanted
     return out
+
+
+def battery_residual_kw(house_kw: float, cars_kw: list[float], planned_feed_kw: float) -> float:
+    """The load the home battery covers now [kW]; negative: the PV surplus it may store.
+
+    ``house_kw`` is the house's net load (load - PV) [kW], ``cars_kw`` the cars' setpoints [kW,
+    positive charging], ``planned_feed_kw`` what the plan has the battery give the charging cars
+    now [kW] (:func:`planned_battery_feed_kw`). The battery covers the house's load less what the
+    cars give, and feeds the cars' charging beyond the PV surplus only as far as the plan meant
+    it to (moving stored PV into the car before tomorrow's sun refills the battery pays; feeding
+    a car's grid charging at night does not). It never stores what a car gives: that only loses
+    a tenth of it and wears both. With the earlier rule (load - PV + the cars' setpoints) the
+    battery fed all the cars' charging and soaked up a car's V2H whenever the house drew less
+    than forecast: over 2025 on the dynamic-tariff example 584 kWh went from the battery into the
+    car and 159 kWh the other way, where ``oracle`` moved 162 and 3 kWh.
+
+    >>> battery_residual_kw(0.4, [11.0], 0.0)  # night charging: the battery covers the house
+    0.4
+    >>> battery_residual_kw(0.4, [11.0], 5.0)  # ... and the 5 kW the plan moves into the car
+    5.4
+    >>> battery_residual_kw(1.0, [-0.4], 0.0)  # the car gives 0.4, the battery the rest
+    0.6
+    >>> battery_residual_kw(-5.0, [3.0], 0.0)  # 2 kW of PV surplus left for the battery
+    -2.0
+    """
+    charging = sum(max(p, 0.0) for p in cars_kw)
+    giving = sum(min(p, 0.0) for p in cars_kw)
+    surplus = -house_kw - charging
+    if surplus > 0:
+        return -surplus
+    from_storage = charging - max(-house_kw, 0.0)  # what the cars draw beyond the PV surplus
+    return max(house_kw + giving, 0.0) + min(from_storage, max(planned_feed_kw, 0.0))
+
+
+def battery_refills_from_pv(
+    plan: Plan, now: datetime, max_soc_kwh: float, within_h: float = 24.0
+) -> bool:
+    """Whether ``plan`` fills the home battery to ``max_soc_kwh`` [kWh] from PV surplus within
+    ``within_h`` [h] of ``now``: what the battery gives before then comes back from the sun for
+    nothing, so it may feed a charging car even where the plan did not say so (PV short of its
+    forecast). Without such a refill the battery's energy is worth its price and feeds a car
+    only as planned."""
+    names = [s.name for s in plan.storages]
+    if "battery" not in names:
+        return False
+    bat = plan.storage("battery")
+    edges = plan.grid.edges_s
+    t = ensure_utc(now).timestamp()
+    k0 = max(int(np.searchsorted(edges, t, side="right")) - 1, 0)
+    k1 = int(np.searchsorted(edges, t + within_h * 3600.0, side="right")) - 1
+    if k1 <= k0:
+        return False
+    full = bat.soc_kwh[k0 + 1 : k1 + 1] >= max_soc_kwh - 0.05
+    from_pv = (bat.power_kw[k0:k1] > 0) & (plan.pv_kw[k0:k1] > plan.load_kw[k0:k1])
+    return bool(np.any(full & from_pv))
+
+
+def planned_battery_feed_kw(
+    battery_kw: float, expected_net_kw: float, cars_kw: list[float]
+) -> float:
+    """What the plan has the battery give the charging cars [kW]: its discharge beyond the
+    house's expected net load (``expected_net_kw``: load - PV) less what the cars give there,
+    up to what the cars charge beyond the expected PV surplus.
+
+    >>> planned_battery_feed_kw(-5.0, -3.8, [8.8])  # 17:00, 3.8 kW of PV, the car takes 8.8
+    5.0
+    >>> planned_battery_feed_kw(-0.3, 0.3, [7.0])  # the battery covers the house only
+    0.0
+    """
+    charging = sum(max(p, 0.0) for p in cars_kw)
+    giving = sum(min(p, 0.0) for p in cars_kw)
+    beyond_house = -battery_kw - max(expected_net_kw + giving, 0.0)
+    need = charging - max(-expected_net_kw, 0.0)
+    return max(0.0, min(beyond_house, need))
 
 
 def ramp_limit(setpoints: dict[str, float], elapsed_s: float, ramp_s: float) -> dict[str, float]:

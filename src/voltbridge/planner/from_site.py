@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -12,7 +14,13 @@ from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
 from voltbridge.config.vehicle_limits import car_limits
 from voltbridge.core.timegrid import FloatArray, TimeGrid
 from voltbridge.forecast import Availability, SiteForecast
-from voltbridge.planner.request import DemandCharge, Departure, PlanRequest, StorageSpec
+from voltbridge.planner.request import (
+    BudgetWindow,
+    DemandCharge,
+    Departure,
+    PlanRequest,
+    StorageSpec,
+)
 from voltbridge.tariffs import coverage_warnings, demand_windows, export_prices, import_prices
 
 
@@ -28,11 +36,43 @@ def discharge_modes(site: Site, rv: ResolvedVehicle) -> tuple[bool, bool]:
     return lim.can_discharge, lim.can_export
 
 
+def day_windows(
+    grid: TimeGrid, timezone: str, daily_kwh: float, left_today_kwh: float | None
+) -> tuple[BudgetWindow, ...]:
+    """One discharge allowance per local day the grid touches, as the controller counts them
+    (``control/budget.py``): ``left_today_kwh`` for the day the grid starts in (the whole
+    ``daily_kwh`` when unknown, as at the day's start), ``daily_kwh`` for each later day. A step
+    counts to the day it starts in."""
+    zone = ZoneInfo(timezone)
+    starts = grid.starts_s
+    day = datetime.fromtimestamp(int(starts[0]), UTC).astimezone(zone).date()
+    out: list[BudgetWindow] = []
+    first = 0
+    while first < grid.n:
+        midnight = datetime.combine(day, datetime.min.time(), zone)
+        nxt = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+        stop = int(np.searchsorted(starts, int(nxt.timestamp()), side="left"))
+        allowance = daily_kwh if out or left_today_kwh is None else left_today_kwh
+        out.append(
+            BudgetWindow(first, max(stop, first + 1), min(max(allowance, 0.0), daily_kwh), midnight)
+        )
+        first, day = max(stop, first + 1), day + timedelta(days=1)
+    return tuple(out)
+
+
 def vehicle_storage(
-    site: Site, rv: ResolvedVehicle, avail: Availability, grid: TimeGrid, soc_pct: float
+    site: Site,
+    rv: ResolvedVehicle,
+    avail: Availability,
+    grid: TimeGrid,
+    soc_pct: float,
+    budget_left_kwh: float | None = None,
 ) -> StorageSpec:
     """A car as a storage: limits only while plugged in, reserve only while at home; every
-    limit as :func:`car_limits` resolves it (the controller and simulator read the same)."""
+    limit as :func:`car_limits` resolves it (the controller and simulator read the same).
+
+    A warranty budget becomes one allowance per local day (:func:`day_windows`), today's being
+    ``budget_left_kwh`` [kWh stored] when the controller has counted it."""
     prefs, entry = site.preferences, rv.entry
     lim = car_limits(site, rv)
     cap = lim.capacity_kwh
@@ -57,7 +97,11 @@ def vehicle_storage(
         departures=departures,
         can_export=lim.can_export,
         wear=wear_cost(cap, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh),
-        discharge_budget_kwh=lim.budget_kwh(float(grid.dt_h.sum())),
+        budget_windows=()
+        if lim.discharge_budget_kwh_per_h is None
+        else day_windows(
+            grid, site.location.timezone, 24.0 * lim.discharge_budget_kwh_per_h, budget_left_kwh
+        ),
         backup_counts=(at_home & lim.can_discharge).astype(np.float64),
     )
 
@@ -122,13 +166,16 @@ def plan_request(
     soc_pct: Mapping[str, float] | None = None,
     price_import: FloatArray | None = None,
     price_export: FloatArray | None = None,
+    budget_left_kwh: Mapping[str, float | None] | None = None,
 ) -> PlanRequest:
     """Everything the planner needs for ``site`` on ``grid``.
 
     ``soc_pct`` gives measured states of charge by storage name [%] (``"battery"`` for the home
     battery); missing ones use the site file's ``initial_soc_pct``. Prices default to the
-    site's tariff.
+    site's tariff. ``budget_left_kwh`` is what each car may still discharge today under its
+    warranty budget [kWh stored], as the controller counted it (missing: a whole day's).
     """
+    left = dict(budget_left_kwh or {})
     soc_pct = dict(soc_pct or {})
     resolved = resolve_vehicles(site)
     storages = [
@@ -138,6 +185,7 @@ def plan_request(
             forecast.vehicles[rv.entry.name],
             grid,
             soc_pct.get(rv.entry.name, rv.entry.initial_soc_pct),
+            left.get(rv.entry.name),
         )
         for rv in resolved
     ]

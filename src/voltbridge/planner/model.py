@@ -291,21 +291,46 @@ def define_departures(
 def define_discharge_budget(
     lp: LinearProgram, req: PlanRequest, s: StorageSpec, sc: StorageCols, i: int, scale: float
 ) -> None:
-    """Discharged-energy budget: ``sum_t d[t] dt - b <= budget``, ``b >= 0`` costs ``P_budget``."""
-    if s.discharge_budget_kwh is None:
-        return
-    n = req.grid.n
-    b = lp.add_cols(f"s{i}_budget_slack", 1, req.penalties.discharge_budget * scale)
-    lp.add_rows(
-        f"s{i}_budget",
-        1,
-        np.zeros(n + 1, dtype=np.int64),
-        np.concatenate((sc.discharge, b)),
-        np.concatenate((req.grid.dt_h, [-1.0])),
-        -INF,
-        s.discharge_budget_kwh,
-    )
-    sc.budget_slack = b
+    """Discharged-energy budgets, each with a slack ``b >= 0`` that costs ``P_budget``.
+
+    Over the horizon: ``sum_t d[t] dt - b <= budget`` (AC energy). Per window w (a local day):
+    ``sum_{t in w} d[t] dt / eta_d - b_w <= stored_kwh[w]`` (stored energy, as the controller
+    counts it).
+    """
+    slack: list[IntArray] = []
+    n, dt = req.grid.n, req.grid.dt_h
+    if s.discharge_budget_kwh is not None:
+        b = lp.add_cols(f"s{i}_budget_slack", 1, req.penalties.discharge_budget * scale)
+        lp.add_rows(
+            f"s{i}_budget",
+            1,
+            np.zeros(n + 1, dtype=np.int64),
+            np.concatenate((sc.discharge, b)),
+            np.concatenate((dt, [-1.0])),
+            -INF,
+            s.discharge_budget_kwh,
+        )
+        slack.append(b)
+    wins = s.budget_windows
+    if wins:
+        at = np.array([int(w.at.timestamp()) for w in wins], dtype=np.int64)
+        bw = lp.add_cols(
+            f"s{i}_day_budget_slack", len(wins), req.penalties.discharge_budget * scale, label=at
+        )
+        rows = np.concatenate(
+            [np.full(w.stop - w.first + 1, k, dtype=np.int64) for k, w in enumerate(wins)]
+        )
+        cols = np.concatenate(
+            [np.append(sc.discharge[w.first : w.stop], bw[k]) for k, w in enumerate(wins)]
+        )
+        vals = np.concatenate(
+            [np.append(dt[w.first : w.stop] / s.eta_discharge, -1.0) for w in wins]
+        )
+        upper = np.array([w.stored_kwh for w in wins])
+        lp.add_rows(f"s{i}_day_budget", len(wins), rows, cols, vals, -INF, upper, label=at)
+        slack.append(bw)
+    if slack:
+        sc.budget_slack = np.concatenate(slack)
 
 
 def define_export_rule(

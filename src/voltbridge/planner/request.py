@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +28,29 @@ class Departure:
 
 
 @dataclass(frozen=True)
+class BudgetWindow:
+    """A discharge allowance over a span of steps: one local day of a car's warranty budget.
+
+    The controller holds a car to what is left of its budget each local day
+    (``control/budget.py``); a plan that spends two days' allowance in one evening is trimmed
+    at home, and the house imports what the plan meant the car to give. One window a day lets
+    the plan spend each day's allowance where it is worth most.
+
+    Attributes:
+        first: first step of the window.
+        stop: one past its last step.
+        stored_kwh: stored energy the storage may give in the window [kWh] (it delivers
+            ``stored_kwh * eta_discharge`` as AC).
+        at: the window's start (UTC), for messages.
+    """
+
+    first: int
+    stop: int
+    stored_kwh: float
+    at: datetime
+
+
+@dataclass(frozen=True)
 class StorageSpec:
     """One car or the home battery, with every limit resolved to arrays on the grid.
 
@@ -48,6 +72,8 @@ class StorageSpec:
         wear: linear wear prices.
         discharge_budget_kwh: AC energy this storage may discharge over the horizon [kWh]
             (a warranty budget share), or None for no budget.
+        budget_windows: discharge allowances per span of steps (per local day), each on top of
+            ``discharge_budget_kwh``.
         backup_counts: whether this storage's energy counts toward the backup reserve at each
             edge (a car only while plugged in), length n + 1. Only energy above the storage's
             reserve counts: a car below its mobility reserve adds nothing (and takes nothing away).
@@ -68,6 +94,7 @@ class StorageSpec:
     can_export: bool = False
     wear: WearCost = field(default_factory=lambda: WearCost(0.0, 0.0, 0.0))
     discharge_budget_kwh: float | None = None
+    budget_windows: tuple[BudgetWindow, ...] = ()
     backup_counts: FloatArray | None = None
 
     @property
@@ -185,6 +212,13 @@ class PlanRequest:
                 raise ValueError(f"{s.name}: efficiencies must be in (0, 1]")
             if s.capacity_kwh <= 0:
                 raise ValueError(f"{s.name}: capacity_kwh must be positive")
+            for w in s.budget_windows:
+                if not (0 <= w.first < w.stop <= n):
+                    raise ValueError(
+                        f"{s.name}: budget window {w.first}..{w.stop} outside the grid 0..{n}"
+                    )
+                if not (math.isfinite(w.stored_kwh) and w.stored_kwh >= 0):
+                    raise ValueError(f"{s.name}: a budget window's stored_kwh must be >= 0")
             for d in s.departures:
                 if not 0 <= d.edge <= n:
                     raise ValueError(f"{s.name}: departure edge {d.edge} outside 0..{n}")

@@ -54,6 +54,18 @@ def plan_warnings(req: PlanRequest, plan: Plan) -> list[str]:
                     f"{spec.name}: discharges {used:.1f} kWh, over its {spec.discharge_budget_kwh:.1f}"
                     " kWh budget for this horizon (warranty limit)."
                 )
+        for w in spec.budget_windows:
+            given = float(
+                np.sum(
+                    np.maximum(-sp.power_kw[w.first : w.stop], 0) * req.grid.dt_h[w.first : w.stop]
+                )
+            )
+            used = given / spec.eta_discharge
+            if used - w.stored_kwh > TOL_KWH:
+                out.append(
+                    f"{spec.name}: gives {used:.1f} kWh on {w.at.date().isoformat()},"
+                    f" over its {w.stored_kwh:.1f} kWh warranty allowance for that day."
+                )
     backup = plan.slack.get("backup_reserve", 0.0)
     if backup > TOL_KWH:
         out.append(

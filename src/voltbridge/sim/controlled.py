@@ -176,6 +176,7 @@ class SimPlanSource:
             state.soc_pct,
             price_import=step_means(edges, known_imp, grid),
             price_export=step_means(edges, known_exp, grid),
+            budget_left_kwh=state.budget_left_kwh,
         )
         self.plans += 1
         return self.planner.plan(req)
