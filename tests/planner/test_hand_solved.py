@@ -421,3 +421,21 @@ def test_demand_charge_does_not_outweigh_a_reachable_departure() -> None:
     p = plan(req)
     assert p.storage("ev").soc_kwh[26] == pytest.approx(13.15, abs=1e-6)
     assert p.slack["departure:ev"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("pv_kw", "value"), [(0.0, 0.30), (2.0, 0.15)])
+def test_terminal_value_counts_the_suns_refill(pv_kw: float, value: float) -> None:
+    """A day at 0.30 flat with 1 kW of load. With no PV the end value is 0.30. With 2 kW of PV
+    for the first 12 h the surplus is 12 kWh and the deficit (the other 12 h) 12 kWh: the sun
+    covers it all, and a kWh left stored is worth half, 0.15."""
+    from voltbridge.planner.model import terminal_value
+
+    g = hourly(24)
+    pv = np.zeros(24)
+    pv[:12] = pv_kw
+    req = request(g, [battery(g, soc0_kwh=5.0)], load_kw=1.0, pv_kw=pv, price_import=0.30)
+    assert terminal_value(req) == pytest.approx(value)
+    # 1.5 kW of PV for 12 h: 6 kWh of surplus for 12 of deficit, half covered: 0.30 * 0.75
+    pv[:12] = 1.5
+    req = request(g, [battery(g, soc0_kwh=5.0)], load_kw=1.0, pv_kw=pv, price_import=0.30)
+    assert terminal_value(req) == pytest.approx(0.225)

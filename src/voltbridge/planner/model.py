@@ -70,19 +70,35 @@ def penalty_scale(req: PlanRequest) -> float:
     return max(prices)
 
 
+PV_REFILL_SHARE = 0.5
+"""How much of a stored kWh's end value the sun can replace: on a last day whose PV surplus
+covers the house's deficit, a kWh left stored is worth half the cheapest import price."""
+
+
 def terminal_value(req: PlanRequest) -> float:
     """Value of a kWh left stored at the horizon's end [currency/kWh].
 
-    ``v = max(0, min(price_import over the last 24 h))``: a kWh kept saves buying one later at
-    no less than the cheapest price of a day. Charging costs at least ``v / eta_c``, more than
-    ``v``, so no plan buys energy only to hold it at the end; discharging pays only above it, so
-    plans do not empty the batteries at the end either.
+    ``v = max(0, min(price_import over the last 24 h)) * (1 - PV_REFILL_SHARE * f)``: a kWh kept
+    saves buying one later at no less than the cheapest price of a day, unless the sun refills
+    the storages for nothing. ``f = min(1, S / D)`` is the share of the last day's deficit
+    ``D`` (load above PV) that its PV surplus ``S`` (PV above load) could cover: 0 in winter,
+    1 on a sunny day. Without it, a plan in summer kept 15-20 kWh in the car for a night it
+    valued at the import price while the next day's surplus would refill it; measured on the
+    dynamic-tariff example (4 x 28 days of 2025, ``optimal``'s share of ``oracle``'s saving):
+    76.0 % with ``f`` left out, 80.1 % with a share of 0.4, 80.3 % with 0.6, 77.2 % with the
+    whole value scaled by 0.8 in every season (the winter lost what the summer won). Charging
+    costs at least ``v / eta_c``, more than ``v``, so no plan buys energy only to hold it at the
+    end; discharging pays only above it, so plans do not empty the batteries at the end either.
     """
     if req.terminal_value_per_kwh is not None:
         return req.terminal_value_per_kwh
     ends = req.grid.edges_s[1:]
     last_day = ends > ends[-1] - 24 * 3600
-    return max(0.0, float(np.min(req.price_import[last_day])))
+    cheapest = max(0.0, float(np.min(req.price_import[last_day])))
+    net = (req.load_kw - req.pv_kw)[last_day] * req.grid.dt_h[last_day]
+    surplus, deficit = float(np.sum(np.maximum(-net, 0.0))), float(np.sum(np.maximum(net, 0.0)))
+    covered = 1.0 if deficit <= 1e-9 else min(1.0, surplus / deficit)
+    return cheapest * (1.0 - PV_REFILL_SHARE * covered)
 
 
 def pv_surplus(req: PlanRequest) -> np.ndarray:
