@@ -241,7 +241,7 @@ class ControlledOptimal:
         ahead = (self.bridge.now() - self.clock.now()).total_seconds()
         if ahead > 0:
             self.clock.advance(ahead)
-        self._loop.run_until_complete(self.controller.tick())
+        self._loop.run_until_complete(self.controller.step())
         return list(self.bridge.setpoints)
 
     def house(self, t: int) -> tuple[bool, float]:
