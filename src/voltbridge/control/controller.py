@@ -140,6 +140,13 @@ class Controller:
             in_thread=cfg.plan_in_thread,
         )
         self.plans = plans
+        # the site does not change while the controller runs: what every tick needs of it
+        self._capacities = {v.name: v.capacity_kwh for v in site.vehicles}
+        if site.battery is not None:
+            self._capacities["battery"] = site.battery.capacity_kwh
+        self._site_limits = SiteLimits(
+            site.import_limit_kw, site.export_limit_kw, site.export_policy
+        )
         self._budget = DischargeBudget(site, 2 * cfg.tick_s)
         self._baseline = ShadowBaseline(site)
         self._status: ControlStatus | None = None
@@ -360,12 +367,9 @@ class Controller:
 
     # --- pieces -------------------------------------------------------------------------------
     async def _read(self) -> Snapshot:
-        caps = {v.name: v.capacity_kwh for v in self.site.vehicles}
-        if self.site.battery is not None:
-            caps["battery"] = self.site.battery.capacity_kwh
         cfg = self.config
         return await read_snapshot(
-            self.devices, caps, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
+            self.devices, self._capacities, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
         )
 
     def _decide_input(
@@ -497,14 +501,11 @@ class Controller:
             measurements=measurements,
             plugged_in=plugged,
         )
-        site = SiteLimits(
-            self.site.import_limit_kw, self.site.export_limit_kw, self.site.export_policy
-        )
         asked = [
             Command(name, now, kw, decision.reasons.get(name, ""))
             for name, kw in decision.setpoints.items()
         ]
-        commands, interventions = guard(asked, limits, site, state)
+        commands, interventions = guard(asked, limits, self._site_limits, state)
         for iv in interventions:
             if self._guard_seen.get(iv.device) is not iv.rule:
                 self.log.emit(

@@ -39,6 +39,7 @@ class PlantBridge:
     def __init__(self, ctx: Context, site: ControlSite) -> None:
         self.ctx, self.site = ctx, site
         self.t = 0
+        self._now_t, self._now = -1, datetime.min.replace(tzinfo=UTC)
         self.setpoints = [0.0] * len(ctx.params)
         self.transfer_closed = True
         self.circuits_on = {c.name: True for c in site.circuits}
@@ -52,7 +53,11 @@ class PlantBridge:
         }
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(float(self.ctx.world.grid.edges_s[self.t]), UTC)
+        """The start of step ``t`` (every reading of a tick carries it: made once a step)."""
+        if self._now_t != self.t:
+            self._now_t = self.t
+            self._now = datetime.fromtimestamp(float(self.ctx.world.grid.edges_s[self.t]), UTC)
+        return self._now
 
     def shed_kw(self) -> float:
         """Demand removed by open relays now [kW]: non-essential circuits share the load above
