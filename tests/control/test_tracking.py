@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -86,6 +86,14 @@ def test_plan_step_at_an_edge_is_the_step_that_starts_there() -> None:
 def test_plan_step_outside_the_plan_is_none() -> None:
     assert plan_step(two_step_plan(), T0 - timedelta(seconds=1)) is None
     assert plan_step(two_step_plan(), T0 + timedelta(seconds=1800)) is None
+
+
+def test_plan_step_takes_any_time_zone_and_refuses_a_naive_time() -> None:
+    plan, now = two_step_plan(), T0 + timedelta(seconds=450)
+    berlin = now.astimezone(timezone(timedelta(hours=2)))
+    assert plan_step(plan, berlin) == plan_step(two_step_plan(), now)
+    with pytest.raises(ValueError, match="no timezone"):
+        plan_step(plan, now.replace(tzinfo=None))
 
 
 def test_plan_step_asked_again_is_the_same_answer_and_another_plan_gets_its_own() -> None:

@@ -7,7 +7,7 @@ what comes out. Powers are AC [kW], positive charging.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from voltbridge.core.status import Mode
 from voltbridge.core.timegrid import ensure_utc
@@ -58,7 +58,7 @@ def plan_step(plan: Plan, now: datetime) -> PlanStep | None:
     None when ``now`` is outside the plan. The answer is shared by the callers asking for the
     same plan and time: read it, never change it."""
     global _last_step
-    t = ensure_utc(now).timestamp()
+    t = (now if now.tzinfo is UTC else ensure_utc(now)).timestamp()  # the same instant
     last = _last_step
     if last is not None and last[0] is plan and last[1] == t:
         return last[2]
