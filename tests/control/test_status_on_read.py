@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
+import voltbridge.control.controller as controller_module
 from tests.control.fakes import ListRecorder
 from tests.control.harness import CAR, CAR_KW, Rig, loop_config, rig
 from voltbridge.core.status import ControlStatus
@@ -123,3 +125,27 @@ def test_a_recorder_and_a_subscriber_get_every_status_of_step() -> None:
     published = asyncio.run(run())
     assert recorder.statuses == want
     assert published == want
+
+
+def test_a_status_that_cannot_be_made_is_a_failed_tick_never_an_escape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As before statuses were made on read: the tick fails safely, its status is the last one
+    with the failure added, and the next tick makes statuses again."""
+    r = home()
+    r.controller.recorder = ListRecorder()  # a home records every status: made in the tick
+    first = asyncio.run(r.controller.safe_tick())
+    r.home.advance(r.tick_s)
+
+    def broken(*args: object) -> ControlStatus:
+        raise RuntimeError("status bug")
+
+    monkeypatch.setattr(controller_module, "build_status", broken)
+    failed = asyncio.run(r.controller.safe_tick())
+    assert failed.faults[-1] == "controller: tick failed: RuntimeError: status bug"
+    assert failed.at == first.at + timedelta(seconds=r.tick_s)
+    assert r.controller.status is failed
+    monkeypatch.undo()
+    r.home.advance(r.tick_s)
+    again = asyncio.run(r.controller.safe_tick())
+    assert again.faults == () and again.at == failed.at + timedelta(seconds=r.tick_s)

@@ -166,9 +166,11 @@ class Controller:
     # --- ControlHandle ------------------------------------------------------------------------
     @property
     def status(self) -> ControlStatus | None:
-        """The last tick's status, made when first read (see ``step``)."""
-        if self._status_inputs is not None:
-            self._status, self._status_inputs = build_status(self._status_inputs), None
+        """The last tick's status, made when first read (see ``step``); until it is made, the
+        one before (as when making it fails: the tick that failed then says so)."""
+        inputs, self._status_inputs = self._status_inputs, None
+        if inputs is not None:
+            self._status = build_status(inputs)
         return self._status
 
     @property
@@ -331,7 +333,6 @@ class Controller:
             faults=self.faults.all(),
             baseline=self._baseline,
         )
-        self._status = None
         self.decisions += 1
         self._log_decision(snap, commands, decision)
         if not isinstance(self.recorder, NullRecorder) or self.log.subscribed:
