@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voltbridge.control.tracking import (
     TrackStorage,
@@ -84,6 +86,55 @@ def test_plan_step_at_an_edge_is_the_step_that_starts_there() -> None:
 def test_plan_step_outside_the_plan_is_none() -> None:
     assert plan_step(two_step_plan(), T0 - timedelta(seconds=1)) is None
     assert plan_step(two_step_plan(), T0 + timedelta(seconds=1800)) is None
+
+
+def test_plan_step_takes_any_time_zone_and_refuses_a_naive_time() -> None:
+    plan, now = two_step_plan(), T0 + timedelta(seconds=450)
+    berlin = now.astimezone(timezone(timedelta(hours=2)))
+    assert plan_step(plan, berlin) == plan_step(two_step_plan(), now)
+    with pytest.raises(ValueError, match="no timezone"):
+        plan_step(plan, now.replace(tzinfo=None))
+
+
+def test_plan_step_asked_again_is_the_same_answer_and_another_plan_gets_its_own() -> None:
+    plan, other = two_step_plan(), two_step_plan()
+    object.__setattr__(other.storages[0], "power_kw", np.array([7.0, -1.0]))
+    now = T0 + timedelta(seconds=450)
+    first = plan_step(plan, now)
+    assert plan_step(plan, now) is first  # a tick asks twice: the second is free
+    theirs = plan_step(other, now)  # an equal-looking plan made anew, same time
+    assert theirs is not None and theirs.power_kw["ev"] == 7.0
+    later = plan_step(plan, now + timedelta(seconds=1))
+    assert later is not None and later is not first and later.soc_kwh["ev"] > 30.5
+    assert plan_step(plan, now) == first
+
+
+@given(
+    st.lists(st.floats(-50, 50), min_size=3, max_size=3),
+    st.lists(st.floats(0, 100), min_size=4, max_size=4),
+    st.floats(0, 1799.999),
+)
+def test_plan_step_is_numpys_arithmetic_to_the_last_bit(
+    power: list[float], soc: list[float], offset_s: float
+) -> None:
+    """Python float arithmetic on ``item`` values is numpy's on float64 scalars, exactly: the
+    old implementation's expressions, written out here, must agree bit for bit."""
+    plan = two_step_plan()
+    ev = plan.storages[0]
+    object.__setattr__(ev, "power_kw", np.array(power[:2]))
+    object.__setattr__(ev, "soc_kwh", np.array(soc[:3]))
+    object.__setattr__(plan, "load_kw", np.array([power[2], soc[3]]))
+    now = T0 + timedelta(seconds=offset_s)
+    step = plan_step(plan, now)
+    assert step is not None
+    t = now.timestamp()
+    edges = plan.grid.edges_s
+    k = int(np.searchsorted(edges, t, side="right")) - 1
+    frac = (t - float(edges[k])) / float(edges[k + 1] - edges[k])
+    want = float(ev.soc_kwh[k] + frac * (ev.soc_kwh[k + 1] - ev.soc_kwh[k]))
+    assert step.soc_kwh["ev"] == want and type(step.soc_kwh["ev"]) is float
+    assert step.power_kw["ev"] == float(ev.power_kw[k])
+    assert step.expected_net_kw == float(plan.load_kw[k] - plan.pv_used_kw[k])
 
 
 # --- modes ------------------------------------------------------------------------------------

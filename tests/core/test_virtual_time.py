@@ -113,3 +113,21 @@ def test_the_loop_clock_tells_simulated_time_from_its_start() -> None:
         assert clock.now() == datetime(2026, 6, 3, 17, 0, tzinfo=UTC)
     finally:
         loop.close()
+
+
+def test_timers_due_at_one_instant_run_in_the_order_they_were_set() -> None:
+    """asyncio's heap orders equal times by its shape: here the timers set and cancelled in
+    between made the later timer run first (a run's result must not hang on that)."""
+    loop = VirtualTimeLoop()
+    order: list[str] = []
+    try:
+        first = loop.call_at(10.0, order.append, "first")
+        between = [loop.call_at(when, order.append, "x") for when in (5.0, 10.0, 10.0)]
+        second = loop.call_at(10.0, order.append, "second")
+        for timer in between:
+            timer.cancel()
+        loop.run_until_complete(asyncio.sleep(20.0))
+    finally:
+        loop.close()
+    assert order == ["first", "second"]
+    assert first.when() == second.when() == 10.0

@@ -32,7 +32,14 @@ from voltbridge.control.planning import Replanner
 from voltbridge.control.reconcile import reconcile
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.control.site_model import ControlSite
-from voltbridge.control.status_build import ShadowBaseline, build_status, failed_status
+from voltbridge.control.status_build import (
+    ShadowBaseline,
+    StatusInputs,
+    build_status,
+    describe,
+    failed_status,
+    status_inputs,
+)
 from voltbridge.control.writer import DeviceWriter
 from voltbridge.core.clock import Clock
 from voltbridge.core.status import (
@@ -133,9 +140,17 @@ class Controller:
             in_thread=cfg.plan_in_thread,
         )
         self.plans = plans
+        # the site does not change while the controller runs: what every tick needs of it
+        self._capacities = {v.name: v.capacity_kwh for v in site.vehicles}
+        if site.battery is not None:
+            self._capacities["battery"] = site.battery.capacity_kwh
+        self._site_limits = SiteLimits(
+            site.import_limit_kw, site.export_limit_kw, site.export_policy
+        )
         self._budget = DischargeBudget(site, 2 * cfg.tick_s)
         self._baseline = ShadowBaseline(site)
         self._status: ControlStatus | None = None
+        self._status_inputs: StatusInputs | None = None  # the last tick's, until it is read
         self._plugged: dict[str, bool | None] = {}
         self._guard_seen: dict[str, GuardRule] = {}
         self._last_grid_reading: GridReading | None = None
@@ -151,6 +166,11 @@ class Controller:
     # --- ControlHandle ------------------------------------------------------------------------
     @property
     def status(self) -> ControlStatus | None:
+        """The last tick's status, made when first read (see ``step``); until it is made, the
+        one before (as when making it fails: the tick that failed then says so)."""
+        inputs, self._status_inputs = self._status_inputs, None
+        if inputs is not None:
+            self._status = build_status(inputs)
         return self._status
 
     @property
@@ -234,7 +254,16 @@ class Controller:
         )
 
     async def tick(self) -> ControlStatus:
-        """One pass: read, track the grid, re-plan if due, decide, guard, write, record."""
+        """One pass: read, track the grid, re-plan if due, decide, guard, write, record; its status."""
+        await self.step()
+        status = self.status
+        assert status is not None  # a step always leaves one
+        return status
+
+    async def step(self) -> None:
+        """``tick`` without making its status unless someone wants it now (a recorder, a
+        subscriber): ``status`` makes it when read. What the controller does does not depend
+        on it; the simulator, which reads no status, saves a fifth of its tick."""
         now = self.clock.now()
         cfg = self.config
         self._note_clock(now)
@@ -288,7 +317,7 @@ class Controller:
         commands = await self._guard_and_write(decision, snap, now, load_kw, pv_kw)
         await self.outage.apply_circuits(decision)
         self.outage.warn(decision, [n for n, p in self._plugged.items() if p])
-        status = build_status(
+        self._status_inputs = status_inputs(
             site=self.site,
             settings=self._settings,
             snap=snap,
@@ -304,12 +333,13 @@ class Controller:
             faults=self.faults.all(),
             baseline=self._baseline,
         )
-        self._status = status
         self.decisions += 1
-        self._log_decision(status, commands, decision)
-        self._record(status)
-        self.log.publish(status)
-        return status
+        self._log_decision(snap, commands, decision)
+        if not isinstance(self.recorder, NullRecorder) or self.log.subscribed:
+            status = self.status
+            assert status is not None
+            self._record(status)
+            self.log.publish(status)
 
     def _record(self, status: ControlStatus) -> None:
         """Record one status; a failing store is a fault of the store (an event when it starts
@@ -338,12 +368,9 @@ class Controller:
 
     # --- pieces -------------------------------------------------------------------------------
     async def _read(self) -> Snapshot:
-        caps = {v.name: v.capacity_kwh for v in self.site.vehicles}
-        if self.site.battery is not None:
-            caps["battery"] = self.site.battery.capacity_kwh
         cfg = self.config
         return await read_snapshot(
-            self.devices, caps, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
+            self.devices, self._capacities, cfg.device_timeout_s, concurrent=cfg.concurrent_reads
         )
 
     def _decide_input(
@@ -475,14 +502,11 @@ class Controller:
             measurements=measurements,
             plugged_in=plugged,
         )
-        site = SiteLimits(
-            self.site.import_limit_kw, self.site.export_limit_kw, self.site.export_policy
-        )
         asked = [
             Command(name, now, kw, decision.reasons.get(name, ""))
             for name, kw in decision.setpoints.items()
         ]
-        commands, interventions = guard(asked, limits, site, state)
+        commands, interventions = guard(asked, limits, self._site_limits, state)
         for iv in interventions:
             if self._guard_seen.get(iv.device) is not iv.rule:
                 self.log.emit(
@@ -504,17 +528,15 @@ class Controller:
             await self.writer.send(cmd, now, force=cmd.device in reduced)
         return commands
 
-    def _log_decision(
-        self, status: ControlStatus, commands: list[Command], decision: Decision
-    ) -> None:
-        """Log the decision in words when what is done changes (which storages charge or
-        discharge, islanded or not), not every tick."""
+    def _log_decision(self, snap: Snapshot, commands: list[Command], decision: Decision) -> None:
+        """Log the decision in words (the status's ``decision``) when what is done changes
+        (which storages charge or discharge, islanded or not), not every tick."""
         action = tuple(
             (c.device, 1 if c.power_kw > 0 else -1) for c in commands if abs(c.power_kw) > 0.05
         ) + ((("islanded", 1),) if decision.islanded else ())
         if action != self._logged_action:
             self._logged_action = action
-            log.info("%s", status.decision)
+            log.info("%s", describe(decision, commands, snap, self.site))
 
     async def _tick_failed(self, err: Exception) -> ControlStatus:
         """A tick raised: record it once, put the storages on their safe default, and make a
@@ -535,7 +557,7 @@ class Controller:
         except Exception:
             log.exception("safe defaults after a failed tick")
         status = failed_status(
-            self._status,
+            self.status,
             now,
             self._settings,
             self.vehicle_names,

@@ -72,6 +72,11 @@ class EventLog:
         if queue in self._queues:
             self._queues.remove(queue)
 
+    @property
+    def subscribed(self) -> bool:
+        """Whether anyone is subscribed (else a status need not be made to be published)."""
+        return bool(self._queues)
+
     def publish(self, item: Item) -> None:
         for q in self._queues:
             if q.full():

@@ -23,7 +23,7 @@ is given: the controller sends one for every storage each step.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -157,6 +157,11 @@ class Intervention:
     rule: GuardRule
 
 
+Why = Callable[[], str]
+"""Why a rule bound, in words: made only when it reduces a command (the guard runs every tick
+and reduces little; a simulated year saves its 105,000 ticks some 2 million sentences)."""
+
+
 def _sentence(device: str, before: float, after: float, why: str) -> str:
     verb = "charge" if before > 0 else "discharge"
     outcome = "refused" if after == 0 else f"clipped to {abs(after):.2f} kW"
@@ -165,33 +170,33 @@ def _sentence(device: str, before: float, after: float, why: str) -> str:
 
 def _device_rules(
     power_kw: float, lim: StorageLimits, meas: Measurement | None, state: GuardInput
-) -> list[tuple[float, GuardRule, str]]:
+) -> list[tuple[float, GuardRule, Why]]:
     """Apply the per-device rules to a finite request; return (power after rule [kW], rule, why)
     for each that bound."""
     soc = None if meas is None else meas.soc_kwh
     if meas is None or soc is None or not math.isfinite(soc):
-        return [(0.0, GuardRule.STALE, "stale data: no state-of-charge reading")]
+        return [(0.0, GuardRule.STALE, lambda: "stale data: no state-of-charge reading")]
     age_s = (state.now - meas.at).total_seconds()
     if abs(age_s) > lim.stale_after_s:
         when = f"{age_s:.0f} s old" if age_s > 0 else f"dated {-age_s:.0f} s in the future"
         why = f"stale data: measurement {when} (limit {lim.stale_after_s:g} s)"
-        return [(0.0, GuardRule.STALE, why)]
+        return [(0.0, GuardRule.STALE, lambda: why)]
     if not state.plugged_in.get(lim.device, False):
-        return [(0.0, GuardRule.NOT_PLUGGED, "not plugged in")]
+        return [(0.0, GuardRule.NOT_PLUGGED, lambda: "not plugged in")]
     dt, floor, cap = state.dt_h, lim.soc_floor_kwh, lim.capacity_kwh
-    bounds: list[tuple[float, GuardRule, str]]
+    bounds: list[tuple[float, GuardRule, Why]]
     if power_kw > 0:
         room = max(0.0, cap - soc)
         bounds = [
             (
                 lim.max_charge_kw,
                 GuardRule.CHARGE_LIMIT,
-                f"charge limit {lim.max_charge_kw:g} kW",
+                lambda: f"charge limit {lim.max_charge_kw:g} kW",
             ),
             (
                 room / (lim.eta_charge * dt),
                 GuardRule.CAPACITY,
-                f"SoC {soc:.2f} kWh is {room:.2f} kWh below the {cap:.2f} kWh capacity",
+                lambda: f"SoC {soc:.2f} kWh is {room:.2f} kWh below the {cap:.2f} kWh capacity",
             ),
         ]
     else:
@@ -200,23 +205,28 @@ def _device_rules(
             (
                 lim.max_discharge_kw,
                 GuardRule.DISCHARGE_LIMIT,
-                f"discharge limit {lim.max_discharge_kw:g} kW",
+                lambda: f"discharge limit {lim.max_discharge_kw:g} kW",
             ),
             (
                 above * lim.eta_discharge / dt,
                 GuardRule.FLOOR,
-                f"SoC {soc:.2f} kWh is {above:.2f} kWh above the {floor:.2f} kWh floor",
+                lambda: f"SoC {soc:.2f} kWh is {above:.2f} kWh above the {floor:.2f} kWh floor",
             ),
         ]
         if lim.discharge_budget_kwh is not None:
             budget = lim.discharge_budget_kwh
-            why = f"warranty discharge budget {budget:.2f} kWh left"
-            bounds.append((budget * lim.eta_discharge / dt, GuardRule.BUDGET, why))
-    steps: list[tuple[float, GuardRule, str]] = []
-    for bound_kw, rule, why in bounds:
+            bounds.append(
+                (
+                    budget * lim.eta_discharge / dt,
+                    GuardRule.BUDGET,
+                    lambda: f"warranty discharge budget {budget:.2f} kWh left",
+                )
+            )
+    steps: list[tuple[float, GuardRule, Why]] = []
+    for bound_kw, rule, because in bounds:
         if abs(power_kw) > bound_kw:
             power_kw = math.copysign(bound_kw, power_kw) if bound_kw > 0 else 0.0
-            steps.append((power_kw, rule, why))
+            steps.append((power_kw, rule, because))
     return steps
 
 
@@ -256,9 +266,9 @@ def guard(
     notes: list[list[str]] = [[] for _ in commands]
     out: list[Intervention] = []
 
-    def set_power(i: int, new_kw: float, rule: GuardRule, why: str) -> None:
+    def set_power(i: int, new_kw: float, rule: GuardRule, why: Why) -> None:
         if new_kw != power[i]:
-            text = _sentence(names[i], power[i], new_kw, why)
+            text = _sentence(names[i], power[i], new_kw, why())
             out.append(Intervention(names[i], power[i], new_kw, text, rule))
             notes[i].append(text)
             power[i] = new_kw
@@ -267,21 +277,25 @@ def guard(
     for i, name in enumerate(names):
         lim = limits.get(name)
         if lim is None:
-            set_power(i, 0.0, GuardRule.UNKNOWN_DEVICE, "unknown device, no limits known")
+            set_power(i, 0.0, GuardRule.UNKNOWN_DEVICE, lambda: "unknown device, no limits known")
         elif not math.isfinite(power[i]):
-            set_power(i, 0.0, GuardRule.NOT_FINITE, "setpoint is not a finite number")
+            set_power(i, 0.0, GuardRule.NOT_FINITE, lambda: "setpoint is not a finite number")
         elif not site_ok:
-            why = f"site data not finite (load {state.load_kw} kW, PV {state.pv_kw} kW)"
-            set_power(i, 0.0, GuardRule.SITE_DATA, why)
+            set_power(
+                i,
+                0.0,
+                GuardRule.SITE_DATA,
+                lambda: f"site data not finite (load {state.load_kw} kW, PV {state.pv_kw} kW)",
+            )
         else:
             meas = state.measurements.get(name)
-            for new_kw, rule, why in _device_rules(power[i], lim, meas, state):
-                set_power(i, new_kw, rule, why)
+            for new_kw, rule, because in _device_rules(power[i], lim, meas, state):
+                set_power(i, new_kw, rule, because)
 
     def total(sign: float, idx: list[int]) -> float:
         return sum(max(0.0, sign * power[i]) for i in idx)
 
-    def reduce(sign: float, idx: list[int], allowed_kw: float, rule: GuardRule, why: str) -> None:
+    def reduce(sign: float, idx: list[int], allowed_kw: float, rule: GuardRule, why: Why) -> None:
         """Lower direction ``sign`` (+1 charge, -1 discharge) of ``idx`` to ``allowed_kw`` in total."""
         active = [i for i in idx if sign * power[i] > 0]
         new = level_down([sign * power[i] for i in active], max(0.0, allowed_kw))
@@ -289,18 +303,34 @@ def guard(
             set_power(i, sign * mag if mag > 0 else 0.0, rule, why)
 
     every = list(range(len(commands)))
-    net, flows = (
-        state.load_kw - state.pv_kw,
-        f"load {state.load_kw:.2f} kW, PV {state.pv_kw:.2f} kW",
-    )
+    net = state.load_kw - state.pv_kw
+
+    def flows() -> str:
+        return f"load {state.load_kw:.2f} kW, PV {state.pv_kw:.2f} kW"
+
+    # each reason is made, if at all, inside the ``reduce`` it is given to: from the values then
     c, d = total(1, every), total(-1, every)
     if state.grid_connected:
         lim_in = site.import_limit_kw
-        why = f"main breaker: import {net + c - d:.2f} kW over the {lim_in:g} kW limit ({flows})"
-        reduce(1, every, lim_in - net + d, GuardRule.BREAKER, why)
+        reduce(
+            1,
+            every,
+            lim_in - net + d,
+            GuardRule.BREAKER,
+            lambda: (
+                f"main breaker: import {net + c - d:.2f} kW over the {lim_in:g} kW limit ({flows()})"
+            ),
+        )
     else:
-        why = f"grid absent: charging only from PV and discharge beyond the load, {max(0.0, d - net):.2f} kW ({flows})"
-        reduce(1, every, d - net, GuardRule.ISLAND_CHARGE, why)
+        reduce(
+            1,
+            every,
+            d - net,
+            GuardRule.ISLAND_CHARGE,
+            lambda: (
+                f"grid absent: charging only from PV and discharge beyond the load, {max(0.0, d - net):.2f} kW ({flows()})"
+            ),
+        )
     export_ok = state.grid_connected and state.grid_export_allowed
     storage_may_export = export_ok and site.export_policy == "any"
     held = every
@@ -314,14 +344,28 @@ def guard(
         exporting = {n for n, lim in limits.items() if lim.can_export}
         held, cause = [i for i in every if names[i] not in exporting], "V2G not allowed"
     c = total(1, every)
-    why = f"{cause}: discharge limited to the house's net load {max(0.0, net):.2f} kW plus charging {c:.2f} kW ({flows})"
-    reduce(-1, held, max(0.0, net) + c, GuardRule.NO_EXPORT, why)
+    reduce(
+        -1,
+        held,
+        max(0.0, net) + c,
+        GuardRule.NO_EXPORT,
+        lambda: (
+            f"{cause}: discharge limited to the house's net load {max(0.0, net):.2f} kW plus charging {c:.2f} kW ({flows()})"
+        ),
+    )
     if storage_may_export:
         lim_out, held_d = site.export_limit_kw, total(-1, held)
         exporters = [i for i in every if i not in held]
         export = total(-1, every) - net - c
-        why = f"export limit {lim_out:g} kW: export would be {export:.2f} kW ({flows}, charging {c:.2f} kW)"
-        reduce(-1, exporters, max(0.0, net + lim_out) + c - held_d, GuardRule.EXPORT_LIMIT, why)
+        reduce(
+            -1,
+            exporters,
+            max(0.0, net + lim_out) + c - held_d,
+            GuardRule.EXPORT_LIMIT,
+            lambda: (
+                f"export limit {lim_out:g} kW: export would be {export:.2f} kW ({flows()}, charging {c:.2f} kW)"
+            ),
+        )
     guarded = [
         replace(cmd, power_kw=p, reason="; ".join([cmd.reason, *n]) if cmd.reason else "; ".join(n))
         if n

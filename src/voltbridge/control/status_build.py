@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -108,7 +109,33 @@ def describe(decision: Decision, commands: list[Command], snap: Snapshot, site: 
     return f"{c.device} {verb} {abs(c.power_kw):.1f} kW: " + ", ".join(p for p in parts if p)
 
 
-def build_status(
+@dataclass(frozen=True)
+class StatusInputs:
+    """What one tick's status is made of, taken when the tick ends: the grid-state machine's
+    and the shadow baseline's values of that moment, and the tick's own readings and decision
+    (made afresh every tick, never changed after it). The status itself is made from them only
+    when someone reads it (``build_status``): a simulated year reads none of its 105,000."""
+
+    site: ControlSite
+    settings: Settings
+    snap: Snapshot
+    now: datetime
+    grid_state: GridState
+    shown_grid_state: GridState
+    grid_sensor_stale: bool
+    restoring_remaining_s: float | None
+    decision: Decision
+    commands: list[Command]
+    plan: Plan | None
+    plan_at: datetime | None
+    load_kw: float
+    pv_kw: float
+    circuits: dict[str, bool]
+    faults: Mapping[str, str]
+    baseline_grid_kw: float
+
+
+def status_inputs(
     *,
     site: ControlSite,
     settings: Settings,
@@ -124,8 +151,38 @@ def build_status(
     circuits: Mapping[str, bool],
     faults: Mapping[str, str],
     baseline: ShadowBaseline,
-) -> ControlStatus:
-    """The ``ControlStatus`` of this tick."""
+) -> StatusInputs:
+    """The ``StatusInputs`` of this tick; advances the shadow baseline to ``now`` (every tick,
+    whether or not its status is read)."""
+    baseline.step(now, settings)
+    safe_load = load_kw if math.isfinite(load_kw) else 0.0
+    safe_pv = pv_kw if math.isfinite(pv_kw) else 0.0
+    return StatusInputs(
+        site=site,
+        settings=settings,
+        snap=snap,
+        now=now,
+        grid_state=grid.state,
+        shown_grid_state=grid.shown_state,
+        grid_sensor_stale=grid.sensor_stale,
+        restoring_remaining_s=grid.restoring_remaining_s(now),
+        decision=decision,
+        commands=commands,
+        plan=plan,
+        plan_at=plan_at,
+        load_kw=load_kw,
+        pv_kw=pv_kw,
+        circuits=dict(circuits),
+        faults=faults,
+        baseline_grid_kw=baseline.grid_kw(safe_load, safe_pv),
+    )
+
+
+def build_status(inp: StatusInputs) -> ControlStatus:
+    """The ``ControlStatus`` of the tick ``inp`` was taken from."""
+    site, settings, snap, now = inp.site, inp.settings, inp.snap, inp.now
+    decision, commands, plan, faults = inp.decision, inp.commands, inp.plan, inp.faults
+    load_kw, pv_kw = inp.load_kw, inp.pv_kw
     sent = {c.device: c.power_kw for c in commands}
 
     def power(name: str) -> float | None:
@@ -136,12 +193,10 @@ def build_status(
         unplugged = name != "battery" and snap.plugged_in.get(name) is False
         return 0.0 if unplugged else None
 
-    fresh_grid = snap.grid is not None and not grid.sensor_stale and "meter" not in faults
+    fresh_grid = snap.grid is not None and not inp.grid_sensor_stale and "meter" not in faults
     grid_kw = snap.grid.power_kw if fresh_grid and snap.grid is not None else None
     shown_load = float(load_kw) if np.isfinite(load_kw) else None
     shown_pv = float(pv_kw) if np.isfinite(pv_kw) else None
-    safe_load = load_kw if np.isfinite(load_kw) else 0.0
-    safe_pv = pv_kw if np.isfinite(pv_kw) else 0.0
     # backup: energy above the floors that would apply in an outage, PV forecast refilling
     usable, room, eta = 0.0, 0.0, 1.0
     b = site.battery
@@ -161,7 +216,7 @@ def build_status(
         m = snap.storages.get(v.name)
         plugged = snap.plugged_in.get(v.name)
         soc = None if m is None or v.name in faults else m.soc_kwh
-        reserve = v.reserve_kwh(car, grid.state.value != "on_grid", settings.v2g_allowed)
+        reserve = v.reserve_kwh(car, inp.grid_state.value != "on_grid", settings.v2g_allowed)
         for_driving = reserved = 0.0
         rng = None
         if soc is not None:
@@ -201,10 +256,9 @@ def build_status(
             setpoint_kw=sent.get("battery", 0.0),
             reserve_kwh=b.min_soc_kwh,
         )
-    baseline.step(now, settings)
     return ControlStatus(
         at=now,
-        grid_state=grid.shown_state,
+        grid_state=inp.shown_grid_state,
         mode=settings.mode,
         v2g_allowed=settings.v2g_allowed,
         power=PowerFlows(
@@ -217,14 +271,14 @@ def build_status(
         backup_hours=hours,
         vehicles=vehicles,
         battery=battery,
-        circuits=dict(circuits),
-        restoring_remaining_s=grid.restoring_remaining_s(now),
+        circuits=inp.circuits,
+        restoring_remaining_s=inp.restoring_remaining_s,
         faults=tuple(f"{n}: {why}" for n, why in sorted(faults.items())),
         decision=describe(decision, commands, snap, site),
-        plan_created=plan_at,
+        plan_created=inp.plan_at,
         price_import=decision.plan_price_import,
         price_export=decision.plan_price_export,
-        baseline_grid_kw=baseline.grid_kw(safe_load, safe_pv),
+        baseline_grid_kw=inp.baseline_grid_kw,
     )
 
 

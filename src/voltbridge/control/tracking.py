@@ -7,9 +7,7 @@ what comes out. Powers are AC [kW], positive charging.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-
-import numpy as np
+from datetime import UTC, datetime
 
 from voltbridge.core.status import Mode
 from voltbridge.core.timegrid import ensure_utc
@@ -50,24 +48,44 @@ class PlanStep:
     soc_kwh: dict[str, float]
 
 
+_last_step: tuple[Plan, float, PlanStep | None] | None = None
+"""The last ``plan_step`` answer: every tick asks twice for the same plan and time (is a
+re-plan due, then the setpoints), and a simulated year ticks 105,000 times."""
+
+
 def plan_step(plan: Plan, now: datetime) -> PlanStep | None:
     """The step of ``plan`` holding ``now``, with each storage's SoC interpolated at ``now``;
-    None when ``now`` is outside the plan."""
-    t = ensure_utc(now).timestamp()
+    None when ``now`` is outside the plan. The answer is shared by the callers asking for the
+    same plan and time: read it, never change it."""
+    global _last_step
+    t = (now if now.tzinfo is UTC else ensure_utc(now)).timestamp()  # the same instant
+    last = _last_step
+    if last is not None and last[0] is plan and last[1] == t:
+        return last[2]
+    step = _plan_step(plan, t)
+    _last_step = (plan, t, step)
+    return step
+
+
+def _plan_step(plan: Plan, t: float) -> PlanStep | None:
+    # ``item`` gives Python numbers (exactly the array's), and Python's float arithmetic is
+    # numpy's on float64 scalars (IEEE doubles, one operation at a time), a few times faster
     edges = plan.grid.edges_s
-    if t < edges[0] or t >= edges[-1]:
+    if t < edges.item(0) or t >= edges.item(-1):
         return None
-    k = int(np.searchsorted(edges, t, side="right")) - 1
-    frac = (t - float(edges[k])) / float(edges[k + 1] - edges[k])
+    k = int(edges.searchsorted(t, side="right")) - 1
+    e0, e1 = edges.item(k), edges.item(k + 1)
+    frac = (t - float(e0)) / float(e1 - e0)
+    soc: dict[str, float] = {}
+    for s in plan.storages:
+        a = float(s.soc_kwh.item(k))
+        soc[s.name] = a + frac * (float(s.soc_kwh.item(k + 1)) - a)
     return PlanStep(
-        power_kw={s.name: float(s.power_kw[k]) for s in plan.storages},
-        expected_net_kw=float(plan.load_kw[k] - plan.pv_used_kw[k]),
-        price_import=float(plan.price_import[k]),
-        price_export=float(plan.price_export[k]),
-        soc_kwh={
-            s.name: float(s.soc_kwh[k] + frac * (s.soc_kwh[k + 1] - s.soc_kwh[k]))
-            for s in plan.storages
-        },
+        power_kw={s.name: float(s.power_kw.item(k)) for s in plan.storages},
+        expected_net_kw=float(plan.load_kw.item(k)) - float(plan.pv_used_kw.item(k)),
+        price_import=float(plan.price_import.item(k)),
+        price_export=float(plan.price_export.item(k)),
+        soc_kwh=soc,
     )
 
 

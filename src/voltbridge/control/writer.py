@@ -9,7 +9,6 @@ device's own fault.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Coroutine
 from datetime import datetime
@@ -17,7 +16,7 @@ from typing import Any
 
 from voltbridge.control.events import EventLog
 from voltbridge.control.faults import FaultBook
-from voltbridge.control.io import DeviceSet
+from voltbridge.control.io import DeviceSet, within
 from voltbridge.control.tracking import toward_zero
 from voltbridge.core.status import EventCode, EventKind
 from voltbridge.core.types import Command
@@ -57,7 +56,7 @@ class DeviceWriter:
     async def write(self, name: str, call: Coroutine[Any, Any, None], why: str) -> bool:
         """Await one device write within the timeout; any failure is a fault event, never a crash."""
         try:
-            await asyncio.wait_for(call, self.timeout_s)
+            await within(call, self.timeout_s)  # no task, unlike wait_for
         except DEVICE_ERRORS as err:
             said = str(err) or type(err).__name__  # TimeoutError() says nothing: name it
             if self.faults.add(name, f"write failed: {said}"):
