@@ -126,3 +126,21 @@ def test_outage_islands_the_house() -> None:
     served = float(np.sum(trace.load_kw[down])) / 12
     unserved = float(np.sum(trace.unserved_kw[down])) / 12
     assert served > 0 and unserved <= 0.01 * (served + unserved)
+
+
+def test_oracle_leaves_at_the_departure_target_like_the_controller() -> None:
+    """The upper bound keeps the household's rules: on the dynamic-tariff example from 7 April
+    2025 (where it left up to 2.3 kWh short while it let the cars give way to the load's
+    wobble) both ``oracle`` and ``optimal`` leave at 70 % of 77 kWh or more at every departure,
+    read from the traces (the step before the car is gone), within 0.1 kWh (the controller
+    lands within a five-minute tick of charging, 0.04 kWh here)."""
+    site = load_site(EXAMPLES / "sigen-dynamic-germany.toml")
+    start = datetime(2025, 4, 7, tzinfo=ZoneInfo(site.location.timezone))
+    _, traces, _ = simulate_site(site, start, 5, ["oracle", "optimal"], seed=0)
+    target = 0.70 * 77.0
+    for name, trace in traces.items():
+        car = trace.storages[0]
+        plugged = np.asarray(car.plugged_in, dtype=bool)
+        leaving = np.flatnonzero(plugged[:-1] & ~plugged[1:]) + 1
+        assert leaving.size >= 4, name
+        assert np.all(car.soc_kwh[leaving] >= target - 0.1), (name, car.soc_kwh[leaving])
