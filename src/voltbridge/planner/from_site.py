@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
-from voltbridge.battery.cost import wear_cost
+from voltbridge.battery.cost import WearCost, wear_cost
 from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
-from voltbridge.config.vehicle_limits import car_limits
+from voltbridge.config.vehicle_limits import CarLimits, car_limits
 from voltbridge.core.timegrid import FloatArray, TimeGrid
 from voltbridge.forecast import Availability, SiteForecast
 from voltbridge.planner.request import DemandCharge, Departure, PlanRequest, StorageSpec
-from voltbridge.tariffs import coverage_warnings, demand_windows, export_prices, import_prices
+from voltbridge.tariffs import (
+    Tariff,
+    coverage_warnings,
+    demand_windows,
+    export_prices,
+    import_prices,
+)
 
 
 def edge_mask(step_mask: np.ndarray) -> np.ndarray:
@@ -28,13 +35,73 @@ def discharge_modes(site: Site, rv: ResolvedVehicle) -> tuple[bool, bool]:
     return lim.can_discharge, lim.can_export
 
 
+@dataclass(frozen=True)
+class SiteConstants:
+    """What a plan request reads from a site that no re-plan changes: the resolved cars with
+    their limits and wear prices, the battery's wear prices, the tariff in the site's zone.
+
+    Resolving them costs more than the rest of a request (the catalog's compatibility check,
+    the wear calibration, a tariff copy), so a caller that re-plans one site every 15 minutes
+    makes them once with :func:`site_constants` and hands them to :func:`plan_request`.
+
+    Attributes:
+        site: the site they were resolved from (compared by identity on use).
+        cars: per car in site-file order: the resolved vehicle, its limits, its wear prices.
+        battery_wear: the home battery's wear prices, None without one.
+        tariff: the site's tariff with the site's timezone where it names none.
+    """
+
+    site: Site
+    cars: tuple[tuple[ResolvedVehicle, CarLimits, WearCost], ...]
+    battery_wear: WearCost | None
+    tariff: Tariff
+
+
+def site_constants(site: Site) -> SiteConstants:
+    """Resolve once what :class:`SiteConstants` holds for ``site``."""
+    prefs, b = site.preferences, site.battery
+    cars = tuple(
+        (
+            rv,
+            car_limits(site, rv),
+            wear_cost(
+                rv.usable_kwh,
+                rv.vehicle.chemistry,
+                prefs.battery_care,
+                prefs.battery_cost_per_kwh,
+            ),
+        )
+        for rv in resolve_vehicles(site)
+    )
+    battery_wear = (
+        None
+        if b is None
+        else wear_cost(b.usable_kwh, b.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh)
+    )
+    tariff = site.tariff.with_timezone(site.location.timezone)
+    return SiteConstants(site, cars, battery_wear, tariff)
+
+
 def vehicle_storage(
-    site: Site, rv: ResolvedVehicle, avail: Availability, grid: TimeGrid, soc_pct: float
+    site: Site,
+    rv: ResolvedVehicle,
+    avail: Availability,
+    grid: TimeGrid,
+    soc_pct: float,
+    resolved: tuple[CarLimits, WearCost] | None = None,
 ) -> StorageSpec:
     """A car as a storage: limits only while plugged in, reserve only while at home; every
-    limit as :func:`car_limits` resolves it (the controller and simulator read the same)."""
+    limit as :func:`car_limits` resolves it (the controller and simulator read the same).
+    ``resolved``: the car's limits and wear prices when the caller holds them already
+    (:class:`SiteConstants`)."""
     prefs, entry = site.preferences, rv.entry
-    lim = car_limits(site, rv)
+    if resolved is None:
+        lim = car_limits(site, rv)
+        wear = wear_cost(
+            rv.usable_kwh, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh
+        )
+    else:
+        lim, wear = resolved
     cap = lim.capacity_kwh
     at_home = edge_mask(avail.plugged_in)
     departures = tuple(
@@ -56,17 +123,27 @@ def vehicle_storage(
         driving_kwh=avail.driving_kwh,
         departures=departures,
         can_export=lim.can_export,
-        wear=wear_cost(cap, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh),
+        wear=wear,
         discharge_budget_kwh=lim.budget_kwh(float(grid.dt_h.sum())),
         backup_counts=(at_home & lim.can_discharge).astype(np.float64),
     )
 
 
-def battery_storage(site: Site, grid: TimeGrid, soc_pct: float | None) -> StorageSpec | None:
-    """The home battery as a storage, or None without one."""
+def battery_storage(
+    site: Site, grid: TimeGrid, soc_pct: float | None, wear: WearCost | None = None
+) -> StorageSpec | None:
+    """The home battery as a storage, or None without one; ``wear``: its wear prices when the
+    caller holds them already (:class:`SiteConstants`)."""
     b = site.battery
     if b is None:
         return None
+    if wear is None:
+        wear = wear_cost(
+            b.usable_kwh,
+            b.chemistry,
+            site.preferences.battery_care,
+            site.preferences.battery_cost_per_kwh,
+        )
     eta = math.sqrt(b.round_trip_efficiency)
     n = grid.n
     pct = b.initial_soc_pct if soc_pct is None else soc_pct
@@ -83,12 +160,7 @@ def battery_storage(site: Site, grid: TimeGrid, soc_pct: float | None) -> Storag
         max_soc_kwh=b.max_soc_pct / 100.0 * b.usable_kwh,
         driving_kwh=np.zeros(n),
         can_export=site.grid.export_policy == "any",
-        wear=wear_cost(
-            b.usable_kwh,
-            b.chemistry,
-            site.preferences.battery_care,
-            site.preferences.battery_cost_per_kwh,
-        ),
+        wear=wear,
     )
 
 
@@ -122,15 +194,18 @@ def plan_request(
     soc_pct: Mapping[str, float] | None = None,
     price_import: FloatArray | None = None,
     price_export: FloatArray | None = None,
+    constants: SiteConstants | None = None,
 ) -> PlanRequest:
     """Everything the planner needs for ``site`` on ``grid``.
 
     ``soc_pct`` gives measured states of charge by storage name [%] (``"battery"`` for the home
     battery); missing ones use the site file's ``initial_soc_pct``. Prices default to the
-    site's tariff.
+    site's tariff. ``constants``: :func:`site_constants` of this very site object, made once
+    by a caller that re-plans it often (others are resolved here).
     """
     soc_pct = dict(soc_pct or {})
-    resolved = resolve_vehicles(site)
+    if constants is None or constants.site is not site:
+        constants = site_constants(site)
     storages = [
         vehicle_storage(
             site,
@@ -138,14 +213,15 @@ def plan_request(
             forecast.vehicles[rv.entry.name],
             grid,
             soc_pct.get(rv.entry.name, rv.entry.initial_soc_pct),
+            (lim, wear),
         )
-        for rv in resolved
+        for rv, lim, wear in constants.cars
     ]
-    battery = battery_storage(site, grid, soc_pct.get("battery"))
+    battery = battery_storage(site, grid, soc_pct.get("battery"), constants.battery_wear)
     if battery is not None:
         storages.append(battery)
     backup = backup_requirement(site, grid, storages)
-    tariff = site.tariff.with_timezone(site.location.timezone)
+    tariff = constants.tariff
     return PlanRequest(
         grid=grid,
         load_kw=forecast.load_kw,
@@ -161,6 +237,6 @@ def plan_request(
             DemandCharge(mask=w.mask, rate_per_kw=w.rate_per_kw, label=w.label)
             for w in demand_windows(tariff, grid)
         ),
-        notes=tuple(n for rv in resolved for n in rv.notes)
+        notes=tuple(n for rv, _, _ in constants.cars for n in rv.notes)
         + tuple(coverage_warnings(tariff, grid)),
     )
