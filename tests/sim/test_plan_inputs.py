@@ -21,7 +21,7 @@ from voltbridge.config import load_site
 from voltbridge.control.plan_source import PlanState, measured_forecast, site_with_settings
 from voltbridge.control.settings import Settings, VehicleSettings
 from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
-from voltbridge.planner.from_site import plan_request
+from voltbridge.planner.from_site import plan_request, site_constants
 from voltbridge.planner.request import PlanRequest
 from voltbridge.sim.context import Context, initial_soc, plant_models, storage_params
 from voltbridge.sim.forecasting import past_forecast, sim_planning_grid
@@ -221,3 +221,22 @@ def test_stacked_step_means_equal_step_means_off_the_sample_edges() -> None:
             assert np.array_equal(got[row], step_means(samples, values[row], grid))
     with pytest.raises(ValueError, match="cover"):
         stacked_step_means(samples, values, TimeGrid(np.array([0, 7500], dtype=np.int64)))
+
+
+def test_plan_request_resolves_a_site_anew_when_given_another_sites_constants(
+    world: World,
+) -> None:
+    """Constants are used only for the very site object they were made from: the household's
+    settings make a new site (here V2G flipped and a departure target), whose limits differ."""
+    t = replan_steps(world)[3]
+    grid = sim_planning_grid(world, t)
+    forecast = past_forecast(world, t, grid, site_prior_load(context(world)))
+    changed = site_with_settings(world.site, settings_at(world, 2))
+    assert changed is not world.site
+    stale = site_constants(world.site)
+    got = plan_request(changed, grid, forecast, {}, constants=stale)
+    assert_identical(got, plan_request(changed, grid, forecast, {}))
+    assert_identical(
+        plan_request(world.site, grid, forecast, {}, constants=stale),
+        plan_request(world.site, grid, forecast, {}),
+    )

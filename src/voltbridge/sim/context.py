@@ -223,9 +223,9 @@ class Context:
         mid_s = (edges[:-1] + edges[1:]).astype(np.float64) / 2.0
         ahead_s = mid_s - w.grid.edges_s[until]
         hours = np.minimum((ahead_s // 3600).astype(np.int64), forecast.size - 1)
-        cached = forecast[hours]
-        self._forecast_steps[(side, until)] = cached
-        return cached[:steps]
+        per_step: FloatArray = forecast[hours]
+        self._forecast_steps[(side, until)] = per_step
+        return per_step[:steps]
 
     def forecast_beyond(self, side: str, prices: FloatArray, until: int) -> FloatArray:
         """The hourly ``side`` prices [currency/kWh] forecast for ``PRICE_FORECAST_H`` hours from
