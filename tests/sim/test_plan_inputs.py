@@ -29,6 +29,8 @@ from voltbridge.sim.physics import Plant
 from voltbridge.sim.plan_inputs import SimPlanInputs, stacked_step_means
 from voltbridge.sim.planned import site_prior_load
 from voltbridge.sim.world import World, build_world
+from voltbridge.tariffs import coverage_warnings
+from voltbridge.tariffs.series import load_series
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 # sigen: day-ahead prices published at 13:00 Berlin (a forecast beyond); ev9: time-of-use
@@ -240,3 +242,28 @@ def test_plan_request_resolves_a_site_anew_when_given_another_sites_constants(
         plan_request(world.site, grid, forecast, {}, constants=stale),
         plan_request(world.site, grid, forecast, {}),
     )
+
+
+def test_site_constants_coverage_warnings_are_the_tariffs() -> None:
+    """The price series' coverage read once says the same as reading the series per plan:
+    nothing inside it, the fallback or repetition sentence for a plan reaching past either end."""
+    site = load_site(EXAMPLES / "sigen-dynamic-germany.toml")
+    constants = site_constants(site)
+    spec = constants.tariff.import_.series
+    assert spec is not None and (spec.repeat or spec.fallback_rate is not None)
+    data = load_series(spec.file)
+    first, end = int(data.starts_s[0]), data.end_s
+    said = []
+    for lo, hi in (
+        (first, first + 86400),
+        (first + 3600, end),
+        (first - 3600, first + 86400),
+        (end - 86400, end + 900),
+        (end + 86400, end + 3 * 86400),
+        (first - 86400, end + 86400),
+    ):
+        grid = TimeGrid(np.array([lo, (lo + hi) // 2, hi], dtype=np.int64))
+        got = constants.coverage_warnings(grid)
+        assert got == coverage_warnings(constants.tariff, grid), (lo, hi)
+        said.append(bool(got))
+    assert said == [False, False, True, True, True, True]

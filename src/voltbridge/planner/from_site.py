@@ -21,6 +21,7 @@ from voltbridge.tariffs import (
     export_prices,
     import_prices,
 )
+from voltbridge.tariffs.series import load_series
 
 
 def edge_mask(step_mask: np.ndarray) -> np.ndarray:
@@ -49,12 +50,23 @@ class SiteConstants:
         cars: per car in site-file order: the resolved vehicle, its limits, its wear prices.
         battery_wear: the home battery's wear prices, None without one.
         tariff: the site's tariff with the site's timezone where it names none.
+        covered_s: (from, to) [s, UTC]: a plan inside it draws no ``coverage_warnings`` (every
+            price series with a fallback or repeating covers it, as read when these were made).
     """
 
     site: Site
     cars: tuple[tuple[ResolvedVehicle, CarLimits, WearCost], ...]
     battery_wear: WearCost | None
     tariff: Tariff
+    covered_s: tuple[float, float] = (-math.inf, math.inf)
+
+    def coverage_warnings(self, grid: TimeGrid) -> list[str]:
+        """``tariffs.coverage_warnings`` of :attr:`tariff` on ``grid``, found empty without
+        reading the series when the grid lies in :attr:`covered_s`."""
+        lo, hi = self.covered_s
+        if lo <= grid.edges_s[0] and grid.edges_s[-1] <= hi:
+            return []
+        return coverage_warnings(self.tariff, grid)
 
 
 def site_constants(site: Site) -> SiteConstants:
@@ -79,7 +91,13 @@ def site_constants(site: Site) -> SiteConstants:
         else wear_cost(b.usable_kwh, b.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh)
     )
     tariff = site.tariff.with_timezone(site.location.timezone)
-    return SiteConstants(site, cars, battery_wear, tariff)
+    lo, hi = -math.inf, math.inf
+    for schedule in (tariff.import_, tariff.export):
+        spec = schedule.series
+        if spec is not None and (spec.fallback_rate is not None or spec.repeat):
+            data = load_series(spec.file)  # as coverage_warnings reads it
+            lo, hi = max(lo, float(data.starts_s[0])), min(hi, float(data.end_s))
+    return SiteConstants(site, cars, battery_wear, tariff, (lo, hi))
 
 
 def vehicle_storage(
@@ -238,5 +256,5 @@ def plan_request(
             for w in demand_windows(tariff, grid)
         ),
         notes=tuple(n for rv, _, _ in constants.cars for n in rv.notes)
-        + tuple(coverage_warnings(tariff, grid)),
+        + tuple(constants.coverage_warnings(grid)),
     )
