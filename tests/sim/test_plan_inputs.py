@@ -21,7 +21,7 @@ from voltbridge.config import load_site
 from voltbridge.control.plan_source import PlanState, measured_forecast, site_with_settings
 from voltbridge.control.settings import Settings, VehicleSettings
 from voltbridge.core.timegrid import FloatArray, TimeGrid, step_means
-from voltbridge.planner.from_site import plan_request, site_constants
+from voltbridge.planner.from_site import edge_indices, plan_request, site_constants
 from voltbridge.planner.request import PlanRequest
 from voltbridge.sim.context import Context, initial_soc, plant_models, storage_params
 from voltbridge.sim.forecasting import past_forecast, sim_planning_grid
@@ -267,3 +267,18 @@ def test_site_constants_coverage_warnings_are_the_tariffs() -> None:
         assert got == coverage_warnings(constants.tariff, grid), (lo, hi)
         said.append(bool(got))
     assert said == [False, False, True, True, True, True]
+
+
+def test_edge_indices_are_the_grids_edge_index() -> None:
+    """Departures' edges found in one search are ``TimeGrid.edge_index`` of each: before the
+    grid, on an edge, inside a step, on the last edge and after it."""
+    grid = TimeGrid(np.array([3600, 4500, 5400, 9000], dtype=np.int64))
+    moments = [
+        datetime.fromtimestamp(s, UTC) for s in (0, 3600, 3601, 4499, 4500, 8999, 9000, 90000)
+    ]
+    moments.append(datetime.fromtimestamp(5000, ZoneInfo("Europe/Berlin")))  # any zone
+    assert edge_indices(grid, moments) == [grid.edge_index(m) for m in moments]
+    assert edge_indices(grid, moments) == [0, 0, 0, 0, 1, 2, 3, 3, 1]
+    assert edge_indices(grid, []) == []
+    with pytest.raises(ValueError, match="timezone"):
+        edge_indices(grid, [datetime(2026, 1, 1)])

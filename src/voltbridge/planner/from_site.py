@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
 from voltbridge.battery.cost import WearCost, wear_cost
 from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
 from voltbridge.config.vehicle_limits import CarLimits, car_limits
-from voltbridge.core.timegrid import FloatArray, TimeGrid
+from voltbridge.core.timegrid import FloatArray, TimeGrid, ensure_utc
 from voltbridge.forecast import Availability, SiteForecast
 from voltbridge.planner.request import DemandCharge, Departure, PlanRequest, StorageSpec
 from voltbridge.tariffs import (
@@ -27,6 +28,15 @@ from voltbridge.tariffs.series import load_series
 def edge_mask(step_mask: np.ndarray) -> np.ndarray:
     """A per-step flag carried to edges: edge k takes step k-1's flag, edge 0 step 0's."""
     return np.concatenate((step_mask[:1], step_mask))
+
+
+def edge_indices(grid: TimeGrid, moments: Sequence[datetime]) -> list[int]:
+    """``grid.edge_index`` of each of ``moments`` (aware), in one search."""
+    if not moments:
+        return []
+    at_s = np.array([ensure_utc(m).timestamp() for m in moments])
+    found = np.searchsorted(grid.edges_s, at_s, side="right") - 1
+    return [min(max(int(k), 0), grid.n) for k in found]
 
 
 def discharge_modes(site: Site, rv: ResolvedVehicle) -> tuple[bool, bool]:
@@ -122,9 +132,10 @@ def vehicle_storage(
         lim, wear = resolved
     cap = lim.capacity_kwh
     at_home = edge_mask(avail.plugged_in)
+    target_kwh = lim.target_kwh
     departures = tuple(
-        Departure(edge=grid.edge_index(at), target_kwh=lim.target_kwh, at=at)
-        for at in avail.departures
+        Departure(edge=edge, target_kwh=target_kwh, at=at)
+        for edge, at in zip(edge_indices(grid, avail.departures), avail.departures, strict=True)
     )
     plugged = avail.plugged_in
     return StorageSpec(

@@ -157,11 +157,16 @@ def recent_pv_ratio(world: World, t: int) -> float | None:
     return _measured_ratio(world, slice(max(0, t - recent_steps), t))
 
 
-def pv_steps(world: World, t: int, span: slice, index: FloatArray) -> FloatArray:
+def pv_steps(
+    world: World, t: int, span: slice, index: FloatArray, mids_s: FloatArray | None = None
+) -> FloatArray:
     """The PV forecast [kW] per world step of ``span`` (from step t): the clear sky times the
     clear-sky ``index`` of those steps [-], pulled toward the last hours' measured index for
-    the next few hours (``with_recent``)."""
-    ahead_h = (step_mids_s(world, span) - world.grid.edges_s[t]) / 3600.0
+    the next few hours (``with_recent``). ``mids_s``: :func:`step_mids_s` of ``span`` when the
+    caller holds them."""
+    if mids_s is None:
+        mids_s = step_mids_s(world, span)
+    ahead_h = (mids_s - world.grid.edges_s[t]) / 3600.0
     index = with_recent(index, recent_pv_ratio(world, t), ahead_h)
     out: FloatArray = world.clearsky_pv_kw[span] * index
     return out
