@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from voltbridge.battery.cost import wear_cost
+from voltbridge.battery.cost import WearCost, wear_cost
 from voltbridge.config import ResolvedVehicle, Site, resolve_vehicles
-from voltbridge.config.vehicle_limits import car_limits
-from voltbridge.core.timegrid import FloatArray, TimeGrid
+from voltbridge.config.vehicle_limits import CarLimits, car_limits
+from voltbridge.core.timegrid import FloatArray, TimeGrid, ensure_utc
 from voltbridge.forecast import Availability, SiteForecast
 from voltbridge.planner.request import (
     BudgetWindow,
@@ -21,7 +22,14 @@ from voltbridge.planner.request import (
     PlanRequest,
     StorageSpec,
 )
-from voltbridge.tariffs import coverage_warnings, demand_windows, export_prices, import_prices
+from voltbridge.tariffs import (
+    Tariff,
+    coverage_warnings,
+    demand_windows,
+    export_prices,
+    import_prices,
+)
+from voltbridge.tariffs.series import load_series
 
 
 def edge_mask(step_mask: np.ndarray) -> np.ndarray:
@@ -29,11 +37,84 @@ def edge_mask(step_mask: np.ndarray) -> np.ndarray:
     return np.concatenate((step_mask[:1], step_mask))
 
 
+def edge_indices(grid: TimeGrid, moments: Sequence[datetime]) -> list[int]:
+    """``grid.edge_index`` of each of ``moments`` (aware), in one search."""
+    if not moments:
+        return []
+    at_s = np.array([ensure_utc(m).timestamp() for m in moments])
+    found = np.searchsorted(grid.edges_s, at_s, side="right") - 1
+    return [min(max(int(k), 0), grid.n) for k in found]
+
+
 def discharge_modes(site: Site, rv: ResolvedVehicle) -> tuple[bool, bool]:
     """(may discharge into the house or the grid, may export to the grid) for one car and its
     charger, as :func:`voltbridge.config.vehicle_limits.car_limits` resolves them."""
     lim = car_limits(site, rv)
     return lim.can_discharge, lim.can_export
+
+
+@dataclass(frozen=True)
+class SiteConstants:
+    """What a plan request reads from a site that no re-plan changes: the resolved cars with
+    their limits and wear prices, the battery's wear prices, the tariff in the site's zone.
+
+    Resolving them costs more than the rest of a request (the catalog's compatibility check,
+    the wear calibration, a tariff copy), so a caller that re-plans one site every 15 minutes
+    makes them once with :func:`site_constants` and hands them to :func:`plan_request`.
+
+    Attributes:
+        site: the site they were resolved from (compared by identity on use).
+        cars: per car in site-file order: the resolved vehicle, its limits, its wear prices.
+        battery_wear: the home battery's wear prices, None without one.
+        tariff: the site's tariff with the site's timezone where it names none.
+        covered_s: (from, to) [s, UTC]: a plan inside it draws no ``coverage_warnings`` (every
+            price series with a fallback or repeating covers it, as read when these were made).
+    """
+
+    site: Site
+    cars: tuple[tuple[ResolvedVehicle, CarLimits, WearCost], ...]
+    battery_wear: WearCost | None
+    tariff: Tariff
+    covered_s: tuple[float, float] = (-math.inf, math.inf)
+
+    def coverage_warnings(self, grid: TimeGrid) -> list[str]:
+        """``tariffs.coverage_warnings`` of :attr:`tariff` on ``grid``, found empty without
+        reading the series when the grid lies in :attr:`covered_s`."""
+        lo, hi = self.covered_s
+        if lo <= grid.edges_s[0] and grid.edges_s[-1] <= hi:
+            return []
+        return coverage_warnings(self.tariff, grid)
+
+
+def site_constants(site: Site) -> SiteConstants:
+    """Resolve once what :class:`SiteConstants` holds for ``site``."""
+    prefs, b = site.preferences, site.battery
+    cars = tuple(
+        (
+            rv,
+            car_limits(site, rv),
+            wear_cost(
+                rv.usable_kwh,
+                rv.vehicle.chemistry,
+                prefs.battery_care,
+                prefs.battery_cost_per_kwh,
+            ),
+        )
+        for rv in resolve_vehicles(site)
+    )
+    battery_wear = (
+        None
+        if b is None
+        else wear_cost(b.usable_kwh, b.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh)
+    )
+    tariff = site.tariff.with_timezone(site.location.timezone)
+    lo, hi = -math.inf, math.inf
+    for schedule in (tariff.import_, tariff.export):
+        spec = schedule.series
+        if spec is not None and (spec.fallback_rate is not None or spec.repeat):
+            data = load_series(spec.file)  # as coverage_warnings reads it
+            lo, hi = max(lo, float(data.starts_s[0])), min(hi, float(data.end_s))
+    return SiteConstants(site, cars, battery_wear, tariff, (lo, hi))
 
 
 def day_windows(
@@ -51,12 +132,10 @@ def day_windows(
     while first < grid.n:
         midnight = datetime.combine(day, datetime.min.time(), zone)
         nxt = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
-        stop = int(np.searchsorted(starts, int(nxt.timestamp()), side="left"))
+        stop = max(int(np.searchsorted(starts, int(nxt.timestamp()), side="left")), first + 1)
         allowance = daily_kwh if out or left_today_kwh is None else left_today_kwh
-        out.append(
-            BudgetWindow(first, max(stop, first + 1), min(max(allowance, 0.0), daily_kwh), midnight)
-        )
-        first, day = max(stop, first + 1), day + timedelta(days=1)
+        out.append(BudgetWindow(first, stop, min(max(allowance, 0.0), daily_kwh), midnight))
+        first, day = stop, day + timedelta(days=1)
     return tuple(out)
 
 
@@ -66,20 +145,29 @@ def vehicle_storage(
     avail: Availability,
     grid: TimeGrid,
     soc_pct: float,
+    resolved: tuple[CarLimits, WearCost] | None = None,
     budget_left_kwh: float | None = None,
 ) -> StorageSpec:
     """A car as a storage: limits only while plugged in, reserve only while at home; every
     limit as :func:`car_limits` resolves it (the controller and simulator read the same).
-
-    A warranty budget becomes one allowance per local day (:func:`day_windows`), today's being
-    ``budget_left_kwh`` [kWh stored] when the controller has counted it."""
+    ``resolved``: the car's limits and wear prices when the caller holds them already
+    (:class:`SiteConstants`). A warranty budget becomes one allowance per local day
+    (:func:`day_windows`), today's being ``budget_left_kwh`` [kWh stored] when the controller
+    has counted it."""
     prefs, entry = site.preferences, rv.entry
-    lim = car_limits(site, rv)
+    if resolved is None:
+        lim = car_limits(site, rv)
+        wear = wear_cost(
+            rv.usable_kwh, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh
+        )
+    else:
+        lim, wear = resolved
     cap = lim.capacity_kwh
     at_home = edge_mask(avail.plugged_in)
+    target_kwh = lim.target_kwh
     departures = tuple(
-        Departure(edge=grid.edge_index(at), target_kwh=lim.target_kwh, at=at)
-        for at in avail.departures
+        Departure(edge=edge, target_kwh=target_kwh, at=at)
+        for edge, at in zip(edge_indices(grid, avail.departures), avail.departures, strict=True)
     )
     plugged = avail.plugged_in
     return StorageSpec(
@@ -96,7 +184,7 @@ def vehicle_storage(
         driving_kwh=avail.driving_kwh,
         departures=departures,
         can_export=lim.can_export,
-        wear=wear_cost(cap, rv.vehicle.chemistry, prefs.battery_care, prefs.battery_cost_per_kwh),
+        wear=wear,
         budget_windows=()
         if lim.discharge_budget_kwh_per_h is None
         else day_windows(
@@ -106,11 +194,21 @@ def vehicle_storage(
     )
 
 
-def battery_storage(site: Site, grid: TimeGrid, soc_pct: float | None) -> StorageSpec | None:
-    """The home battery as a storage, or None without one."""
+def battery_storage(
+    site: Site, grid: TimeGrid, soc_pct: float | None, wear: WearCost | None = None
+) -> StorageSpec | None:
+    """The home battery as a storage, or None without one; ``wear``: its wear prices when the
+    caller holds them already (:class:`SiteConstants`)."""
     b = site.battery
     if b is None:
         return None
+    if wear is None:
+        wear = wear_cost(
+            b.usable_kwh,
+            b.chemistry,
+            site.preferences.battery_care,
+            site.preferences.battery_cost_per_kwh,
+        )
     eta = math.sqrt(b.round_trip_efficiency)
     n = grid.n
     pct = b.initial_soc_pct if soc_pct is None else soc_pct
@@ -127,12 +225,7 @@ def battery_storage(site: Site, grid: TimeGrid, soc_pct: float | None) -> Storag
         max_soc_kwh=b.max_soc_pct / 100.0 * b.usable_kwh,
         driving_kwh=np.zeros(n),
         can_export=site.grid.export_policy == "any",
-        wear=wear_cost(
-            b.usable_kwh,
-            b.chemistry,
-            site.preferences.battery_care,
-            site.preferences.battery_cost_per_kwh,
-        ),
+        wear=wear,
     )
 
 
@@ -167,17 +260,21 @@ def plan_request(
     price_import: FloatArray | None = None,
     price_export: FloatArray | None = None,
     budget_left_kwh: Mapping[str, float | None] | None = None,
+    constants: SiteConstants | None = None,
 ) -> PlanRequest:
     """Everything the planner needs for ``site`` on ``grid``.
 
     ``soc_pct`` gives measured states of charge by storage name [%] (``"battery"`` for the home
     battery); missing ones use the site file's ``initial_soc_pct``. Prices default to the
-    site's tariff. ``budget_left_kwh`` is what each car may still discharge today under its
-    warranty budget [kWh stored], as the controller counted it (missing: a whole day's).
+    site's tariff. ``constants``: :func:`site_constants` of this very site object, made once
+    by a caller that re-plans it often (others are resolved here). ``budget_left_kwh`` is what
+    each car may still discharge today under its warranty budget [kWh stored], as the
+    controller counted it (missing: a whole day's).
     """
-    left = dict(budget_left_kwh or {})
     soc_pct = dict(soc_pct or {})
-    resolved = resolve_vehicles(site)
+    left = dict(budget_left_kwh or {})
+    if constants is None or constants.site is not site:
+        constants = site_constants(site)
     storages = [
         vehicle_storage(
             site,
@@ -185,15 +282,16 @@ def plan_request(
             forecast.vehicles[rv.entry.name],
             grid,
             soc_pct.get(rv.entry.name, rv.entry.initial_soc_pct),
+            (lim, wear),
             left.get(rv.entry.name),
         )
-        for rv in resolved
+        for rv, lim, wear in constants.cars
     ]
-    battery = battery_storage(site, grid, soc_pct.get("battery"))
+    battery = battery_storage(site, grid, soc_pct.get("battery"), constants.battery_wear)
     if battery is not None:
         storages.append(battery)
     backup = backup_requirement(site, grid, storages)
-    tariff = site.tariff.with_timezone(site.location.timezone)
+    tariff = constants.tariff
     return PlanRequest(
         grid=grid,
         load_kw=forecast.load_kw,
@@ -209,6 +307,6 @@ def plan_request(
             DemandCharge(mask=w.mask, rate_per_kw=w.rate_per_kw, label=w.label)
             for w in demand_windows(tariff, grid)
         ),
-        notes=tuple(n for rv in resolved for n in rv.notes)
-        + tuple(coverage_warnings(tariff, grid)),
+        notes=tuple(n for rv, _, _ in constants.cars for n in rv.notes)
+        + tuple(constants.coverage_warnings(grid)),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,6 +21,8 @@ from voltbridge.tariffs import TariffError, export_prices, import_prices
 
 PRICE_FORECAST_H = 48
 """Hours forecast past the last published price: enough for a 48-hour plan made at any time."""
+PUBLISHED_AT = time(13)
+"""Local time at which the next day's day-ahead prices are known."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,13 @@ class Context:
     """Hourly forecasts beyond publication, by side and first unpublished step."""
     price_history_before: dict[str, FloatArray] = field(default_factory=dict)
     """Hourly prices of the ``PRICE_HISTORY_DAYS`` days before the simulation, by side."""
+    _forecast_steps: dict[tuple[str, int], FloatArray] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    """Each forecast of ``price_forecasts`` per world step from its first unpublished step."""
+    _published: tuple[int, int, int] = field(default=(0, 0, 0), init=False, repr=False)
+    """(from, to [s, UTC], first unpublished step) of the last :meth:`published_until` answer:
+    it holds from one 13:00 local to the next."""
 
     def known_prices(self, t: int, steps: int) -> tuple[FloatArray, FloatArray]:
         """Import and export prices [currency/kWh] for steps t..t+steps-1 as known at step t.
@@ -193,14 +202,40 @@ class Context:
     def _beyond(self, side: str, prices: FloatArray, t: int, until: int, size: int) -> FloatArray:
         """``prices`` from step t for ``size`` steps: the published ones up to step ``until``,
         the forecast made from them (and the month before the simulation) after."""
+        ahead = self._forecast_per_step(side, prices, until, t + size - until)
+        return np.concatenate((prices[t:until], ahead))
+
+    def _forecast_per_step(
+        self, side: str, prices: FloatArray, until: int, steps: int
+    ) -> FloatArray:
+        """The forecast beyond publication (:meth:`forecast_beyond`) on ``steps`` world steps
+        from step ``until``: each step takes the forecast hour its midpoint lies in (the last
+        one past the forecast's end). Made once per publication and sliced by every re-plan
+        until the next one."""
         w = self.world
+        cached = self._forecast_steps.get((side, until))
+        if cached is not None and cached.size >= steps:
+            return cached[:steps]
+        forecast = self.forecast_beyond(side, prices, until)
+        day = w.steps_per_day
+        stop = min(until + max(steps, day * (PRICE_FORECAST_H // 24 + 1)), w.grid.n)
+        edges = w.grid.edges_s[until : stop + 1]
+        mid_s = (edges[:-1] + edges[1:]).astype(np.float64) / 2.0
+        ahead_s = mid_s - w.grid.edges_s[until]
+        hours = np.minimum((ahead_s // 3600).astype(np.int64), forecast.size - 1)
+        per_step: FloatArray = forecast[hours]
+        self._forecast_steps[(side, until)] = per_step
+        return per_step[:steps]
+
+    def forecast_beyond(self, side: str, prices: FloatArray, until: int) -> FloatArray:
+        """The hourly ``side`` prices [currency/kWh] forecast for ``PRICE_FORECAST_H`` hours from
+        step ``until``, the first unpublished one, from the prices published before it: the one
+        place the values beyond publication come from. Made once per publication."""
         forecast = self.price_forecasts.get((side, until))
         if forecast is None:
             forecast = price_forecast(self._hourly_history(side, prices, until), PRICE_FORECAST_H)
             self.price_forecasts[(side, until)] = forecast
-        ahead_s = w.grid.mid_s[until : t + size] - w.grid.edges_s[until]
-        hours = np.minimum((ahead_s // 3600).astype(np.int64), forecast.size - 1)
-        return np.concatenate((prices[t:until], forecast[hours]))
+        return forecast
 
     def _hourly_history(self, side: str, prices: FloatArray, until: int) -> FloatArray:
         """Hourly prices [currency/kWh] published before step ``until``: the tariff's for the
@@ -227,10 +262,25 @@ class Context:
         return out
 
     def published_until(self, t: int) -> int:
-        """First step whose day-ahead price is not yet published at step t."""
+        """First step whose day-ahead price is not yet published at step t.
+
+        The answer changes only at 13:00 local time (at midnight the day counted from moves on
+        as the day published for does), so it is kept from one 13:00 to the next.
+        """
         w = self.world
+        now_s = int(w.grid.edges_s[t])
+        lo_s, hi_s, until = self._published
+        if lo_s <= now_s < hi_s:
+            return until
         zone = ZoneInfo(w.site.location.timezone)
-        now = datetime.fromtimestamp(int(w.grid.edges_s[t]), UTC).astimezone(zone)
-        days = 2 if now.hour >= 13 else 1
-        until = datetime.combine(now.date() + timedelta(days=days), datetime.min.time(), zone)
-        return min(w.grid.step_at(until), w.grid.n)
+        now = datetime.fromtimestamp(now_s, UTC).astimezone(zone)
+        days = 2 if now.time() >= PUBLISHED_AT else 1
+        end = datetime.combine(now.date() + timedelta(days=days), datetime.min.time(), zone)
+        until = min(w.grid.step_at(end), w.grid.n)
+        # the hours from 13:00 on the day before ``end`` to 13:00 on its day give this answer
+        first = end.date() - timedelta(days=2)
+        lo = datetime.combine(first, PUBLISHED_AT, zone)
+        hi = datetime.combine(first + timedelta(days=1), PUBLISHED_AT, zone)
+        if lo <= now < hi:
+            self._published = (int(lo.timestamp()), int(hi.timestamp()), until)
+        return until

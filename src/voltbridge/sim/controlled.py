@@ -15,24 +15,17 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import numpy as np
-
 from voltbridge.control.controller import ControlConfig, Controller
 from voltbridge.control.grid_state import GridLimits
 from voltbridge.control.io import DeviceSet
-from voltbridge.control.plan_source import (
-    PlanState,
-    measured_forecast,
-    site_with_settings,
-)
+from voltbridge.control.plan_source import PlanState
 from voltbridge.control.site_model import ControlSite, control_site
 from voltbridge.core.clock import VirtualClock
-from voltbridge.core.timegrid import FloatArray, step_means
+from voltbridge.core.timegrid import FloatArray
 from voltbridge.core.types import Measurement, Plan
 from voltbridge.planner import Planner
-from voltbridge.planner.from_site import plan_request
 from voltbridge.sim.context import Context
-from voltbridge.sim.forecasting import past_forecast, sim_planning_grid
+from voltbridge.sim.plan_inputs import SimPlanInputs
 
 T = TypeVar("T")
 
@@ -189,32 +182,17 @@ class _Switch:
 
 
 class SimPlanSource:
-    """Plans from forecasts of the simulated past and the prices known at the time."""
+    """Plans from forecasts of the simulated past and the prices known at the time; the inputs
+    come from series made once a day and sliced per re-plan (``sim/plan_inputs.py``)."""
 
     def __init__(self, ctx: Context, bridge: PlantBridge, prior_kw: FloatArray) -> None:
         self.ctx, self.bridge, self.prior = ctx, bridge, prior_kw
+        self.inputs = SimPlanInputs(ctx, prior_kw)
         self.planner = Planner()
         self.plans = 0
 
     def make_plan(self, state: PlanState) -> Plan:
-        ctx, t = self.ctx, self.bridge.t
-        w = ctx.world
-        grid = sim_planning_grid(w, t)
-        span = int(np.searchsorted(w.grid.edges_s, grid.edges_s[-1])) - t
-        known_imp, known_exp = ctx.known_prices(t, span)
-        edges = w.grid.edges_s[t : t + span + 1]
-        forecast = measured_forecast(
-            past_forecast(w, t, grid, self.prior), grid, state.plugged_in, state.settings
-        )
-        req = plan_request(
-            site_with_settings(w.site, state.settings),
-            grid,
-            forecast,
-            state.soc_pct,
-            price_import=step_means(edges, known_imp, grid),
-            price_export=step_means(edges, known_exp, grid),
-            budget_left_kwh=state.budget_left_kwh,
-        )
+        req = self.inputs.request(self.bridge.t, state)
         self.plans += 1
         return self.planner.plan(req)
 

@@ -109,23 +109,81 @@ def daily_pv_index(world: World, r: int) -> FloatArray:
     return out
 
 
+def pv_index_today(world: World, r: int, stop: int) -> FloatArray:
+    """The clear-sky index [-] of world steps r..stop-1 of the day from step ``r`` (a whole
+    number of days from the start; ``stop`` at most a day later): the day's learned index for
+    each step's hour of the day (:func:`daily_pv_index`)."""
+    per_hour = world.steps_per_day // 24
+    hour_of_day = (np.arange(r, stop) - r) // per_hour % 24
+    out: FloatArray = daily_pv_index(world, r)[hour_of_day]
+    return out
+
+
+def pv_index_beyond_today(world: World, r: int, start: int, stop: int) -> FloatArray:
+    """The clear-sky index [-] of world steps start..stop-1 after the day from step ``r`` (a
+    re-plan's horizon reaches into the next two days), as known at the start of that day:
+    today's learned index again, by hour of the day. The one place a forecast of the coming
+    days (from weather, or by day) would go."""
+    per_hour = world.steps_per_day // 24
+    hour_of_day = (np.arange(start, stop) - r) // per_hour % 24
+    out: FloatArray = daily_pv_index(world, r)[hour_of_day]
+    return out
+
+
+def pv_index_steps(world: World, r: int, stop: int) -> FloatArray:
+    """The clear-sky index [-] of world steps r..stop-1 as known at the start of the day from
+    step ``r``: :func:`pv_index_today` for the day, :func:`pv_index_beyond_today` after it."""
+    today = min(stop, r + world.steps_per_day)
+    if today >= stop:
+        return pv_index_today(world, r, stop)
+    out: FloatArray = np.concatenate(
+        (pv_index_today(world, r, today), pv_index_beyond_today(world, r, today, stop))
+    )
+    return out
+
+
+def step_mids_s(world: World, span: slice) -> FloatArray:
+    """Midpoints of the world steps in ``span`` [s, UTC] (``world.grid.mid_s[span]`` without
+    computing the whole period's)."""
+    edges = world.grid.edges_s[span.start : span.stop + 1]
+    out: FloatArray = (edges[:-1] + edges[1:]).astype(np.float64) / 2.0
+    return out
+
+
+def recent_pv_ratio(world: World, t: int) -> float | None:
+    """Measured PV over clear-sky PV in the ``PV_RECENT_H`` hours before step t, None if the sun
+    was down."""
+    recent_steps = round(PV_RECENT_H * world.steps_per_day / 24)
+    return _measured_ratio(world, slice(max(0, t - recent_steps), t))
+
+
+def pv_steps(
+    world: World, t: int, span: slice, index: FloatArray, mids_s: FloatArray | None = None
+) -> FloatArray:
+    """The PV forecast [kW] per world step of ``span`` (from step t): the clear sky times the
+    clear-sky ``index`` of those steps [-], pulled toward the last hours' measured index for
+    the next few hours (``with_recent``). ``mids_s``: :func:`step_mids_s` of ``span`` when the
+    caller holds them."""
+    if mids_s is None:
+        mids_s = step_mids_s(world, span)
+    ahead_h = (mids_s - world.grid.edges_s[t]) / 3600.0
+    index = with_recent(index, recent_pv_ratio(world, t), ahead_h)
+    out: FloatArray = world.clearsky_pv_kw[span] * index
+    return out
+
+
 def pv_forecast(world: World, t: int, grid: TimeGrid) -> FloatArray:
     """Clear-sky PV on ``grid`` times the day's learned clear-sky index per hour of the day
-    (:func:`daily_pv_index`), corrected for the next few hours by how measured production compared
-    with the clear sky in the last ``PV_RECENT_H`` hours (fading with a 3-hour time constant,
-    clipped to [0, 1.2]). Before any day has been measured the index is the site's typical
-    clear-sky index for the month."""
+    (:func:`pv_index_steps`), corrected for the next few hours by how measured production
+    compared with the clear sky in the last ``PV_RECENT_H`` hours (fading with a 3-hour time
+    constant, clipped to [0, 1.2]). Before any day has been measured the index is the site's
+    typical clear-sky index for the month."""
     span = window(world, t, grid)
     day = world.steps_per_day
     r = t // day * day
-    hour_of_day = (np.arange(span.start, span.stop) - r) // (day // 24) % 24
-    index = daily_pv_index(world, r)[hour_of_day]
+    index = pv_index_steps(world, r, span.stop)[t - r :]
     edges = world.grid.edges_s[span.start : span.stop + 1]
-    recent_steps = round(PV_RECENT_H * day / 24)
-    recent = _measured_ratio(world, slice(max(0, t - recent_steps), t))
-    ahead_h = (world.grid.mid_s[span] - world.grid.edges_s[t]) / 3600.0
-    index = with_recent(index, recent, ahead_h)
-    return step_means(edges, world.clearsky_pv_kw[span] * index, grid)
+    return step_means(edges, pv_steps(world, t, span, index), grid)
 
 
 def _hourly_kw(load_kw: FloatArray, steps_per_hour: int) -> FloatArray:
@@ -149,18 +207,26 @@ def daily_load_forecast(world: World, r: int) -> FloatArray:
     return out
 
 
+def load_steps(world: World, r: int, stop: int, prior_kw: FloatArray) -> FloatArray:
+    """The load forecast [kW] of world steps r..stop-1 as known at the start of the day from
+    step ``r`` (a whole number of days from the start): the day's learned hourly forecast
+    (:func:`daily_load_forecast`), or ``prior_kw`` (per world step) before a full day of
+    history exists."""
+    if r == 0:
+        return prior_kw[r:stop]
+    path = daily_load_forecast(world, r)
+    hours = (np.arange(r, stop) - r) // (world.steps_per_day // 24)
+    out: FloatArray = path[np.minimum(hours, path.size - 1)]
+    return out
+
+
 def load_forecast(world: World, t: int, grid: TimeGrid, prior_kw: FloatArray) -> FloatArray:
     """The load on ``grid`` [kW]: the day's learned forecast, or ``prior_kw`` (per world step, the
-    site's standard profile) before a full day of history exists."""
+    site's standard profile) before a full day of history exists (:func:`load_steps`)."""
     day = world.steps_per_day
     span = window(world, t, grid)
     r = t // day * day
-    if r == 0:
-        values = prior_kw[span]
-    else:
-        path = daily_load_forecast(world, r)
-        hours = (np.arange(span.start, span.stop) - r) // (day // 24)
-        values = path[np.minimum(hours, path.size - 1)]
+    values = load_steps(world, r, span.stop, prior_kw)[t - r :]
     edges = world.grid.edges_s[span.start : span.stop + 1]
     return step_means(edges, values, grid)
 
