@@ -356,20 +356,17 @@ def refill_plan(bat_soc: list[float], bat_kw: list[float], pv_kw: list[float]) -
     return replace(p, storages=(p.storage("ev"), bat), pv_kw=np.array(pv_kw))
 
 
-def test_the_battery_refills_from_pv_only_where_the_plan_fills_it_from_a_surplus() -> None:
+def test_the_battery_refills_where_the_forecast_surplus_could_fill_it() -> None:
+    """Loads 2 and 3 kW over two quarter hours; the car charges 4 kW then gives 2 kW. With 14 kW
+    of PV in the second step the surplus is (14 - 3) * 0.25 = 2.75 kWh (a car giving is no
+    load): enough for a 2.5 kWh battery, not for a 10 kWh one; in the first step the car's
+    charging takes the PV (5 kW - 2 - 4 < 0)."""
     from voltbridge.control.tracking import battery_refills_from_pv
 
-    # load 2 then 3 kW: PV of 4 kW in the second step is a surplus that fills it to 10 kWh
-    assert battery_refills_from_pv(refill_plan([5, 5, 10], [0, 5], [1, 4]), T0, 10.0)
-    # filled in the first step from the grid (no surplus): no free refill
-    assert not battery_refills_from_pv(refill_plan([5, 10, 10], [5, 0], [1, 4]), T0, 10.0)
-    # charged from a surplus but never full
-    assert not battery_refills_from_pv(refill_plan([5, 5, 9], [0, 4], [1, 4]), T0, 10.0)
-    # full only after the window
-    late = refill_plan([5, 5, 10], [0, 5], [1, 4])
-    assert not battery_refills_from_pv(late, T0, 10.0, within_h=0.2)
-    # a plan without a battery
-    p = two_step_plan()
-    from dataclasses import replace
-
-    assert not battery_refills_from_pv(replace(p, storages=(p.storage("ev"),)), T0, 10.0)
+    sunny = refill_plan([5, 5, 5], [0, 0], [5, 14])
+    assert battery_refills_from_pv(sunny, T0, 2.5)
+    assert not battery_refills_from_pv(sunny, T0, 10.0)
+    assert not battery_refills_from_pv(sunny, T0, 2.5, within_h=0.2)  # the surplus comes later
+    assert not battery_refills_from_pv(refill_plan([5, 5, 5], [0, 0], [1, 2]), T0, 0.1)
+    # from the second step on, the window still holds it
+    assert battery_refills_from_pv(sunny, T0 + timedelta(minutes=20), 2.5)

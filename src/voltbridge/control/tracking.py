@@ -6,12 +6,13 @@ what comes out. Powers are AC [kW], positive charging.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
+
 from voltbridge.core.status import Mode
-from voltbridge.core.timegrid import ensure_utc
+from voltbridge.core.timegrid import FloatArray, ensure_utc
 from voltbridge.core.types import Plan
 
 
@@ -208,45 +209,46 @@ def battery_residual_kw(house_kw: float, cars_kw: list[float], planned_feed_kw: 
     return max(house_kw + giving, 0.0) + min(from_storage, max(planned_feed_kw, 0.0))
 
 
-_last_refills: tuple[Plan, float, list[float]] | None = None
-"""The last plan's refill steps (their start times [s]) for its battery maximum: found once a
-plan, not on each of the 15 ticks that follow it."""
+_last_surplus: tuple[Plan, FloatArray] | None = None
+"""The last plan's cumulative PV surplus [kWh] at its edges: found once a plan, not on each of
+the 15 ticks that follow it."""
 
 
 def battery_refills_from_pv(
     plan: Plan, now: datetime, max_soc_kwh: float, within_h: float = 24.0
 ) -> bool:
-    """Whether ``plan`` fills the home battery to ``max_soc_kwh`` [kWh] from PV surplus within
-    ``within_h`` [h] of ``now`` (a step from the one holding ``now`` on): what the battery gives
-    before then comes back from the sun for nothing, so it may feed a charging car even where
-    the plan did not say so (PV short of its forecast). Without such a refill the battery's
-    energy is worth its price and feeds a car only as planned."""
-    global _last_refills
-    last = _last_refills
-    if last is not None and last[0] is plan and last[1] == max_soc_kwh:
-        starts = last[2]
+    """Whether the PV surplus ``plan`` forecasts within ``within_h`` [h] of ``now`` (PV above the
+    load and the cars' planned charging) could fill the home battery from empty
+    (``max_soc_kwh`` [kWh]): what the battery gives before then comes back from the sun for
+    nothing, so it may feed a charging car even where the plan did not say so (PV short of its
+    forecast). Without such a surplus the battery's energy is worth its price and feeds a car
+    only as planned. (The plan's own battery trajectory is no guide: it fills the battery only
+    as far as it plans to use it, while the battery stores every surplus at home.)"""
+    global _last_surplus
+    last = _last_surplus
+    if last is not None and last[0] is plan:
+        cum = last[1]
     else:
-        starts = _refill_starts(plan, max_soc_kwh)
-        _last_refills = (plan, max_soc_kwh, starts)
-    if not starts:
-        return False
+        cum = _cumulative_surplus_kwh(plan)
+        _last_surplus = (plan, cum)
     edges = plan.grid.edges_s
     t = ensure_utc(now).timestamp()
-    k = int(edges.searchsorted(t, side="right")) - 1
-    begin = float(edges.item(max(k, 0)))
-    i = bisect.bisect_left(starts, begin)
-    return i < len(starts) and starts[i] < t + within_h * 3600.0
+    k0 = max(int(edges.searchsorted(t, side="right")) - 1, 0)
+    k1 = int(edges.searchsorted(t + within_h * 3600.0, side="right")) - 1
+    k1 = min(max(k1, k0), len(cum) - 1)
+    return float(cum[k1] - cum[k0]) >= max_soc_kwh
 
 
-def _refill_starts(plan: Plan, max_soc_kwh: float) -> list[float]:
-    """Start times [s] of the steps where ``plan`` charges the battery from a PV surplus and it
-    ends the step at ``max_soc_kwh`` (within 0.05 kWh)."""
-    if not any(s.name == "battery" for s in plan.storages):
-        return []
-    bat = plan.storage("battery")
-    full = bat.soc_kwh[1:] >= max_soc_kwh - 0.05
-    from_pv = (bat.power_kw > 0) & (plan.pv_kw > plan.load_kw)
-    return [float(x) for x in plan.grid.edges_s[:-1][full & from_pv]]
+def _cumulative_surplus_kwh(plan: Plan) -> FloatArray:
+    """PV surplus of ``plan``'s forecast summed from its start to each edge [kWh]: PV above the
+    load and the cars' planned charging."""
+    cars = sum(
+        (np.maximum(s.power_kw, 0.0) for s in plan.storages if s.kind == "vehicle"),
+        np.zeros(plan.grid.n),
+    )
+    surplus = np.maximum(plan.pv_kw - plan.load_kw - cars, 0.0) * plan.grid.dt_h
+    out: FloatArray = np.concatenate(([0.0], np.cumsum(surplus)))
+    return out
 
 
 def planned_battery_feed_kw(
