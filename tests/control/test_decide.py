@@ -144,68 +144,23 @@ def test_shed_load_never_below_what_the_circuits_left_on_may_draw() -> None:
     assert expected_load_kw(s, shed, on_all, 0.5) == pytest.approx(7.5)
 
 
-def test_a_car_held_to_its_warranty_budget_leaves_the_rest_to_the_battery() -> None:
-    """The plan asks the car for 3 kW; 0.05 kWh of today's warranty budget is left, 0.54 kW AC
-    this 5-minute tick (0.05 x 0.9 / (5/60)). The battery must cover the other 2.46 kW of the
-    3 kW house: before, it was set from the untrimmed car and the house imported them."""
+def car_and_battery_tick(
+    car_kw: float, load_kw: float, car_soc_kwh: float, budget: float | None = None
+) -> dict[str, float]:
+    """One on-grid tick's setpoints [kW] for a plan that holds the car at ``car_kw`` and the
+    battery (8 kWh stored) idle, expecting ``load_kw`` with no PV, as measured."""
     from tests.control.harness import FakePlans
     from voltbridge.control.plan_source import PlanState
 
     cs = site(battery=True)
-    plan = FakePlans(cs, power_kw={CAR: -3.0, "battery": 0.0}, load_kw=3.0).make_plan(
-        PlanState(T0, {CAR: 66.0, "battery": 80.0}, {CAR: True}, cs.defaults)
-    )
-    snap = Snapshot(
-        storages={
-            CAR: Measurement(CAR, T0, 0.0, soc_kwh=40.0),
-            "battery": Measurement("battery", T0, 0.0, soc_kwh=8.0),
-        },
-        plugged_in={CAR: True, "battery": True},
-        transfer_closed=True,
-    )
-
-    def run(budget: float | None) -> dict[str, float]:
-        d = decide(
-            DecideInput(
-                site=cs,
-                settings=cs.defaults,
-                snap=snap,
-                now=T0,
-                grid_state=GridState.ON_GRID,
-                has_transfer=True,
-                plan=plan,
-                load_kw=3.0,
-                pv_kw=0.0,
-                dt_h=5 / 60,
-                circuits={},
-                budgets={CAR: budget},
-            )
+    plan = FakePlans(cs, power_kw={CAR: car_kw, "battery": 0.0}, load_kw=load_kw).make_plan(
+        PlanState(
+            T0, {CAR: 100 * car_soc_kwh / cs.vehicles[0].capacity_kwh}, {CAR: True}, cs.defaults
         )
-        return d.setpoints
-
-    free = run(None)
-    assert free[CAR] == pytest.approx(-3.0) and free["battery"] == pytest.approx(0.0)
-    held = run(0.05)
-    assert held[CAR] == pytest.approx(-0.05 * 0.9 / (5 / 60))
-    assert held["battery"] == pytest.approx(-(3.0 - 0.54))
-    # the house is covered: no import this tick
-    assert 3.0 + held[CAR] + held["battery"] == pytest.approx(0.0, abs=1e-9)
-
-
-def test_the_battery_never_feeds_the_cars_night_charging() -> None:
-    """The plan charges the car at 7 kW from the grid in a cheap night hour, the house draws
-    0.4 kW: the battery covers the house's 0.4 kW, not the car (before it discharged at its
-    full power into the car, a tenth of that lost in the round trip)."""
-    from tests.control.harness import FakePlans
-    from voltbridge.control.plan_source import PlanState
-
-    cs = site(battery=True)
-    plan = FakePlans(cs, power_kw={CAR: 7.0, "battery": 0.0}, load_kw=0.4).make_plan(
-        PlanState(T0, {CAR: 40.0, "battery": 80.0}, {CAR: True}, cs.defaults)
     )
     snap = Snapshot(
         storages={
-            CAR: Measurement(CAR, T0, 0.0, soc_kwh=24.0),
+            CAR: Measurement(CAR, T0, 0.0, soc_kwh=car_soc_kwh),
             "battery": Measurement("battery", T0, 0.0, soc_kwh=8.0),
         },
         plugged_in={CAR: True, "battery": True},
@@ -220,11 +175,33 @@ def test_the_battery_never_feeds_the_cars_night_charging() -> None:
             grid_state=GridState.ON_GRID,
             has_transfer=True,
             plan=plan,
-            load_kw=0.4,
+            load_kw=load_kw,
             pv_kw=0.0,
             dt_h=5 / 60,
             circuits={},
+            budgets={CAR: budget},
         )
     )
-    assert d.setpoints[CAR] == pytest.approx(7.0)
-    assert d.setpoints["battery"] == pytest.approx(-0.4)
+    return d.setpoints
+
+
+def test_a_car_held_to_its_warranty_budget_leaves_the_rest_to_the_battery() -> None:
+    """The plan asks the car for 3 kW; 0.05 kWh of today's warranty budget is left, 0.54 kW AC
+    this 5-minute tick (0.05 x 0.9 / (5/60)). The battery must cover the other 2.46 kW of the
+    3 kW house: before, it was set from the untrimmed car and the house imported them."""
+    free = car_and_battery_tick(-3.0, 3.0, 40.0)
+    assert free[CAR] == pytest.approx(-3.0) and free["battery"] == pytest.approx(0.0)
+    held = car_and_battery_tick(-3.0, 3.0, 40.0, budget=0.05)
+    assert held[CAR] == pytest.approx(-0.05 * 0.9 / (5 / 60))
+    assert held["battery"] == pytest.approx(-(3.0 - 0.54))
+    # the house is covered: no import this tick
+    assert 3.0 + held[CAR] + held["battery"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_battery_never_feeds_the_cars_night_charging() -> None:
+    """The plan charges the car at 7 kW from the grid in a cheap night hour, the house draws
+    0.4 kW: the battery covers the house's 0.4 kW, not the car (before it discharged at its
+    full power into the car, a tenth of that lost in the round trip)."""
+    sp = car_and_battery_tick(7.0, 0.4, 24.0)
+    assert sp[CAR] == pytest.approx(7.0)
+    assert sp["battery"] == pytest.approx(-0.4)
