@@ -22,6 +22,7 @@ from voltbridge.control.plan_source import PlanState, SitePlanSource, planning_g
 from voltbridge.control.settings import Settings
 from voltbridge.core.timegrid import TimeGrid
 from voltbridge.forecast.home_pv import LearnedHomePv
+from voltbridge.forecast.pv_learned import AHEAD_SHARE
 from voltbridge.forecast.site import site_clearsky_pv_kw
 
 HERE = Path(__file__).parent
@@ -32,6 +33,14 @@ NOW = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)  # the recorded answer starts at 00
 
 def clear_kw(grid: TimeGrid, site: Site = SITE) -> np.ndarray:
     return site_clearsky_pv_kw(site, grid)
+
+
+def ahead(grid: TimeGrid) -> np.ndarray:
+    """What a plan counts on of the learned index [-]: all of it today (the UTC day the grid
+    starts in), ``AHEAD_SHARE`` of it in the hours after."""
+    day_end = int(grid.edges_s[0]) // 86400 * 86400 + 86400
+    hour = (grid.mid_s // 3600 * 3600).astype(np.int64)
+    return np.where(hour >= day_end, AHEAD_SHARE, 1.0)
 
 
 class RecordedPv:
@@ -97,7 +106,7 @@ def test_recorded_production_sets_the_index_and_it_is_refitted_once_a_day() -> N
         pv = home.pv_kw(grid)
     assert home.fits == 1 and history.calls.count(3600) == 1
     # Every hour delivered 0.4 of the clear sky: the forecast is 0.4 of the clear sky.
-    assert pv == pytest.approx(0.4 * clear_kw(grid), abs=1e-6)
+    assert pv == pytest.approx(0.4 * clear_kw(grid) * ahead(grid), abs=1e-6)
     home.pv_kw(planning_grid(int((NOW + timedelta(days=1)).timestamp())))
     assert home.fits == 2
 
@@ -105,10 +114,10 @@ def test_recorded_production_sets_the_index_and_it_is_refitted_once_a_day() -> N
 def test_without_history_the_clear_sky_or_the_typical_month_is_used() -> None:
     grid = planning_grid(int(NOW.timestamp()))
     fresh = LearnedHomePv(SITE, RecordedPv(0.4, days=0))
-    assert fresh.pv_kw(grid) == pytest.approx(clear_kw(grid), abs=1e-9)
+    assert fresh.pv_kw(grid) == pytest.approx(clear_kw(grid) * ahead(grid), abs=1e-9)
     typical = [0.1 * m for m in range(1, 13)]  # June: 0.6
     told = LearnedHomePv(SITE, RecordedPv(0.4, days=0), typical_index=typical)
-    assert told.pv_kw(grid) == pytest.approx(0.6 * clear_kw(grid), abs=1e-9)
+    assert told.pv_kw(grid) == pytest.approx(0.6 * clear_kw(grid) * ahead(grid), abs=1e-9)
 
 
 def test_open_meteo_cloud_cover_sets_the_hours_it_covers(
@@ -134,7 +143,7 @@ def test_open_meteo_cloud_cover_sets_the_hours_it_covers(
         if np.isfinite(k_hour[row[i]]):
             assert pv[i] == pytest.approx(clear[i] * k_hour[row[i]], abs=1e-9)
         else:  # the hours next to the missing value take the learned index
-            assert pv[i] == pytest.approx(clear[i] * 0.4, abs=1e-6)
+            assert pv[i] == pytest.approx(clear[i] * 0.4 * ahead(grid)[i], abs=1e-6)
     # Fetched again only after an hour.
     home.pv_kw(planning_grid(int((NOW + timedelta(minutes=15)).timestamp())))
     assert len(asked) == 1
@@ -180,7 +189,8 @@ def test_an_unreadable_store_forecasts_from_the_clear_sky(caplog: pytest.LogCapt
     grid = planning_grid(int(NOW.timestamp()))
     with caplog.at_level(logging.WARNING):
         pv = LearnedHomePv(SITE, broken).pv_kw(grid)
-    assert pv == pytest.approx(clear_kw(grid), abs=1e-9) and "disk gone" in caplog.text
+    assert pv == pytest.approx(clear_kw(grid) * ahead(grid), abs=1e-9)
+    assert "disk gone" in caplog.text
 
 
 def test_the_provider_is_set_in_the_site_file(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from voltbridge.cli import app
 from voltbridge.config import load_site
 from voltbridge.core.timegrid import step_means
+from voltbridge.forecast.pv_learned import AHEAD_SHARE
 from voltbridge.sim import weather_sources
 from voltbridge.sim.forecasting import planning_grid, pv_forecast
 from voltbridge.sim.weather import SHIPPED_DIR, load_weather, monthly_clearsky_index
@@ -268,4 +269,7 @@ def test_pv_forecast_starts_from_the_sites_typical_clearsky_index(tmp_path: Path
     world.pv_clear_index = np.full(world.grid.n, 0.37)  # midnight: nothing measured yet
     grid = planning_grid(int(world.grid.edges_s[0]))
     expected = step_means(world.grid.edges_s, world.clearsky_pv_kw, grid) * 0.37
-    assert pv_forecast(world, 0, grid) == pytest.approx(expected)
+    # after the first day the plan counts on AHEAD_SHARE of the index
+    tomorrow = grid.starts_s >= int(world.grid.edges_s[0]) + 86400
+    expected = np.where(tomorrow, AHEAD_SHARE * expected, expected)
+    assert tomorrow.any() and pv_forecast(world, 0, grid) == pytest.approx(expected)

@@ -26,7 +26,12 @@ from voltbridge.core.timegrid import FloatArray, IntArray, TimeGrid
 from voltbridge.forecast.home_load import History
 from voltbridge.forecast.open_meteo import Fetch, WeatherForecastError, cloud_index_forecast
 from voltbridge.forecast.open_meteo import urllib_fetch as default_fetch
-from voltbridge.forecast.pv_learned import LONG_DAYS, learned_clearsky_index, with_recent
+from voltbridge.forecast.pv_learned import (
+    AHEAD_SHARE,
+    LONG_DAYS,
+    learned_clearsky_index,
+    with_recent,
+)
 from voltbridge.forecast.site import site_clearsky_pv_kw
 
 log = logging.getLogger(__name__)
@@ -178,13 +183,18 @@ class LearnedHomePv:
         # clear sky is exact on the plan's own steps (15 minutes near now).
         hour_s = (grid.mid_s // HOUR_S * HOUR_S).astype(np.int64)
         index = self._index[(hour_s - day_s) // HOUR_S % 24]
+        # after today the plan counts on a share of the learned index (AHEAD_SHARE), not of a
+        # weather provider's
+        learned_ahead = hour_s >= day_s + DAY_S
         cloud = self._provider_index(now_s)
         if cloud is not None:
             times, cloud_index = cloud
             k = np.minimum(np.searchsorted(times, hour_s), times.size - 1)
             covered = (times[k] == hour_s) & np.isfinite(cloud_index[k])
             index = np.where(covered, cloud_index[k], index)
+            learned_ahead &= ~covered
         ahead_h = (grid.mid_s - now_s) / 3600.0
         index = with_recent(index, self._recent_index(now_s), ahead_h)
+        index = np.where(learned_ahead, AHEAD_SHARE * index, index)
         out: FloatArray = self._clear_kw(grid) * index
         return out

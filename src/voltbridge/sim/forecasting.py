@@ -25,13 +25,14 @@ from voltbridge.forecast.learned import (
     learned_load_forecast_kw,
     seasonal_naive_kw,
 )
-from voltbridge.forecast.pv_learned import BASELINE_NAME as PV_BASELINE_NAME
 from voltbridge.forecast.pv_learned import (
+    AHEAD_SHARE,
     LONG_DAYS,
     learned_clearsky_index,
     persistence_pv_kw,
     with_recent,
 )
+from voltbridge.forecast.pv_learned import BASELINE_NAME as PV_BASELINE_NAME
 from voltbridge.forecast.pv_learned import METHOD_NAME as PV_METHOD_NAME
 from voltbridge.sim.world import World
 
@@ -122,11 +123,12 @@ def pv_index_today(world: World, r: int, stop: int) -> FloatArray:
 def pv_index_beyond_today(world: World, r: int, start: int, stop: int) -> FloatArray:
     """The clear-sky index [-] of world steps start..stop-1 after the day from step ``r`` (a
     re-plan's horizon reaches into the next two days), as known at the start of that day:
-    today's learned index again, by hour of the day. The one place a forecast of the coming
-    days (from weather, or by day) would go."""
+    today's learned index again, by hour of the day, times ``AHEAD_SHARE`` (the plan counts on
+    part of it: see ``forecast/pv_learned.py``). The one place a forecast of the coming days
+    (from weather, or by day) would go."""
     per_hour = world.steps_per_day // 24
     hour_of_day = (np.arange(start, stop) - r) // per_hour % 24
-    out: FloatArray = daily_pv_index(world, r)[hour_of_day]
+    out: FloatArray = AHEAD_SHARE * daily_pv_index(world, r)[hour_of_day]
     return out
 
 
