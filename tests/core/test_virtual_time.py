@@ -126,7 +126,7 @@ def test_timers_due_at_one_instant_run_in_the_order_they_were_set() -> None:
         second = loop.call_at(10.0, order.append, "second")
         for timer in between:
             timer.cancel()
-        loop.run_until_complete(asyncio.sleep(20.0))
+        loop.run_until_complete(asyncio.sleep(20.0))  # simulated seconds: returns at once
     finally:
         loop.close()
     assert order == ["first", "second"]

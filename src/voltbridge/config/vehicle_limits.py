@@ -120,11 +120,6 @@ class CarLimits:
         """The warranty's discharge allowance [kWh/h] for a car that may discharge, else None."""
         return self.warranty_kwh_per_h if self.can_discharge else None
 
-    def budget_kwh(self, hours: float) -> float | None:
-        """The warranty's discharge allowance over ``hours`` [kWh], or None without one."""
-        rate = self.discharge_budget_kwh_per_h
-        return None if rate is None else rate * hours
-
 
 def car_limits(site: Site, rv: ResolvedVehicle) -> CarLimits:
     """Resolve one car: catalog and site-file values (``rv``), the site's export policy and the
