@@ -29,6 +29,7 @@ from voltbridge.control.io import DeviceSet, Snapshot, guarded_call, read_snapsh
 from voltbridge.control.outage import OutageSteps
 from voltbridge.control.plan_source import PlanSource
 from voltbridge.control.planning import Replanner
+from voltbridge.control.program_events import EventBook
 from voltbridge.control.reconcile import reconcile
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.control.site_model import ControlSite
@@ -140,6 +141,8 @@ class Controller:
             in_thread=cfg.plan_in_thread,
         )
         self.plans = plans
+        self.programs = EventBook(self.log, on_change=self.planner.request)
+        """The paid grid events offered by the programs' signal paths, with the answers."""
         # the site does not change while the controller runs: what every tick needs of it
         self._capacities = {v.name: v.capacity_kwh for v in site.vehicles}
         if site.battery is not None:
@@ -301,7 +304,13 @@ class Controller:
         load_kw, pv_kw = self._flows(snap, now)
         budgets = self._budget.left(snap, now)
         await self.planner.step(
-            snap, now, soc_pct(self.site, snap), self._settings, self.grid.grid_connected, budgets
+            snap,
+            now,
+            soc_pct(self.site, snap),
+            self._settings,
+            self.grid.grid_connected,
+            budgets,
+            self.programs.for_plan(now),
         )
         decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
         restoring = decision.circuits is not None and any(

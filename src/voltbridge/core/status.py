@@ -241,6 +241,7 @@ class EventCode(StrEnum):
     RESERVE_REACHED = "reserve-reached"
     CLOCK_BACK = "clock-back"
     TICK_FAILED = "tick-failed"
+    PROGRAM_EVENT = "program-event"
 
 
 _CODES = frozenset(c.value for c in EventCode)
@@ -263,6 +264,8 @@ class EventKind(StrEnum):
     """A car was plugged in or out."""
     SHED = "shed"
     """Circuits were shed or restored."""
+    PROGRAM = "program"
+    """A utility program's grid event: received, answered, cancelled, delivered."""
     WARNING = "warning"
     """Something the household should know (reserve reached in an outage, ...)."""
 

@@ -22,6 +22,8 @@ from voltbridge.planner.request import (
     PlanRequest,
     StorageSpec,
 )
+from voltbridge.programs.events import GridEvent
+from voltbridge.programs.plan_prices import event_price_adders
 from voltbridge.tariffs import (
     Tariff,
     coverage_warnings,
@@ -261,6 +263,7 @@ def plan_request(
     price_export: FloatArray | None = None,
     budget_left_kwh: Mapping[str, float | None] | None = None,
     constants: SiteConstants | None = None,
+    events: Sequence[GridEvent] = (),
 ) -> PlanRequest:
     """Everything the planner needs for ``site`` on ``grid``.
 
@@ -269,7 +272,10 @@ def plan_request(
     site's tariff. ``constants``: :func:`site_constants` of this very site object, made once
     by a caller that re-plans it often (others are resolved here). ``budget_left_kwh`` is what
     each car may still discharge today under its warranty budget [kWh stored], as the
-    controller counted it (missing: a whole day's).
+    controller counted it (missing: a whole day's). ``events``: the paid grid events the
+    household takes part in; each adds its payment to the prices in its window
+    (:func:`voltbridge.programs.plan_prices.event_price_adders`), so the plan delivers what pays
+    within its reserves.
     """
     soc_pct = dict(soc_pct or {})
     left = dict(budget_left_kwh or {})
@@ -292,12 +298,20 @@ def plan_request(
         storages.append(battery)
     backup = backup_requirement(site, grid, storages)
     tariff = constants.tariff
+    if price_import is None:
+        price_import = import_prices(tariff, grid)
+    if price_export is None:
+        price_export = export_prices(tariff, grid)
+    if events:
+        import_adder, export_adder = event_price_adders(grid, events)
+        price_import = price_import + import_adder
+        price_export = price_export + export_adder
     return PlanRequest(
         grid=grid,
         load_kw=forecast.load_kw,
         pv_kw=forecast.pv_kw,
-        price_import=import_prices(tariff, grid) if price_import is None else price_import,
-        price_export=export_prices(tariff, grid) if price_export is None else price_export,
+        price_import=price_import,
+        price_export=price_export,
         import_limit_kw=site.grid.import_cap_kw,
         export_limit_kw=site.grid.export_cap_kw,
         pv_export=site.grid.export_policy != "none",

@@ -1,0 +1,173 @@
+"""The paid grid events a home knows of, with the household's answer to each.
+
+Every signal path (an OpenADR VTN, the API, the simulator) offers its events here. The book
+refuses what cannot be taken (an event already over, one overlapping another event of the same
+program) with an event in the log, keeps a re-sent event's newest version, and hands the plan the
+events the household takes part in: those it said yes to, and the undecided ones when its
+default is to take part. Any change asks for a re-plan. The book never raises into the loop:
+every refusal is an event in the log and a ``False`` to the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from voltbridge.control.events import EventLog
+from voltbridge.core.status import EventCode, EventKind
+from voltbridge.programs.events import Choice, GridEvent
+
+KEEP_PAST = timedelta(days=31)
+"""Events that ended are kept this long (for the event list and the month's income)."""
+
+
+class EventBook:
+    """Known events by id (see the module docstring).
+
+    ``default_choice`` answers undecided events (``take_part``: the household joins every event
+    unless it skips one; ``skip``: only events it said yes to). ``max_export_kw``: what the
+    home can deliver at most (chargers and battery together) [kW]; an event asking more is
+    taken, and the log says the home delivers at most that.
+    """
+
+    def __init__(
+        self,
+        log: EventLog,
+        default_choice: Choice = "take_part",
+        max_export_kw: float | None = None,
+        on_change: Callable[[str], None] | None = None,
+    ) -> None:
+        if default_choice == "undecided":
+            raise ValueError("default_choice must be take_part or skip")
+        self.log, self.default_choice, self.max_export_kw = log, default_choice, max_export_kw
+        self.on_change = on_change
+        self._events: dict[str, GridEvent] = {}
+
+    def offer(self, event: GridEvent, now: datetime) -> bool:
+        """Take ``event`` (new, or a newer version of a known one); False when refused."""
+        if event.end <= now:
+            self._refuse(event, f"it ended at {event.end.isoformat()}, before it arrived")
+            return False
+        clash = next(
+            (
+                e
+                for e in self._events.values()
+                if e.program == event.program and e.event_id != event.event_id and e.overlaps(event)
+            ),
+            None,
+        )
+        if clash is not None:
+            self._refuse(event, f"it overlaps event {clash.event_id!r} of the same program")
+            return False
+        known = self._events.get(event.event_id)
+        if known is not None and known.choice != "undecided" and event.choice == "undecided":
+            event = replace(event, choice=known.choice)  # a re-sent event keeps the answer
+        if known == event:
+            return True
+        self._events[event.event_id] = event
+        words = "updated" if known is not None else "received"
+        self.log.emit(
+            EventKind.PROGRAM,
+            EventCode.PROGRAM_EVENT,
+            f"grid event {event.event_id!r} ({event.program}) {words}: {event.kind} "
+            f"{_window(event)}, {event.payment_per_kwh:g} per kWh"
+            + (f", {event.requested_kw:g} kW asked" if event.requested_kw else ""),
+            data=_data(event, words),
+        )
+        cap = self.max_export_kw
+        if cap is not None and event.requested_kw > cap + 1e-9:
+            self.log.emit(
+                EventKind.WARNING,
+                EventCode.PROGRAM_EVENT,
+                f"grid event {event.event_id!r} asks {event.requested_kw:g} kW; this home can "
+                f"deliver at most {cap:g} kW",
+                data=_data(event, "over capacity"),
+            )
+        self._changed(f"grid event {event.event_id} {words}")
+        return True
+
+    def choose(self, event_id: str, choice: Choice, source: str) -> GridEvent:
+        """Record the household's answer; raises KeyError for an unknown event."""
+        event = self._events[event_id]
+        if event.choice == choice:
+            return event
+        self._events[event_id] = event = replace(event, choice=choice)
+        self.log.emit(
+            EventKind.PROGRAM,
+            EventCode.PROGRAM_EVENT,
+            f"grid event {event_id!r}: {_CHOICE_WORDS[choice]} ({source})",
+            data=_data(event, "choice") | {"source": source},
+        )
+        self._changed(f"grid event {event_id} {choice}")
+        return event
+
+    def cancel(self, event_id: str, source: str) -> bool:
+        """Drop an event the sender withdrew; False when it was not known."""
+        event = self._events.pop(event_id, None)
+        if event is None:
+            return False
+        self.log.emit(
+            EventKind.PROGRAM,
+            EventCode.PROGRAM_EVENT,
+            f"grid event {event_id!r} cancelled ({source})",
+            data=_data(event, "cancelled") | {"source": source},
+        )
+        self._changed(f"grid event {event_id} cancelled")
+        return True
+
+    def get(self, event_id: str) -> GridEvent | None:
+        return self._events.get(event_id)
+
+    def choice(self, event_id: str) -> Choice:
+        """The household's answer to one event, ``undecided`` when unknown."""
+        event = self._events.get(event_id)
+        return "undecided" if event is None else event.choice
+
+    def taking_part(self, event: GridEvent) -> bool:
+        """Whether the household takes part (its answer, else its default)."""
+        return (event.choice if event.choice != "undecided" else self.default_choice) == "take_part"
+
+    def all(self, now: datetime) -> list[GridEvent]:
+        """Known events by start, those that ended more than ``KEEP_PAST`` ago dropped."""
+        for gone in [k for k, e in self._events.items() if e.end < now - KEEP_PAST]:
+            del self._events[gone]
+        return sorted(self._events.values(), key=lambda e: (e.start, e.event_id))
+
+    def for_plan(self, now: datetime) -> tuple[GridEvent, ...]:
+        """The events the plan counts on: not over, and taken part in."""
+        return tuple(e for e in self.all(now) if e.end > now and self.taking_part(e))
+
+    def _refuse(self, event: GridEvent, why: str) -> None:
+        self.log.emit(
+            EventKind.WARNING,
+            EventCode.PROGRAM_EVENT,
+            f"grid event {event.event_id!r} ({event.program}) refused: {why}",
+            data=_data(event, "refused") | {"why": why},
+        )
+
+    def _changed(self, why: str) -> None:
+        if self.on_change is not None:
+            self.on_change(why)
+
+
+_CHOICE_WORDS = {"take_part": "taking part", "skip": "skipping it", "undecided": "undecided"}
+
+
+def _window(event: GridEvent) -> str:
+    return f"{event.start.isoformat()} to {event.end.isoformat()}"
+
+
+def _data(event: GridEvent, what: str) -> dict[str, object]:
+    return {
+        "what": what,
+        "event_id": event.event_id,
+        "program": event.program,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat(),
+        "event_kind": event.kind,
+        "requested_kw": event.requested_kw,
+        "payment_per_kwh": event.payment_per_kwh,
+        "source": event.source,
+        "choice": event.choice,
+    }
