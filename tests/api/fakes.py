@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from voltbridge.config import HomeBattery, load_site
+from voltbridge.control.events import EventLog
+from voltbridge.control.program_events import EventBook
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.core.clock import Clock, VirtualClock
 from voltbridge.core.status import (
@@ -19,6 +21,7 @@ from voltbridge.core.status import (
     ControlStatus,
     EventKind,
     Mode,
+    NullRecorder,
     PowerFlows,
     VehicleStatus,
 )
@@ -137,6 +140,7 @@ class FakeHandle:
         self.updates: list[tuple[SettingsUpdate, str]] = []
         self.queues: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]] = []
         self._lock = threading.Lock()
+        self.programs = EventBook(EventLog(self.clock, NullRecorder()))
 
     @property
     def status(self) -> ControlStatus | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from voltbridge.control.program_events import EventBook
 from voltbridge.control.settings import Settings, SettingsUpdate
 from voltbridge.core.status import ControlEvent, ControlStatus
 from voltbridge.core.types import Plan
@@ -36,6 +37,11 @@ class ControlHandle(Protocol):
     def apply_settings(self, update: SettingsUpdate, source: str) -> Settings:
         """Merge ``update`` (ValueError naming the field if invalid), record a MODE event naming
         ``source`` (e.g. ``"api"``), re-plan at the next tick, and return the new settings."""
+        ...
+
+    @property
+    def programs(self) -> EventBook:
+        """The paid grid events known, with the household's answers (offer, choose, cancel)."""
         ...
 
     def subscribe(self) -> asyncio.Queue[ControlStatus | ControlEvent]:

@@ -43,9 +43,13 @@ class EventBook:
         self.log, self.default_choice, self.max_export_kw = log, default_choice, max_export_kw
         self.on_change = on_change
         self._events: dict[str, GridEvent] = {}
+        self.last_refusal: str | None = None
+        """Why the last refused event was refused (for an API answer)."""
 
-    def offer(self, event: GridEvent, now: datetime) -> bool:
-        """Take ``event`` (new, or a newer version of a known one); False when refused."""
+    def offer(self, event: GridEvent, now: datetime | None = None) -> bool:
+        """Take ``event`` (new, or a newer version of a known one); False when refused.
+        ``now`` defaults to the log's clock."""
+        now = self.log.clock.now() if now is None else now
         if event.end <= now:
             self._refuse(event, f"it ended at {event.end.isoformat()}, before it arrived")
             return False
@@ -139,6 +143,7 @@ class EventBook:
         return tuple(e for e in self.all(now) if e.end > now and self.taking_part(e))
 
     def _refuse(self, event: GridEvent, why: str) -> None:
+        self.last_refusal = f"grid event {event.event_id!r} refused: {why}"
         self.log.emit(
             EventKind.WARNING,
             EventCode.PROGRAM_EVENT,
