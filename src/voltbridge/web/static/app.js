@@ -4,6 +4,7 @@ import { $, MONEY_MS, PAGES, POLL_MS, api, hooks, notice, state } from "./common
 import { loadHistory, loadPlan } from "./charts.js";
 import { renderGridState, renderStatus } from "./live.js";
 import { addEvent, loadCatalog, loadEvents, loadMoney, loadSessions } from "./records.js";
+import { loadGridEvents } from "./programs.js";
 import { loadSettings, saveSettings } from "./settings.js";
 
 // ---- pages and login -----------------------------------------------------------------------
@@ -84,7 +85,10 @@ function connect() {
       return;
     }
     if (item.type === "status") renderStatus(item.data);
-    else if (item.type === "event") addEvent(item.data);
+    else if (item.type === "event") {
+      addEvent(item.data);
+      if (item.data.kind === "program" && !$("grid-events-card").hidden) loadGridEvents();
+    }
   });
   socket.addEventListener("close", (closing) => {
     state.socket = null;
@@ -155,7 +159,7 @@ async function boot() {
   if (page === "/" || page === "/plan") loads.push(loadPlan());
   if (page === "/" || page === "/money") loads.push(loadMoney());
   if (page === "/money") loads.push(loadSessions());
-  if (page === "/" || page === "/events") loads.push(loadEvents());
+  if (page === "/" || page === "/events") loads.push(loadEvents(), loadGridEvents());
   if (page === "/history") loads.push(loadHistory());
   if (page === "/settings") loads.push(loadSettings());
   if (page === "/catalog") loads.push(loadCatalog());
