@@ -39,7 +39,7 @@ def test_enter_answer_list_and_withdraw(tmp_path: Path) -> None:
         assert made.status_code == 201, made.text
         shown = made.json()
         assert shown["state"] == "upcoming" and shown["taking_part"] is True
-        assert shown["hours"] == 2.0 and shown["start"].endswith("Z")
+        assert shown["hours"] == 2.0 and shown["start"].endswith("Z") and shown["metered"] is None
         listed = (await c.get("/api/grid-events")).json()["events"]
         assert [e["event_id"] for e in listed] == ["elrp-2026-07-01"]
         skipped = await c.put("/api/grid-events/elrp-2026-07-01/choice", json={"choice": "skip"})

@@ -121,3 +121,22 @@ def test_the_controller_plans_with_the_events_taken_and_replans_on_an_answer() -
     assert r.plans.calls[-1].events == ()
     assert len(r.plans.calls) == 3
     assert any("grid event 'e1'" in m for m in r.events(EventKind.PROGRAM))
+
+
+def test_the_window_is_metered_and_its_end_said_once() -> None:
+    """Readings every 15 min, each held until the next: 2 kW import read at 20:00 and 20:15,
+    -4 kW (export) at 20:30 and 20:45, no reading from 21:00. A 20:15-21:15 window:
+    0.25 h x 2 kW drawn, 0.5 h x 4 kW sent, the last 15 min unmetered."""
+    b, log, _ = book()
+    b.offer(ev("w", 0.25, hours=1.0), T0)
+    readings = [2.0, 2.0, -4.0, -4.0, None, None]
+    for k, kw in enumerate(readings):
+        b.note_grid(T0 + timedelta(minutes=15 * k), kw)
+    meter = b.meters["w"]
+    assert meter.import_kwh == pytest.approx(0.25 * 2.0)
+    assert meter.export_kwh == pytest.approx(0.5 * 4.0)
+    assert meter.measured_h == pytest.approx(0.75)
+    over = [m for _, m in codes(log) if "over" in m]
+    assert len(over) == 1 and "0.50 kWh drawn" in over[0] and "75 % of it metered" in over[0]
+    b.note_grid(T0 + timedelta(hours=3), 1.0)
+    assert len([m for _, m in codes(log) if "over" in m]) == 1

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from voltbridge.api.context import ApiContext
 from voltbridge.api.errors import FieldError
 from voltbridge.api.models import Message, Problems
+from voltbridge.control.program_events import EventMeter
 from voltbridge.programs.events import EventError, GridEvent
 
 
@@ -41,8 +42,11 @@ class ChoiceIn(BaseModel):
     choice: Literal["take_part", "skip"]
 
 
-def event_payload(event: GridEvent, taking_part: bool, now: datetime) -> dict[str, Any]:
-    """One event for the API: its window, payment, the answer and where it stands now."""
+def event_payload(
+    event: GridEvent, taking_part: bool, now: datetime, meter: EventMeter | None = None
+) -> dict[str, Any]:
+    """One event for the API: its window, payment, the answer, where it stands now and what the
+    grid meter measured in its window so far (null before it starts)."""
     state = "upcoming" if now < event.start else "active" if now < event.end else "over"
     return {
         "event_id": event.event_id,
@@ -57,6 +61,13 @@ def event_payload(event: GridEvent, taking_part: bool, now: datetime) -> dict[st
         "choice": event.choice,
         "taking_part": taking_part,
         "state": state,
+        "metered": None
+        if meter is None
+        else {
+            "import_kwh": round(meter.import_kwh, 4),
+            "export_kwh": round(meter.export_kwh, 4),
+            "metered_h": round(meter.measured_h, 4),
+        },
     }
 
 
@@ -77,7 +88,8 @@ def router(ctx: ApiContext) -> APIRouter:
         return handle.programs.log.clock.now()
 
     def shown(event: GridEvent) -> dict[str, Any]:
-        return event_payload(event, handle.programs.taking_part(event), now())
+        book = handle.programs
+        return event_payload(event, book.taking_part(event), now(), book.meters.get(event.event_id))
 
     @api.get("", dependencies=read, responses=unauth)
     async def list_events() -> dict[str, Any]:

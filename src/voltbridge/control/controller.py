@@ -303,6 +303,8 @@ class Controller:
         self._note_plugs(snap)
         load_kw, pv_kw = self._flows(snap, now)
         budgets = self._budget.left(snap, now)
+        fresh = snap.grid is not None and (now - snap.grid.at).total_seconds() <= cfg.stale_after_s
+        self.programs.note_grid(now, snap.grid.power_kw if fresh and snap.grid else None)
         await self.planner.step(
             snap,
             now,

@@ -10,8 +10,9 @@ every refusal is an event in the log and a ``False`` to the caller.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from voltbridge.control.events import EventLog
@@ -20,6 +21,24 @@ from voltbridge.programs.events import Choice, GridEvent
 
 KEEP_PAST = timedelta(days=31)
 """Events that ended are kept this long (for the event list and the month's income)."""
+
+
+@dataclass
+class EventMeter:
+    """What the grid meter measured in one event's window.
+
+    Attributes:
+        import_kwh: energy drawn from the grid in the window [kWh].
+        export_kwh: energy sent to the grid in the window [kWh].
+        measured_h: hours of the window with a grid reading [h] (a meter that fails leaves a
+            gap, never a zero).
+        reported: whether the event's end has been said in the log.
+    """
+
+    import_kwh: float = 0.0
+    export_kwh: float = 0.0
+    measured_h: float = 0.0
+    reported: bool = False
 
 
 class EventBook:
@@ -43,6 +62,9 @@ class EventBook:
         self.log, self.default_choice, self.max_export_kw = log, default_choice, max_export_kw
         self.on_change = on_change
         self._events: dict[str, GridEvent] = {}
+        self.meters: dict[str, EventMeter] = {}
+        """Per event id, the grid energy measured in its window (see ``note_grid``)."""
+        self._last: tuple[datetime, float | None] | None = None
         self.last_refusal: str | None = None
         """Why the last refused event was refused (for an API answer)."""
 
@@ -136,11 +158,60 @@ class EventBook:
         """Known events by start, those that ended more than ``KEEP_PAST`` ago dropped."""
         for gone in [k for k, e in self._events.items() if e.end < now - KEEP_PAST]:
             del self._events[gone]
+            self.meters.pop(gone, None)
         return sorted(self._events.values(), key=lambda e: (e.start, e.event_id))
 
     def for_plan(self, now: datetime) -> tuple[GridEvent, ...]:
         """The events the plan counts on: not over, and taken part in."""
         return tuple(e for e in self.all(now) if e.end > now and self.taking_part(e))
+
+    def note_grid(self, now: datetime, grid_kw: float | None) -> None:
+        """Meter the events' windows: the grid power read at the last call held until ``now``
+        [kW, + import] (None: no reading, a gap); an event whose window has ended is said in the
+        log with what was measured, once."""
+        last, self._last = (
+            self._last,
+            (now, grid_kw if grid_kw is None or math.isfinite(grid_kw) else None),
+        )
+        if not self._events:
+            return
+        if last is not None and now > last[0]:
+            t0, kw = last
+            for event in self._events.values():
+                start, end = max(t0, event.start), min(now, event.end)
+                if end <= start:
+                    continue
+                meter = self.meters.setdefault(event.event_id, EventMeter())
+                if kw is None:
+                    continue
+                hours = (end - start).total_seconds() / 3600.0
+                meter.measured_h += hours
+                if kw >= 0:
+                    meter.import_kwh += kw * hours
+                else:
+                    meter.export_kwh -= kw * hours
+        for event in self._events.values():
+            if event.end > now:
+                continue
+            meter = self.meters.setdefault(event.event_id, EventMeter())
+            if meter.reported:
+                continue
+            meter.reported = True
+            share = meter.measured_h / event.hours
+            self.log.emit(
+                EventKind.PROGRAM,
+                EventCode.PROGRAM_EVENT,
+                f"grid event {event.event_id!r} over: {meter.import_kwh:.2f} kWh drawn, "
+                f"{meter.export_kwh:.2f} kWh sent to the grid in the window"
+                + ("" if share >= 0.999 else f" ({100 * share:.0f} % of it metered)"),
+                data=_data(event, "over")
+                | {
+                    "import_kwh": meter.import_kwh,
+                    "export_kwh": meter.export_kwh,
+                    "metered_share": share,
+                    "taking_part": self.taking_part(event),
+                },
+            )
 
     def _refuse(self, event: GridEvent, why: str) -> None:
         self.last_refusal = f"grid event {event.event_id!r} refused: {why}"
