@@ -12,6 +12,7 @@ from typing import Any
 
 from voltbridge.config import HomeBattery, load_site
 from voltbridge.control.events import EventLog
+from voltbridge.control.health import Check
 from voltbridge.control.program_events import EventBook
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.core.clock import Clock, VirtualClock
@@ -141,6 +142,10 @@ class FakeHandle:
         self.queues: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]] = []
         self._lock = threading.Lock()
         self.programs = EventBook(EventLog(self.clock, NullRecorder()))
+        self.checks: dict[str, Check] = {"loop": Check(True, "last tick 1 s ago (every 1 s)")}
+
+    def health(self) -> dict[str, Check]:
+        return self.checks
 
     @property
     def status(self) -> ControlStatus | None:

@@ -10,6 +10,7 @@ from voltbridge.api import (
     pages,
     routes_auth,
     routes_control,
+    routes_health,
     routes_programs,
     routes_records,
     stream,
@@ -60,6 +61,7 @@ def create_app(handle: ControlHandle, store: StoreReader | None, config: ApiConf
     errors.install(app)
     app.include_router(routes_auth.router(ctx))
     app.include_router(routes_control.router(ctx))
+    app.include_router(routes_health.router(ctx))
     app.include_router(routes_programs.router(ctx))
     app.include_router(routes_records.router(ctx))
     app.include_router(stream.router(ctx))

@@ -25,6 +25,7 @@ from voltbridge.control.faults import FaultBook
 from voltbridge.control.flows import house_flows, soc_pct
 from voltbridge.control.grid_state import GridEvent, GridLimits, GridReading, GridStateMachine
 from voltbridge.control.guard import GuardInput, GuardRule, SiteLimits, guard
+from voltbridge.control.health import Check, health_checks
 from voltbridge.control.io import DeviceSet, Snapshot, guarded_call, read_snapshot
 from voltbridge.control.outage import OutageSteps
 from voltbridge.control.plan_source import PlanSource
@@ -210,6 +211,21 @@ class Controller:
         )
         self.planner.request(f"settings changed ({', '.join(changed)})")
         return new
+
+    def health(self) -> dict[str, Check]:
+        """The loop, devices, store and plan checks of ``/api/health`` (see ``control/health``)."""
+        d = self.devices
+        roles = [d.battery, d.pv, d.grid_sensor, d.load_meter, d.relay, d.transfer]
+        return health_checks(
+            now=self.clock.now(),
+            last_tick=self._last_tick,
+            tick_s=self.config.tick_s,
+            faults=self.faults.all(),
+            devices=1 + len(d.chargers) + sum(r is not None for r in roles),
+            recording=None if isinstance(self.recorder, NullRecorder) else not self._record_failing,
+            plan_at=self.planner.plan_at,
+            plan_stale_s=self.config.plan_stale_s,
+        )
 
     def subscribe(self) -> asyncio.Queue[Item]:
         return self.log.subscribe()

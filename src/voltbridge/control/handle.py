@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from voltbridge.control.health import Check
 from voltbridge.control.program_events import EventBook
 from voltbridge.control.settings import Settings, SettingsUpdate
 from voltbridge.core.status import ControlEvent, ControlStatus
@@ -42,6 +43,10 @@ class ControlHandle(Protocol):
     @property
     def programs(self) -> EventBook:
         """The paid grid events known, with the household's answers (offer, choose, cancel)."""
+        ...
+
+    def health(self) -> dict[str, Check]:
+        """The loop, devices, store and plan checks (``voltbridge.control.health``)."""
         ...
 
     def subscribe(self) -> asyncio.Queue[ControlStatus | ControlEvent]:
