@@ -153,3 +153,24 @@ def load_password_hash(config: ApiConfig) -> PasswordHash:
             "returns, or set VOLTBRIDGE_PASSWORD"
         )
     return stored
+
+
+MIN_PASSWORD_CHARS = 10
+"""A password the household sets must be at least this long (a generated one has 22)."""
+
+
+def reset_password(data_dir: Path, password: str | None = None) -> str:
+    """Store the hash of a new dashboard password in ``data_dir`` (``voltbridge password``).
+
+    ``password`` None: a strong random one is generated. Returns the password, for the caller to
+    show once. A running voltbridge keeps the password it started with until it restarts.
+    Raises ``ValueError`` for a password shorter than ``MIN_PASSWORD_CHARS``.
+    """
+    if password is None:
+        password = secrets.token_urlsafe(16)
+    elif len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(
+            f"the password has {len(password)} characters; give at least {MIN_PASSWORD_CHARS}"
+        )
+    _write(Path(data_dir) / PASSWORD_FILE, PasswordHash.make(password))
+    return password

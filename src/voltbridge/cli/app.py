@@ -7,6 +7,7 @@ import typer
 from voltbridge.cli import (
     catalog_cmd,
     check_cmd,
+    password_cmd,
     plan_cmd,
     run_cmd,
     sim_charger_cmd,
@@ -29,6 +30,7 @@ app.command("catalog")(catalog_cmd.catalog)
 app.command("tariffs")(catalog_cmd.tariffs)
 app.command("examples")(check_cmd.examples)
 app.command("sim-charger")(sim_charger_cmd.sim_charger)
+app.command("password")(password_cmd.password)
 app.add_typer(weather_cmd.app, name="weather")
 
 

@@ -90,6 +90,11 @@ def run(
             console.print(
                 f"dashboard password (shown once, stored hashed in {data_dir}): [bold]{password}[/]"
             )
+        elif url and not options.password:
+            console.print(
+                "dashboard password: the one shown at the first start (forgotten? "
+                f"`voltbridge password --data-dir {data_dir}` makes a new one)"
+            )
 
     try:
         result = asyncio.run(run_home(home, options, ready))
