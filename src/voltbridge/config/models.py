@@ -416,6 +416,19 @@ class Site(Strict):
         return self
 
     @model_validator(mode="after")
+    def _programs_pay_in_tariff_currency(self) -> Self:
+        """Program income is shown beside the bill and netted against it: one currency."""
+        for i, entry in enumerate(self.programs):
+            currency = entry.program().currency
+            if currency != self.tariff.currency:
+                raise ValueError(
+                    f"programs[{i}]: program {entry.id!r} pays in {currency}, the tariff bills "
+                    f"in {self.tariff.currency}; set [programs.definition] currency (and its "
+                    "amounts) to the tariff's currency"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _outage_reserve_below_mobility(self) -> Self:
         """An outage reserve lowers the mobility reserve for the essential circuits; above it,
         it would keep more from the fridge than from the air conditioner."""
