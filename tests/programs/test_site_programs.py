@@ -112,3 +112,15 @@ def test_plain_http_is_allowed_only_without_tls_and_ids_are_unique() -> None:
     assert entry.programs[0].vtn_url == "http://127.0.0.1:8080"
     found = problems('[[programs]]\nid = "elrp"\n[[programs]]\nid = "elrp"\n')
     assert any("repeated: elrp" in message for message in found.values())
+
+
+def test_readme_documents_every_program_setting() -> None:
+    import re
+
+    from voltbridge.config import ProgramEntry
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("## The site file", 1)[1].split("##", 1)[0]
+    assert "`[[programs]]`" in table
+    for name in ProgramEntry.model_fields:
+        assert re.search(rf"`{name}`", table), f"ProgramEntry.{name} not in README"

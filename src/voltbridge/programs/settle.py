@@ -7,6 +7,13 @@ none). Events beyond the program's yearly caps (events, hours, counted in the or
 called) are not paid; a skipped event earns nothing and costs the program's opt-out penalties.
 Capacity payments and monthly credits are counted per local calendar month, a part month earning
 its share. Pure functions: the same inputs always give the same settlement.
+
+Choices and limits of the model: an ``undecided`` event is settled as taken part in (the meter
+decides; ELRP-like programs enrol by default). Eligible baseline days are told apart as working
+days and weekend days; public holidays are not excluded. A past day counts for the baseline only
+when it has metered steps at exactly the event's local times (a day with a gap, or the repeated
+hour of a fall-back night, is passed over for an older one). Without any eligible past day the
+baseline is 0 kW (the zero-export rule), as for a new meter with no history.
 """
 
 from __future__ import annotations
