@@ -161,6 +161,8 @@ class OptOut(_Model):
     """What skipping an event or falling short costs."""
 
     allowed: bool = True
+    """Whether the household may skip an event; a skip is settled with the penalties either way
+    (what else a refused skip costs is the utility's rule, shown to the household)."""
     penalty_per_event: Money = 0.0
     """Charged for each skipped event [currency]."""
     penalty_per_kwh_short: Money = 0.0

@@ -363,6 +363,8 @@ def settle_program(
     monthly = dict.fromkeys(fractions, 0.0)
     zone = zone_offsets(tz, int(grid.edges_s[0]), int(grid.edges_s[-1]) + DAY_S)
     for e in settled:
+        if not e.counted:
+            continue
         day = local_day_and_second(zone, np.array([int(e.start.timestamp())]))[0]
         label = str(_month_labels(day)[0])
         monthly[label] = monthly.get(label, 0.0) + e.payment - e.penalty
