@@ -55,6 +55,7 @@ def render(result: dict[str, Any], currency: str, console: Console) -> None:
     cols = [
         "strategy",
         f"bill {currency}",
+        f"programs {currency}",
         "saved vs as usual",
         "saved vs cheap hours",
         f"battery wear {currency}",
@@ -77,6 +78,7 @@ def render(result: dict[str, Any], currency: str, console: Console) -> None:
         table.add_row(
             name,
             f"{r['bill']:.0f}",
+            f"{r.get('program_income', 0.0):.0f}",
             f"{base - r['bill']:+.0f}" if base is not None else "—",
             f"{smart - r['bill']:+.0f}" if smart is not None else "—",
             f"{r['ageing_cost']:.0f}",
@@ -100,6 +102,8 @@ def render(result: dict[str, Any], currency: str, console: Console) -> None:
         "prices, calibrated on NREL's cell models. Backup: hours of essential circuits from the batteries "
         "alone, median and worst 5 % of the time."
     )
+    if result.get("programs_note"):
+        console.print(result["programs_note"])
     line = forecast_text(result.get("forecast"))
     if line:
         console.print(line)

@@ -8,10 +8,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from voltbridge.battery.cost import BatteryCare
 from voltbridge.core.units import breaker_kw
+from voltbridge.programs.models import Program
+from voltbridge.programs.shipped import resolve_program, shipped_ids
 from voltbridge.tariffs import Tariff
 
 Pct = Annotated[float, Field(ge=0, le=100)]
@@ -296,6 +306,82 @@ class WeatherForecast(Strict):
     """How long one request may take before it counts as failed [s]."""
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ProgramEntry(Strict):
+    """A utility program the household takes part in (``[[programs]]``).
+
+    ``id`` names a shipped program (``voltbridge.programs.shipped``); with a ``definition`` table
+    it overrides some of the shipped figures, or, for an id that is not shipped, is the whole
+    program. The VTN settings are for an OpenADR connection; its credentials come from the
+    environment variable named in ``credentials_env``, never from this file.
+    """
+
+    # Declared before ``id`` so that the id check sees whether a definition was given.
+    definition: dict[str, Any] | None = None
+    """Figures laid over the shipped program, or a whole program for an id not shipped."""
+    id: str = Field(min_length=1)
+    enabled: bool = True
+    """False keeps the entry without taking part (no events, no income)."""
+    capacity_kw: float = Field(default=0.0, ge=0)
+    """Capacity offered to the program [kW], for a capacity payment."""
+    vtn_url: str | None = None
+    """The utility's or aggregator's OpenADR VTN (``https://...``; ``http://`` with tls = false)."""
+    ven_name: str | None = Field(default=None, min_length=1)
+    """The name this home registers under at the VTN."""
+    credentials_env: str | None = None
+    """Name of the environment variable that holds the VTN credentials (not the secret)."""
+    tls: bool = True
+    """Require TLS to the VTN."""
+
+    @field_validator("id")
+    @classmethod
+    def _shipped_or_defined(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("definition") is None and value not in shipped_ids():
+            raise ValueError(
+                f"no shipped program {value!r}; shipped programs are: "
+                f"{', '.join(shipped_ids())} (or define your own under [programs.definition])"
+            )
+        return value
+
+    @field_validator("credentials_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name; give the variable's name "
+                "(e.g. VOLTBRIDGE_VTN_TOKEN) and put the secret in that variable, not here"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _valid_program(self) -> Self:
+        if self.vtn_url is not None:
+            scheme = "https://" if self.tls else "http://"
+            if not self.vtn_url.startswith(scheme):
+                raise ValueError(
+                    f"vtn_url {self.vtn_url!r} must start with {scheme} "
+                    f"(tls = {str(self.tls).lower()})"
+                )
+        self.program()
+        return self
+
+    def program(self) -> Program:
+        """The program this entry means, resolved and validated."""
+        try:
+            return resolve_program(self.id, self.definition)
+        except ValidationError as exc:
+            where = "; ".join(
+                "definition."
+                + ".".join(str(part) for part in err["loc"])
+                + ": "
+                + err["msg"].removeprefix("Value error, ")
+                for err in exc.errors(include_url=False)
+            )
+            raise ValueError(where) from None
+
+
 class Site(Strict):
     """A home: everything `voltbridge check` validates and `voltbridge plan` needs."""
 
@@ -311,6 +397,8 @@ class Site(Strict):
     preferences: Preferences = Field(default_factory=Preferences)
     outages: OutageRisk = Field(default_factory=OutageRisk)
     forecast: WeatherForecast = Field(default_factory=WeatherForecast)
+    programs: list[ProgramEntry] = Field(default_factory=list)
+    """Utility programs the household takes part in (``[[programs]]``)."""
     devices: dict[str, Any] | None = None
     """The home's devices for `voltbridge run --site` (drivers, addresses, the OCPP central
     system); checked when the controller starts (see ``voltbridge.runtime.devices``)."""
@@ -320,10 +408,24 @@ class Site(Strict):
         for label, names in (
             ("vehicles", [v.name for v in self.vehicles]),
             ("circuits", [c.name for c in self.circuits]),
+            ("programs", [p.id for p in self.programs]),
         ):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{label}: names must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _programs_pay_in_tariff_currency(self) -> Self:
+        """Program income is shown beside the bill and netted against it: one currency."""
+        for i, entry in enumerate(self.programs):
+            currency = entry.program().currency
+            if currency != self.tariff.currency:
+                raise ValueError(
+                    f"programs[{i}]: program {entry.id!r} pays in {currency}, the tariff bills "
+                    f"in {self.tariff.currency}; set [programs.definition] currency (and its "
+                    "amounts) to the tariff's currency"
+                )
         return self
 
     @model_validator(mode="after")

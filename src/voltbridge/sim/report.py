@@ -41,6 +41,13 @@ tr.featured td{font-weight:600}.headline{font-size:1.1rem;margin:10px 0 16px}.ch
 
 COLUMNS: list[tuple[str, str, int, str]] = [
     ("bill", "bill [{cur}]", 2, "grid bill with fixed charges, plus charging away from home"),
+    (
+        "program_income",
+        "paid by grid programs [{cur}]",
+        2,
+        "program income: event payments, capacity payments and credits less penalties, "
+        "paid beside the bill",
+    ),
     ("vs_uncontrolled", "saved against charging as usual [{cur}]", 2, "saving vs uncontrolled"),
     ("vs_smart", "saved against charging in cheap hours [{cur}]", 2, "saving vs smart-charge"),
     ("ageing_cost", "battery wear [{cur}]", 2, "ageing cost: calibrated wear prices"),
@@ -250,6 +257,11 @@ def render_report(result: dict[str, Any], traces: dict[str, SimTrace], world: Wo
         "a fifth of a pack's capacity counts as the whole pack); capacity lost is the worst "
         "car's, from the cell models. Backup hours: how long the essential circuits could run from the "
         "storage at home above its reserve, median and 5th percentile over the period.</p>",
+        *(
+            [f'<p class="note">{html.escape(str(result["programs_note"]))}</p>']
+            if result.get("programs_note")
+            else []
+        ),
     ]
     body += ["<h2>How good the forecasts were</h2>", forecast_table(result.get("forecast"))]
     monthly = {k: v["monthly_bill"] for k, v in strategies.items() if v.get("monthly_bill")}

@@ -11,11 +11,18 @@ import numpy as np
 from voltbridge.battery.ageing import capacity_fade
 from voltbridge.battery.calibrate import LIFE_YEARS
 from voltbridge.config import Site
+from voltbridge.core.timegrid import TimeGrid
 from voltbridge.sim import weather_sources
 from voltbridge.sim.context import storage_params
 from voltbridge.sim.forecasting import forecast_metrics
 from voltbridge.sim.headline import headline
 from voltbridge.sim.metrics import summarise
+from voltbridge.sim.program_income import (
+    draw_site_events,
+    events_summary,
+    program_figures,
+    programs_sentence,
+)
 from voltbridge.sim.runner import make_strategy, run
 from voltbridge.sim.types import Outage, SimTrace
 from voltbridge.sim.world import World, build_world
@@ -81,6 +88,7 @@ def simulate_site(
     fetch = weather_sources.pvgis_fetch if fetch_weather else None
     world = build_world(site, start, days, seed, outages, weather_fetch=fetch)
     params = storage_params(world)
+    events = draw_site_events(site, TimeGrid(world.grid.edges_s[: world.n_sim + 1]), seed)
     traces: dict[str, SimTrace] = {}
     summary: dict[str, Any] = {}
     for name in strategies:
@@ -95,6 +103,7 @@ def simulate_site(
         age_batteries(world, trace)
         traces[name] = trace
         summary[name] = summarise(world, trace, params)
+        summary[name].update(program_figures(site, trace, events, summary[name]["net_cost"]))
     result: dict[str, Any] = {
         "site": site.name,
         "start": world.grid.start.isoformat(),
@@ -106,6 +115,8 @@ def simulate_site(
             {"start": o.start.isoformat(), "hours": round(o.hours, 3)} for o in world.outages
         ],
         "forecast": forecast_metrics(world),
+        "program_events": events_summary(events),
+        "programs_note": programs_sentence(site, events, summary),
         "strategies": summary,
     }
     return {"headline": headline(result, traces, world), **result}, traces, world
