@@ -24,6 +24,7 @@ from voltbridge.core.clock import VirtualClock
 from voltbridge.core.timegrid import FloatArray
 from voltbridge.core.types import Measurement, Plan
 from voltbridge.planner import Planner
+from voltbridge.programs.events import GridEvent
 from voltbridge.sim.context import Context
 from voltbridge.sim.plan_inputs import SimPlanInputs
 
@@ -208,6 +209,7 @@ class ControlledOptimal:
         self.controller: Controller | None = None
         self.source: SimPlanSource | None = None
         self.clock: VirtualClock | None = None
+        self._unheard: list[GridEvent] = []
         self._loop = asyncio.new_event_loop()
 
     @property
@@ -248,6 +250,15 @@ class ControlledOptimal:
             site, devices, self.source, self.clock, config, grid_limits=limits
         )
         self.bridge = bridge
+        self._unheard = sorted(
+            ctx.world.events, key=lambda e: e.received_at or e.start, reverse=True
+        )
+
+    def _hear_events(self, now: datetime) -> None:
+        """Offer the controller the grid events announced by ``now``, as a VTN would."""
+        assert self.controller is not None
+        while self._unheard and (self._unheard[-1].received_at or self._unheard[-1].start) <= now:
+            self.controller.programs.offer(self._unheard.pop(), now)
 
     def setpoints(self, t: int, ctx: Context) -> list[float]:
         if self.bridge is None:
@@ -257,6 +268,8 @@ class ControlledOptimal:
         ahead = (self.bridge.now() - self.clock.now()).total_seconds()
         if ahead > 0:
             self.clock.advance(ahead)
+        if self._unheard:
+            self._hear_events(self.clock.now())
         run_now(self._loop, self.controller.step())
         return list(self.bridge.setpoints)
 

@@ -31,7 +31,8 @@ def plan_for(
     perfect_prices: bool = False,
 ) -> Plan:
     """Plan from the plant's measured state at step t with the prices known then (or, with
-    ``perfect_prices``, the true prices, day-ahead ones before their publication included)."""
+    ``perfect_prices``, the true prices, day-ahead ones before their publication included), and
+    every paid grid event of the world (the oracle's foresight)."""
     soc_pct = {
         p.name: 100.0 * float(ctx.plant.soc[i]) / p.capacity_kwh for i, p in enumerate(ctx.params)
     }
@@ -49,6 +50,7 @@ def plan_for(
         soc_pct,
         price_import=step_means(edges, known_imp, grid),
         price_export=step_means(edges, known_exp, grid),
+        events=ctx.world.events,
     )
     return planner.plan(req)
 

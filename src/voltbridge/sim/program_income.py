@@ -3,8 +3,10 @@ the period from the site's programs.
 
 The events are drawn once per simulation (``programs.draw``, seeded by the simulation's seed), so
 every strategy meets the same events; each strategy's metered grid power is then settled with
-``programs.settle``. Programs do not yet steer the plan: what a strategy earns here is what its
-ordinary behaviour happens to deliver in the events.
+``programs.settle``. The planning strategies see the events (``optimal`` from each one's
+announcement, through the controller's event book; ``oracle`` all of them) and plan with their
+payments (``programs/plan_prices.py``); the rule strategies know no program, so what they earn is
+what their ordinary behaviour happens to deliver.
 """
 
 from __future__ import annotations

@@ -89,6 +89,7 @@ def simulate_site(
     world = build_world(site, start, days, seed, outages, weather_fetch=fetch)
     params = storage_params(world)
     events = draw_site_events(site, TimeGrid(world.grid.edges_s[: world.n_sim + 1]), seed)
+    world.events = tuple(events)
     traces: dict[str, SimTrace] = {}
     summary: dict[str, Any] = {}
     for name in strategies:

@@ -19,6 +19,7 @@ from voltbridge.forecast.household import household_load_kw
 from voltbridge.forecast.measured import measured_load_kw
 from voltbridge.forecast.site import pv_array_args, trip_rules
 from voltbridge.forecast.trips import TripRule
+from voltbridge.programs.events import GridEvent
 from voltbridge.sim.outages import draw_outages, outage_mask
 from voltbridge.sim.trips import realise_trips, trip_arrays
 from voltbridge.sim.types import Outage, RealisedTrip
@@ -81,6 +82,8 @@ class World:
             (``sim/forecasting.py``) and shared by every strategy and the error metrics.
         pv_indices: the learned clear-sky index per hour of the day by world step, made from
             the past only and shared in the same way.
+        events: the paid grid events drawn from the site's programs (``programs/draw.py``);
+            ``optimal`` learns of each at its ``received_at``, ``oracle`` knows them all.
     """
 
     site: Site
@@ -101,6 +104,7 @@ class World:
     pv_clear_index: FloatArray | None = None
     load_forecasts: dict[int, FloatArray] = field(default_factory=dict)
     pv_indices: dict[int, FloatArray] = field(default_factory=dict)
+    events: tuple[GridEvent, ...] = ()
 
     @property
     def dt_h(self) -> FloatArray:
