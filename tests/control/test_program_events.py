@@ -140,3 +140,16 @@ def test_the_window_is_metered_and_its_end_said_once() -> None:
     assert len(over) == 1 and "0.50 kWh drawn" in over[0] and "75 % of it metered" in over[0]
     b.note_grid(T0 + timedelta(hours=3), 1.0)
     assert len([m for _, m in codes(log) if "over" in m]) == 1
+
+
+def test_a_configured_book_takes_only_the_sites_programs_with_their_defaults() -> None:
+    b, log, _ = book()
+    b.configure({"elrp": "take_part", "pilot": "skip"})
+    assert not b.offer(ev("x", 20, program="unknown"), T0)
+    assert "takes part in no program 'unknown'" in codes(log)[-1][1]
+    assert b.offer(ev("a", 20), T0) and b.offer(ev("p", 20, program="pilot"), T0)
+    assert [e.event_id for e in b.for_plan(T0)] == ["a"]  # the pilot asks first
+    b.choose("p", "take_part", "dashboard")
+    assert [e.event_id for e in b.for_plan(T0)] == ["a", "p"]
+    with pytest.raises(ValueError, match="take_part or skip"):
+        b.configure({"elrp": "undecided"})

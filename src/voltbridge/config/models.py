@@ -324,6 +324,9 @@ class ProgramEntry(Strict):
     id: str = Field(min_length=1)
     enabled: bool = True
     """False keeps the entry without taking part (no events, no income)."""
+    take_part: Literal["always", "ask"] = "always"
+    """``always``: every event is taken part in unless the household skips it; ``ask``: only
+    events the household says yes to (on the dashboard or the API)."""
     capacity_kw: float = Field(default=0.0, ge=0)
     """Capacity offered to the program [kW], for a capacity payment."""
     vtn_url: str | None = None

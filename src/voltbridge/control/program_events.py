@@ -65,8 +65,18 @@ class EventBook:
         self.meters: dict[str, EventMeter] = {}
         """Per event id, the grid energy measured in its window (see ``note_grid``)."""
         self._last: tuple[datetime, float | None] | None = None
+        self.programs: dict[str, Choice] | None = None
+        """The site's programs with each one's default answer (``configure``); None: any."""
         self.last_refusal: str | None = None
         """Why the last refused event was refused (for an API answer)."""
+
+    def configure(self, defaults: dict[str, Choice]) -> None:
+        """Take part only in the site's programs (``[[programs]]`` ids), each answering its
+        undecided events with its own default (``take_part`` or ``skip``)."""
+        bad = {k: v for k, v in defaults.items() if v == "undecided"}
+        if bad:
+            raise ValueError(f"default answers must be take_part or skip, not for {sorted(bad)}")
+        self.programs = dict(defaults)
 
     def offer(self, event: GridEvent, now: datetime | None = None) -> bool:
         """Take ``event`` (new, or a newer version of a known one); False when refused.
@@ -74,6 +84,12 @@ class EventBook:
         now = self.log.clock.now() if now is None else now
         if event.end <= now:
             self._refuse(event, f"it ended at {event.end.isoformat()}, before it arrived")
+            return False
+        if self.programs is not None and event.program not in self.programs:
+            names = ", ".join(sorted(self.programs)) or "none"
+            self._refuse(
+                event, f"this home takes part in no program {event.program!r} (known: {names})"
+            )
             return False
         clash = next(
             (
@@ -151,8 +167,12 @@ class EventBook:
         return "undecided" if event is None else event.choice
 
     def taking_part(self, event: GridEvent) -> bool:
-        """Whether the household takes part (its answer, else its default)."""
-        return (event.choice if event.choice != "undecided" else self.default_choice) == "take_part"
+        """Whether the household takes part (its answer, else its program's default, else the
+        book's)."""
+        if event.choice != "undecided":
+            return event.choice == "take_part"
+        default = (self.programs or {}).get(event.program, self.default_choice)
+        return default == "take_part"
 
     def all(self, now: datetime) -> list[GridEvent]:
         """Known events by start, those that ended more than ``KEEP_PAST`` ago dropped."""

@@ -143,6 +143,13 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
             stale_after_s=options.grid_stale_after_s,
         ),
     )
+    controller.programs.configure(
+        {
+            p.id: "take_part" if p.take_part == "always" else "skip"
+            for p in site.programs
+            if p.enabled
+        }
+    )
     _persist_settings(controller, store)
     server = None
     new_password = None
