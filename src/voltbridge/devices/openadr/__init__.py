@@ -5,7 +5,8 @@ from voltbridge.devices.openadr.config import OpenADRConfig, OpenADRTls, VenConf
 from voltbridge.devices.openadr.delivery import Delivery, DeliveryMeter, held_energy_kwh
 from voltbridge.devices.openadr.notices import GridSignalSink, NoticeCode, VenNotice
 from voltbridge.devices.openadr.signals import MappingRules, SignalError, map_event
-from voltbridge.devices.openadr.ven import R_ENERGY, R_POWER, REPORT_SPECIFIER_ID, OpenADRVen
+from voltbridge.devices.openadr.ven import OpenADRVen
+from voltbridge.devices.openadr.wire import R_ENERGY, R_POWER, REPORT_SPECIFIER_ID
 
 __all__ = [
     "REPORT_SPECIFIER_ID",

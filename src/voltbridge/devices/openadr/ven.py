@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from openleadr import OpenADRClient, objects
-
 from voltbridge.core.clock import Clock
 from voltbridge.devices.openadr.config import OpenADRConfig
 from voltbridge.devices.openadr.delivery import Delivery, DeliveryMeter
@@ -40,19 +38,19 @@ from voltbridge.devices.openadr.signals import (
     identify,
     map_event,
 )
+from voltbridge.devices.openadr.wire import (
+    canceled_report_message,
+    delivery_report,
+    find_report_request,
+    make_client,
+    update_report_message,
+)
 from voltbridge.programs.events import AnnouncedOutage, GridEvent
 
 log = logging.getLogger("voltbridge.openadr")
 
 Opt = Literal["optIn", "optOut"]
 
-REPORT_SPECIFIER_ID = "voltbridge-event-delivery"
-"""The telemetry report voltbridge offers: energy and mean power delivered per event."""
-R_ENERGY = "delivered-energy"
-"""Report data point: energy delivered in the event window [kWh] (``Wh`` with scale ``k``)."""
-R_POWER = "delivered-power"
-"""Report data point: mean power delivered over the event window [kW] (``W`` with scale ``k``)."""
-RESOURCE_ID = "ev-charger"
 MAX_ANSWERS = 1000
 """Answers remembered (so a repeated event is answered the same without new notices)."""
 DEFAULT_POLL_S = 10.0
@@ -124,54 +122,15 @@ class OpenADRVen:
         self._last_delivered_kw = 0.0
         self._sample_refused = False
         self._registered = False
+        self._refused = False
         self._vtn_state = "new"
         self._answered = False
         self._running = False
-        self._client: Any = self._make_client(environ)
+        self._client: Any = make_client(
+            config, clock.now(), environ, self._report_value, self._on_answer
+        )
 
     # ------------------------------------------------------------------ setup
-
-    def _make_client(self, environ: dict[str, str] | None) -> Any:
-        cfg, tls = self.config, self.config.tls
-        options: dict[str, Any] = {
-            "ven_name": cfg.ven_name,
-            "vtn_url": cfg.vtn_url,
-            "ven_id": cfg.ven_id,
-            "vtn_fingerprint": cfg.vtn_fingerprint,
-            "show_fingerprint": False,
-        }
-        if tls is None:
-            options["disable_signature"] = True  # nothing to sign with
-        else:
-            options.update(
-                cert=str(tls.cert),
-                key=str(tls.key),
-                passphrase=tls.passphrase(environ),
-                ca_file=str(tls.ca_file),
-                check_hostname=tls.check_hostname,
-            )
-        client = OpenADRClient(**options)
-        rate = objects.SamplingRate(
-            min_period=timedelta(minutes=1), max_period=timedelta(days=1), on_change=False
-        )
-        for r_id, measurement, unit in (
-            (R_ENERGY, "ENERGY_REAL", "Wh"),
-            (R_POWER, "POWER_REAL", "W"),
-        ):
-            client.add_report(
-                callback=self._report_value,
-                resource_id=RESOURCE_ID,
-                measurement=measurement,
-                unit=unit,
-                scale="k",
-                report_specifier_id=REPORT_SPECIFIER_ID,
-                r_id=r_id,
-                report_duration=timedelta(days=1),
-                report_dtstart=self.clock.now(),
-                sampling_rate=rate,
-            )
-        client.add_hook("after_receive_xml", self._on_answer)
-        return client
 
     def _on_answer(self, _xml: str) -> None:
         self._answered = True
@@ -315,8 +274,8 @@ class OpenADRVen:
         if not ok:
             return False
         if client.registration_id is None or client.ven_id is None:
-            if self._vtn_state != "refused":
-                self._vtn_state = "refused"
+            if not self._refused:
+                self._refused = True
                 self._notice(
                     "error",
                     NoticeCode.REGISTRATION_REFUSED,
@@ -326,7 +285,7 @@ class OpenADRVen:
                     url=self.config.vtn_url,
                 )
             return False
-        self._registered = True
+        self._registered, self._refused = True, False
         self._notice(
             "info",
             NoticeCode.REGISTERED,
@@ -381,16 +340,7 @@ class OpenADRVen:
         client.report_requests = [
             r for r in client.report_requests or [] if r.get("report_request_id") != request_id
         ]
-        message = client._create_message(
-            "oadrCanceledReport",
-            response={
-                "response_code": 200,
-                "response_description": "OK",
-                "request_id": payload.get("request_id"),
-            },
-            ven_id=client.ven_id,
-            report_request_id=request_id,
-        )
+        message = canceled_report_message(client, payload)
         await self._ask("oadrCanceledReport", lambda: client._perform_request("EiReport", message))
         self._notice(
             "info",
@@ -423,8 +373,8 @@ class OpenADRVen:
         before = self._answers.get(event_id)
         if before is not None and before.modification == ident.modification_number:
             return ident, before  # the VTN repeats itself: same answer, no new notice
-        if ident.status == "completed":
-            return None
+        # A status other than cancelled is not trusted: openleadr's VTN derives it from its own
+        # wall clock; whether an event is over is judged on the injected clock (map_event).
         if ident.status == "cancelled":
             return ident, self._cancel(ident, request_id)
         now = self.clock.now()
@@ -619,12 +569,6 @@ class OpenADRVen:
         open_starts = [t.event.start for t in self.events.values() if not t.closed]
         self._meter.forget_before(min(open_starts, default=now))
 
-    def _report_request(self) -> Mapping[str, Any] | None:
-        for request in self._client.report_requests or []:
-            if request.get("report_specifier_id") == REPORT_SPECIFIER_ID:
-                return request  # type: ignore[no-any-return]
-        return None
-
     async def _send_reports(self) -> None:
         client = self._client
         while not client.pending_reports.empty():  # a one-off reading the VTN asked openleadr for
@@ -632,7 +576,7 @@ class OpenADRVen:
             await self._send_report(report)
         if not self._pending:
             return
-        request = self._report_request()
+        request = find_report_request(client)
         if request is None:
             for event_id, (_, delivery) in self._pending.items():
                 if event_id not in self._held_noted:
@@ -645,28 +589,8 @@ class OpenADRVen:
                         event_id=event_id,
                     )
             return
-        r_ids = set(request.get("r_ids") or ())
         for event_id, (event, delivery) in list(self._pending.items()):
-            values = {R_ENERGY: delivery.energy_kwh, R_POWER: delivery.mean_kw}
-            length = event.end - event.start
-            intervals = [
-                objects.ReportInterval(
-                    dtstart=event.start,
-                    duration=length,
-                    report_payload=objects.ReportPayload(r_id=r_id, value=round(value, 6)),
-                )
-                for r_id, value in values.items()
-                if r_id in r_ids
-            ]
-            report = objects.Report(
-                report_specifier_id=REPORT_SPECIFIER_ID,
-                report_name="TELEMETRY_USAGE",
-                report_request_id=request["report_request_id"],
-                dtstart=event.start,
-                duration=length,
-                intervals=intervals,
-                created_date_time=self.clock.now(),
-            )
+            report = delivery_report(event, delivery, request, self.clock.now())
             if await self._send_report(report):
                 del self._pending[event_id]
                 self._notice(
@@ -679,12 +603,7 @@ class OpenADRVen:
 
     async def _send_report(self, report: Any) -> bool:
         client = self._client
-        message = client._create_message(
-            "oadrUpdateReport",
-            ven_id=client.ven_id,
-            request_id=str(uuid.uuid4()),
-            reports=[report],
-        )
+        message = update_report_message(client, report)
         ok, result = await self._ask(
             "oadrUpdateReport", lambda: client._perform_request("EiReport", message)
         )
