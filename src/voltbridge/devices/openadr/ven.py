@@ -6,8 +6,8 @@ openleadr's ``OpenADRClient`` does the wire work (XML, schema, signatures, TLS).
 is not used: it schedules polls and reports with APScheduler on the wall clock, and its event
 handler cannot say why it refused an event. This class drives the client's steps itself, so time
 comes from the injected clock and every refusal, lost VTN or held report becomes a notice.
-Two of the client's underscored helpers are used (``_create_message`` and ``_perform_request``,
-for the oadrUpdateReport and oadrCanceledReport it has no public call for); openleadr is pinned.
+Two of the client's underscored helpers are used, in ``wire.py`` only (for the oadrUpdateReport
+and oadrCanceledReport it has no public call for); openleadr is pinned.
 
 Nothing raises out of :meth:`OpenADRVen.step` or :meth:`OpenADRVen.run`: faults become notices.
 """
