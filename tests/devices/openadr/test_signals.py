@@ -222,3 +222,19 @@ def test_config_is_safe_by_default(tmp_path: Path) -> None:
     assert tls.passphrase({"VB_KEY": "secret"}) == "secret"
     with pytest.raises(VenConfigError, match="VB_KEY is not set"):
         tls.passphrase({})
+
+
+def test_readme_example_is_a_valid_config() -> None:
+    """The README's example table validates (its TLS files exist only on a real home)."""
+    import re
+    import tomllib
+
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    section = readme.split("## Connecting to a VTN (OpenADR 2.0b)")[1]
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block is not None
+    table = tomllib.loads(block.group(1))["programs"]["openadr"]
+    assert set(table["tls"]) == set(OpenADRTls.model_fields) - {"check_hostname"}
+    del table["tls"]
+    config = OpenADRConfig.model_validate({**table, "allow_insecure": True})
+    assert config.program == "elrp" and config.charger_limit_kw == 7.4
