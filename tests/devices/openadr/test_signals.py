@@ -3,6 +3,8 @@ each accepted signal, each refusal with the field it names, and the configuratio
 
 from __future__ import annotations
 
+import re
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -226,9 +228,6 @@ def test_config_is_safe_by_default(tmp_path: Path) -> None:
 
 def test_readme_example_is_a_valid_config() -> None:
     """The README's example table validates (its TLS files exist only on a real home)."""
-    import re
-    import tomllib
-
     readme = (Path(__file__).parents[3] / "README.md").read_text()
     section = readme.split("## Connecting to a VTN (OpenADR 2.0b)")[1]
     block = re.search(r"```toml\n(.*?)```", section, re.S)
