@@ -203,7 +203,8 @@ def test_vtn_that_refuses_registration_is_one_error_and_retried() -> None:
 
 
 def test_vtn_that_disappears_is_one_error_and_the_report_waits() -> None:
-    """The VTN goes away during an event: one notice, no exception, the report is kept."""
+    """The VTN goes away during an event: one notice, no exception, the report is kept and sent
+    once a VTN answers on that address again."""
 
     async def go() -> None:
         vtn = Vtn()
@@ -222,11 +223,25 @@ def test_vtn_that_disappears_is_one_error_and_the_report_waits() -> None:
         await ven.step()
         clock.advance_to(END)
         await ven.step()
-        await ven.close()
         assert codes(ven).count(NoticeCode.VTN_UNREACHABLE) == 1
         assert ven.delivered["elrp-4"].energy_kwh == 4.0 * 9 / 60  # 4 min + one 5-min hold
         assert "elrp-4" in ven.events  # still waiting to be reported
         assert NoticeCode.TELEMETRY in codes(ven)  # most of the window had no telemetry
+        back = Vtn(port=vtn.port)
+        await back.start()
+        try:
+            await ven.step()
+            async with asyncio.timeout(GUARD_S):
+                report = await back.reports.get()
+        finally:
+            await ven.close()
+            await back.stop()
+        values = {
+            i["report_payload"]["r_id"]: i["report_payload"]["value"] for i in report["intervals"]
+        }
+        assert values["delivered-energy"] == 0.6  # 4 kW x 9 min, by hand
+        assert codes(ven)[-2:] == [NoticeCode.VTN_RECOVERED, NoticeCode.REPORT_SENT]
+        assert "elrp-4" not in ven.events
 
     asyncio.run(go())
 

@@ -113,7 +113,7 @@ def event(
 class Vtn:
     """An openleadr VTN serving queued events and recording opts and delivery reports."""
 
-    def __init__(self, accept: bool = True) -> None:
+    def __init__(self, accept: bool = True, port: int = 0) -> None:
         self.accept = accept
         self.live: list[objects.Event] = []
         """What ``oadrRequestEvent`` answers (the VTN's current events)."""
@@ -123,10 +123,12 @@ class Vtn:
         self.energy: asyncio.Queue[list[tuple[datetime, float]]] = asyncio.Queue()
         self.power: asyncio.Queue[list[tuple[datetime, float]]] = asyncio.Queue()
         self.registered_measurements: list[str] = []
+        self.reports: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        """Whole reports for which this VTN made no request (a VTN restarted since)."""
         self.server = OpenADRServer(
             vtn_id=VTN_ID,
             http_host="127.0.0.1",
-            http_port=0,
+            http_port=port,
             requested_poll_freq=timedelta(seconds=10),
             show_fingerprint=False,
         )
@@ -135,7 +137,8 @@ class Vtn:
         self.server.add_handler("on_created_event", self._created_event)
         self.server.add_handler("on_request_event", lambda ven_id: list(self.live) or None)
         self.server.add_handler("on_poll", self._poll)
-        self.port = 0
+        self.server.add_handler("on_update_report", self.reports.put_nowait)
+        self.port = port
 
     def _register(self, payload: dict[str, Any]) -> tuple[str, str] | bool:
         return (VEN_ID, "reg-1") if self.accept else False

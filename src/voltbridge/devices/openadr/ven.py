@@ -593,6 +593,7 @@ class OpenADRVen:
             report = delivery_report(event, delivery, request, self.clock.now())
             if await self._send_report(report):
                 del self._pending[event_id]
+                self.events.pop(event_id, None)  # done with: reported
                 self._notice(
                     "info",
                     NoticeCode.REPORT_SENT,
