@@ -165,9 +165,10 @@ def test_events_arrive_by_poll_and_a_cancellation_is_handed_on() -> None:
         try:
             await ven.step()
             assert ven.registered and sink.events == []
-            vtn.to_poll = [[first]]
+            second = event("elrp-3b", DAY.replace(hour=20), timedelta(hours=1), ELRP)
+            vtn.to_poll = [[first], [second]]  # two messages waiting: one round takes both
             await ven.step()
-            assert await next_opts(vtn, 1) == {"elrp-3": "optIn"}
+            assert await next_opts(vtn, 2) == {"elrp-3": "optIn", "elrp-3b": "optIn"}
             vtn.to_poll = [
                 [event("elrp-3", START, END - START, ELRP, modification=1, status="cancelled")]
             ]
@@ -176,7 +177,7 @@ def test_events_arrive_by_poll_and_a_cancellation_is_handed_on() -> None:
         finally:
             await ven.close()
             await vtn.stop()
-        assert sink.cancelled == ["elrp-3"] and "elrp-3" not in ven.events
+        assert sink.cancelled == ["elrp-3"] and list(ven.events) == ["elrp-3b"]
 
     asyncio.run(go())
 
@@ -263,5 +264,28 @@ def test_unsigned_answers_are_refused_when_the_vtn_must_sign() -> None:
             await vtn.stop()
         assert not ven.registered and sink.events == []
         assert codes(ven) == [NoticeCode.VTN_REJECTED]
+
+    asyncio.run(go())
+
+
+def test_a_controller_that_fails_on_an_event_gets_optout_and_a_notice() -> None:
+    class Broken(Sink):
+        def on_event(self, event: object) -> None:
+            raise RuntimeError("store is read-only")
+
+    async def go() -> None:
+        vtn = Vtn()
+        await vtn.start()
+        vtn.live = [event("elrp-6", START, END - START, ELRP)]
+        ven = OpenADRVen(vtn.config(), Broken(), StepClock(NOW))
+        try:
+            await ven.step()
+            opts = await next_opts(vtn, 1)
+        finally:
+            await ven.close()
+            await vtn.stop()
+        assert opts == {"elrp-6": "optOut"} and "elrp-6" not in ven.events
+        (fault,) = [n for n in ven.notices if n.code == NoticeCode.SOFTWARE_FAULT]
+        assert "store is read-only" in fault.message and fault.level == "error"
 
     asyncio.run(go())

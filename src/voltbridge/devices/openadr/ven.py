@@ -53,6 +53,8 @@ Opt = Literal["optIn", "optOut"]
 
 MAX_ANSWERS = 1000
 """Answers remembered (so a repeated event is answered the same without new notices)."""
+MAX_POLLS = 10
+"""Polls in one round at most (the VTN hands out one message per poll)."""
 DEFAULT_POLL_S = 10.0
 """Poll interval [s] when neither the config nor the VTN names one (openleadr's default)."""
 
@@ -302,13 +304,21 @@ class OpenADRVen:
     # ---------------------------------------------------------------- polling
 
     async def _poll(self) -> None:
+        """Poll until the VTN has nothing more (an empty oadrResponse), as 2.0b's pull model
+        asks, but at most ``MAX_POLLS`` times a round so that a chatty VTN cannot hold the loop."""
+        for _ in range(MAX_POLLS):
+            if not await self._poll_once():
+                return
+
+    async def _poll_once(self) -> bool:
+        """One oadrPoll and its handling; whether the VTN may have more."""
         client = self._client
         ok, result = await self._ask("oadrPoll", client.poll)
         if not ok or not isinstance(result, tuple):
-            return
+            return False
         kind, payload = result
         if kind == "oadrResponse":
-            return
+            return False
         if kind == "oadrDistributeEvent":
             await self._distribute(payload)
         elif kind == "oadrRequestReregistration":
@@ -333,6 +343,7 @@ class OpenADRVen:
                 NoticeCode.UNSUPPORTED,
                 f"OpenADR: the VTN sent {kind}, which voltbridge does not handle; ignored",
             )
+        return self._registered
 
     async def _cancel_report(self, payload: Mapping[str, Any]) -> None:
         request_id = payload.get("report_request_id")
