@@ -40,6 +40,7 @@ from voltbridge.control.status_build import (
     failed_status,
     status_inputs,
 )
+from voltbridge.control.storm import StormWatch
 from voltbridge.control.writer import DeviceWriter
 from voltbridge.core.clock import Clock
 from voltbridge.core.status import (
@@ -51,6 +52,7 @@ from voltbridge.core.status import (
     Recorder,
 )
 from voltbridge.core.types import Command, GridState, Measurement, Plan
+from voltbridge.programs.events import AnnouncedOutage
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +151,8 @@ class Controller:
         )
         self._budget = DischargeBudget(site, 2 * cfg.tick_s)
         self._baseline = ShadowBaseline(site)
+        self.storm = StormWatch(self.log)
+        """Announced outages and storm watch (``control/storm.py``)."""
         self._status: ControlStatus | None = None
         self._status_inputs: StatusInputs | None = None  # the last tick's, until it is read
         self._plugged: dict[str, bool | None] = {}
@@ -207,6 +211,19 @@ class Controller:
         )
         self.planner.request(f"settings changed ({', '.join(changed)})")
         return new
+
+    def announce_outage(self, outage: AnnouncedOutage, source: str) -> AnnouncedOutage:
+        """Storm watch for an announced outage (``programs.storm.StormError`` for a window
+        that is over or too far ahead); recorded, and re-planned at the next tick."""
+        return self.storm.announce(outage, self.clock.now(), source)
+
+    def cancel_outage(self, outage_id: str, source: str) -> AnnouncedOutage:
+        """Call off an announced outage (``StormError`` when unknown); recorded, re-planned."""
+        return self.storm.cancel(outage_id, self.clock.now(), source)
+
+    def announced_outages(self) -> list[AnnouncedOutage]:
+        """The announced outages not over yet, by start."""
+        return list(self.storm.announced(self.clock.now()))
 
     def subscribe(self) -> asyncio.Queue[Item]:
         return self.log.subscribe()
@@ -298,12 +315,22 @@ class Controller:
                 snap.faults,
             )
         self._note_plugs(snap)
+        storm_why = self.storm.step(now)
+        if storm_why is not None:
+            self.planner.request(storm_why)
+        storm_targets = self.storm.targets(now, self.site, self._settings, snap.plugged_in)
         load_kw, pv_kw = self._flows(snap, now)
         budgets = self._budget.left(snap, now)
         await self.planner.step(
-            snap, now, soc_pct(self.site, snap), self._settings, self.grid.grid_connected, budgets
+            snap,
+            now,
+            soc_pct(self.site, snap),
+            self._settings,
+            self.grid.grid_connected,
+            budgets,
+            self.storm.announced(now),
         )
-        decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
+        decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets, storm_targets))
         restoring = decision.circuits is not None and any(
             on and not self.outage.circuits.get(c, True) for c, on in decision.circuits.items()
         )
@@ -313,7 +340,7 @@ class Controller:
             await self.outage.apply_circuits(decision)
             snap = await self._read()
             load_kw, pv_kw = self._flows(snap, now)
-            decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
+            decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets, storm_targets))
         commands = await self._guard_and_write(decision, snap, now, load_kw, pv_kw)
         await self.outage.apply_circuits(decision)
         self.outage.warn(decision, [n for n, p in self._plugged.items() if p])
@@ -332,6 +359,7 @@ class Controller:
             circuits=self.outage.circuits,
             faults=self.faults.all(),
             baseline=self._baseline,
+            storm_watch=self.storm.status(now, storm_targets),
         )
         self.decisions += 1
         self._log_decision(snap, commands, decision)
@@ -380,6 +408,7 @@ class Controller:
         load_kw: float,
         pv_kw: float,
         budgets: dict[str, float | None],
+        storm_targets_kwh: dict[str, float],
     ) -> DecideInput:
         at = self.outage.reconnected_at
         return DecideInput(
@@ -398,6 +427,7 @@ class Controller:
             ramp_s=self.config.ramp_s,
             stale_after_s=self.config.stale_after_s,
             budgets=budgets,
+            storm_targets_kwh=storm_targets_kwh,
         )
 
     def _note_clock(self, now: datetime) -> None:

@@ -23,6 +23,7 @@ from voltbridge.forecast.home_load import History, LearnedHomeLoad
 from voltbridge.forecast.home_pv import LearnedHomePv
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
+from voltbridge.programs.events import AnnouncedOutage
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class PlanState:
         budget_left_kwh: per vehicle name, what it may still discharge today under its
             warranty budget [kWh stored] as the controller counted it (None: no budget; a car
             missing: not counted, a whole day's allowance is assumed).
+        announced: the announced outages not over yet (storm watch fills up for them).
     """
 
     now: datetime
@@ -44,6 +46,7 @@ class PlanState:
     plugged_in: Mapping[str, bool]
     settings: Settings
     budget_left_kwh: Mapping[str, float | None] = field(default_factory=dict)
+    announced: tuple[AnnouncedOutage, ...] = ()
 
 
 class PlanSource(Protocol):
@@ -159,6 +162,7 @@ class SitePlanSource:
             price_import,
             price_export,
             state.budget_left_kwh,
+            announced=state.announced,
         )
         plan = self.planner.plan(req)
         said = tuple(

@@ -180,4 +180,5 @@ class SimPlanInputs:
             price_export=means[3],
             budget_left_kwh=state.budget_left_kwh,
             constants=self._site_constants(site),
+            announced=state.announced,
         )
