@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from voltbridge import __version__
-from voltbridge.api import errors, pages, routes_auth, routes_control, routes_records, stream
+from voltbridge.api import (
+    errors,
+    pages,
+    routes_auth,
+    routes_control,
+    routes_records,
+    routes_storm,
+    stream,
+)
 from voltbridge.api.auth import Authenticator
 from voltbridge.api.body_limit import BodyLimit
 from voltbridge.api.config import ApiConfig
@@ -52,6 +60,7 @@ def create_app(handle: ControlHandle, store: StoreReader | None, config: ApiConf
     errors.install(app)
     app.include_router(routes_auth.router(ctx))
     app.include_router(routes_control.router(ctx))
+    app.include_router(routes_storm.router(ctx))
     app.include_router(routes_records.router(ctx))
     app.include_router(stream.router(ctx))
     app.include_router(metrics_router(ctx, metrics))
