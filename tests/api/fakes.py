@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from voltbridge.config import HomeBattery, load_site
+from voltbridge.control.events import EventLog
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
+from voltbridge.control.storm import StormWatch
 from voltbridge.core.clock import Clock, VirtualClock
 from voltbridge.core.status import (
     BatteryStatus,
@@ -19,6 +21,7 @@ from voltbridge.core.status import (
     ControlStatus,
     EventKind,
     Mode,
+    NullRecorder,
     PowerFlows,
     VehicleStatus,
 )
@@ -27,6 +30,7 @@ from voltbridge.core.types import GridState, Plan
 from voltbridge.forecast import forecast_site
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
+from voltbridge.programs.events import AnnouncedOutage
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src/voltbridge/examples/ev9-california.toml"
 NOW = datetime(2026, 7, 1, 19, 0, tzinfo=UTC)
@@ -137,6 +141,7 @@ class FakeHandle:
         self.updates: list[tuple[SettingsUpdate, str]] = []
         self.queues: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]] = []
         self._lock = threading.Lock()
+        self.storm = StormWatch(EventLog(self.clock, NullRecorder()))
 
     @property
     def status(self) -> ControlStatus | None:
@@ -158,6 +163,15 @@ class FakeHandle:
         self._settings = apply_update(self._settings, update, [DemoCar()], self.clock.now())
         self.updates.append((update, source))
         return self._settings
+
+    def announce_outage(self, outage: AnnouncedOutage, source: str) -> AnnouncedOutage:
+        return self.storm.announce(outage, self.clock.now(), source)
+
+    def cancel_outage(self, outage_id: str, source: str) -> AnnouncedOutage:
+        return self.storm.cancel(outage_id, self.clock.now(), source)
+
+    def announced_outages(self) -> list[AnnouncedOutage]:
+        return list(self.storm.announced(self.clock.now()))
 
     def subscribe(self) -> asyncio.Queue[ControlStatus | ControlEvent]:
         queue: asyncio.Queue[ControlStatus | ControlEvent] = asyncio.Queue(maxsize=64)
