@@ -19,9 +19,8 @@ from voltbridge.api.context import ApiContext
 from voltbridge.api.errors import FieldError
 from voltbridge.api.models import Message, Problems
 from voltbridge.control.settings import Departure
+from voltbridge.control.storm import MAX_OUTAGE, AnnouncedOutage, EventError, StormError
 from voltbridge.core.timegrid import ensure_utc
-from voltbridge.programs.events import MAX_OUTAGE, AnnouncedOutage, EventError
-from voltbridge.programs.storm import StormError
 
 MAX_HOURS = MAX_OUTAGE.total_seconds() / 3600.0
 """The longest outage that may be announced [h] (``programs.events.MAX_OUTAGE``)."""

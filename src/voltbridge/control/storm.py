@@ -22,8 +22,14 @@ from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import ControlSite
 from voltbridge.core.status import EventCode, EventKind, StormWatchStatus
 from voltbridge.core.timegrid import ensure_utc
-from voltbridge.programs.events import AnnouncedOutage
+from voltbridge.programs.events import MAX_OUTAGE as MAX_OUTAGE
+from voltbridge.programs.events import AnnouncedOutage as AnnouncedOutage
+from voltbridge.programs.events import EventError as EventError
 from voltbridge.programs.storm import DEFAULT_LEAD_H, StormBook
+from voltbridge.programs.storm import StormError as StormError
+
+# (AnnouncedOutage, EventError, StormError and MAX_OUTAGE are re-exported for the API, which
+# reaches programs through control only: ARCHITECTURE.md)
 
 ON_AHEAD_H = 48.0
 """Storm watch is on from this long before an announced start [h]: the plan looks 48 h ahead,
