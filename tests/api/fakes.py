@@ -15,6 +15,7 @@ from voltbridge.control.events import EventLog
 from voltbridge.control.health import Check
 from voltbridge.control.program_events import EventBook
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
+from voltbridge.control.storm import StormWatch
 from voltbridge.core.clock import Clock, VirtualClock
 from voltbridge.core.status import (
     BatteryStatus,
@@ -31,6 +32,7 @@ from voltbridge.core.types import GridState, Plan
 from voltbridge.forecast import forecast_site
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
+from voltbridge.programs.events import AnnouncedOutage
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src/voltbridge/examples/ev9-california.toml"
 NOW = datetime(2026, 7, 1, 19, 0, tzinfo=UTC)
@@ -143,6 +145,7 @@ class FakeHandle:
         self._lock = threading.Lock()
         self.programs = EventBook(EventLog(self.clock, NullRecorder()))
         self.checks: dict[str, Check] = {"loop": Check(True, "last tick 1 s ago (every 1 s)")}
+        self.storm = StormWatch(EventLog(self.clock, NullRecorder()))
 
     def health(self) -> dict[str, Check]:
         return self.checks
@@ -167,6 +170,15 @@ class FakeHandle:
         self._settings = apply_update(self._settings, update, [DemoCar()], self.clock.now())
         self.updates.append((update, source))
         return self._settings
+
+    def announce_outage(self, outage: AnnouncedOutage, source: str) -> AnnouncedOutage:
+        return self.storm.announce(outage, self.clock.now(), source)
+
+    def cancel_outage(self, outage_id: str, source: str) -> AnnouncedOutage:
+        return self.storm.cancel(outage_id, self.clock.now(), source)
+
+    def announced_outages(self) -> list[AnnouncedOutage]:
+        return list(self.storm.announced(self.clock.now()))
 
     def subscribe(self) -> asyncio.Queue[ControlStatus | ControlEvent]:
         queue: asyncio.Queue[ControlStatus | ControlEvent] = asyncio.Queue(maxsize=64)

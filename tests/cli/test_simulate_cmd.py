@@ -53,11 +53,16 @@ def test_json_shape_and_conservation() -> None:
         "7",
         "--outage",
         "2026-02-03T18:00/2h",
+        "--outage",
+        "2026-02-04T18:00/3h@24h",
     )
     assert {"site", "start", "days", "seed", "strategies"} <= set(out)
     assert out["days"] == 3 and out["seed"] == 7 and out["start"].startswith("2026-02-02")
     assert set(out["strategies"]) == {"uncontrolled", "v2h-rules"}
-    assert out["outages"] == [{"start": "2026-02-03T18:00:00+00:00", "hours": 2.0}]
+    assert out["outages"] == [
+        {"start": "2026-02-03T18:00:00+00:00", "hours": 2.0, "notice_h": None},
+        {"start": "2026-02-04T18:00:00+00:00", "hours": 3.0, "notice_h": 24.0},
+    ]
     for row in out["strategies"].values():
         assert set(row) >= KEYS
         lhs = row["import_kwh"] + row["pv_kwh"] + row["away_charging_kwh"]
@@ -76,6 +81,7 @@ def test_json_shape_and_conservation() -> None:
     [
         (["--strategies", "cheapest"], "unknown cheapest"),
         (["--outage", "2026-02-03T18:00/2 weeks"], "--outage"),
+        (["--outage", "2026-02-03T18:00/2h@tomorrow"], "notice"),
         (["--start", "yesterday"], "--start"),
     ],
 )

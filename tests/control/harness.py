@@ -23,7 +23,7 @@ from voltbridge.control.plan_source import PlanState
 from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import BatteryLimits, ControlSite, VehicleLimits
 from voltbridge.core.clock import VirtualClock
-from voltbridge.core.status import ControlEvent, ControlStatus, EventKind
+from voltbridge.core.status import ControlEvent, ControlStatus, EventKind, Recorder
 from voltbridge.core.timegrid import TimeGrid
 from voltbridge.core.types import Plan, PlanCost, StoragePlan
 from voltbridge.devices.simulated import SimulatedDevices
@@ -282,6 +282,7 @@ def rig(
     load_meter: bool = True,
     transfer: bool = True,
     profile_step_s: float = 900.0,
+    recorder: Recorder | None = None,
 ) -> Rig:
     """A rig on the test site. The sim's storages match the site's limits and efficiencies, so
     the controller's energy bookkeeping and the home's agree exactly. ``load_kw`` is the house
@@ -354,5 +355,6 @@ def rig(
         config or loop_config(tick_s=2.0),
         settings=settings,
         grid_limits=grid_limits,
+        recorder=recorder,
     )
     return Rig(home, d, ctl, plans, clock, cs)

@@ -104,7 +104,7 @@ def test_a_recorder_and_a_subscriber_get_every_status_of_step() -> None:
     ticked, stepped = home(), home()
     want = drive(ticked, eager)
     recorder = ListRecorder()
-    stepped.controller.recorder = recorder
+    stepped.controller.recording.recorder = recorder
 
     async def run() -> list[object]:
         queue = stepped.controller.subscribe()
@@ -133,7 +133,7 @@ def test_a_status_that_cannot_be_made_is_a_failed_tick_never_an_escape(
     """As before statuses were made on read: the tick fails safely, its status is the last one
     with the failure added, and the next tick makes statuses again."""
     r = home()
-    r.controller.recorder = ListRecorder()  # a home records every status: made in the tick
+    r.controller.recording.recorder = ListRecorder()  # a home records every status: made in the tick
     first = asyncio.run(r.controller.safe_tick())
     r.home.advance(r.tick_s)
 

@@ -10,6 +10,10 @@ enters an evening outage 17 kWh fuller; the trips are made either way (charged a
 truck is short), so that gap stays to the end, and it is larger than the band between the two
 reserves (13 kWh). Closing it means charging at the peak like ``uncontrolled`` every evening of
 the year; that scenario is kept here as a known failure.
+
+Announced ahead (storm watch, 24 h notice), every scenario must serve at least as much as
+``uncontrolled``, the 72 h one included: the plan fills the truck before the start and the
+controller holds it, so ``optimal`` enters each announced outage at least as full.
 """
 
 from __future__ import annotations
@@ -53,6 +57,10 @@ SCENARIOS = [
 
 FAILS_TO_SERVE = {("f150-outage-sonoma", "2026-07-14T17:00/72h", 8): TRUCK_SHORT}
 
+NOTICE = "@24h"
+ANNOUNCED = [(example, outage + NOTICE, days) for example, outage, days in SCENARIOS]
+"""Every scenario again, announced 24 h ahead (the issue's judging rule: no known failure)."""
+
 
 @functools.cache
 def simulated(
@@ -74,7 +82,39 @@ def test_optimal_serves_no_less(example: str, outage: str, days: int) -> None:
     assert served["optimal"] >= served["uncontrolled"] - 1e-6, served
 
 
-@pytest.mark.parametrize(("example", "outage", "days"), SCENARIOS)
+@pytest.mark.parametrize(("example", "outage", "days"), ANNOUNCED)
+def test_optimal_serves_no_less_in_an_announced_outage(
+    example: str, outage: str, days: int
+) -> None:
+    summary, _, _ = simulated(example, outage, days)
+    served = {k: v["outages"]["essential_served_kwh"] for k, v in summary["strategies"].items()}
+    assert served["optimal"] >= served["uncontrolled"] - 1e-6, served
+
+
+def held_at_start(trace: SimTrace, world: World) -> float:
+    """Energy above each storage's outage floor at the outage's first step, at home, delivered
+    at its efficiency [kWh]: what the house can draw on, read from the trace."""
+    k = int(np.flatnonzero(~trace.grid_up.astype(bool))[0])
+    return sum(
+        max(float(s.soc_kwh[k]) - (p.outage_floor_kwh or p.reserve_kwh), 0.0) * p.eta
+        for s, p in zip(trace.storages, storage_params(world), strict=True)
+        if s.plugged_in[k]
+    )
+
+
+@pytest.mark.parametrize(("example", "outage", "days"), ANNOUNCED)
+def test_optimal_enters_an_announced_outage_at_least_as_full(
+    example: str, outage: str, days: int
+) -> None:
+    _, traces, world = simulated(example, outage, days)
+    optimal, uncontrolled = (held_at_start(traces[k], world) for k in ("optimal", "uncontrolled"))
+    assert optimal >= uncontrolled - 0.05, (optimal, uncontrolled)
+    # and the announcement reached the controller: it enters fuller than unannounced
+    _, unannounced, _ = simulated(example, outage.removesuffix(NOTICE), days)
+    assert optimal >= held_at_start(unannounced["optimal"], world) - 0.05
+
+
+@pytest.mark.parametrize(("example", "outage", "days"), SCENARIOS + ANNOUNCED)
 def test_optimal_enters_with_the_reserve(example: str, outage: str, days: int) -> None:
     _, traces, world = simulated(example, outage, days)
     site = world.site

@@ -1,4 +1,5 @@
-"""Outages: parsing START/DURATION, random draws over many years, and the grid mask by hand."""
+"""Outages: parsing START/DURATION[@NOTICE], random draws over many years (and their notices),
+and the grid mask by hand."""
 
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -7,7 +8,14 @@ import numpy as np
 import pytest
 
 from voltbridge.core import TimeGrid
-from voltbridge.sim.outages import draw_outages, outage_mask, parse_outage
+from voltbridge.sim.outages import (
+    ANNOUNCED_SHARE,
+    NOTICE_H,
+    draw_notices,
+    draw_outages,
+    outage_mask,
+    parse_outage,
+)
 from voltbridge.sim.types import Outage
 
 LA = "America/Los_Angeles"
@@ -96,3 +104,45 @@ def test_outage_mask_by_hand() -> None:
     assert not outage_mask([], grid).any()
     whole = Outage(t0 - timedelta(hours=1), t0 + timedelta(hours=3))
     assert outage_mask([whole], grid).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "notice_h"),
+    [
+        ("2026-01-14T17:00/8h", None),
+        ("2026-01-14T17:00/48h@24h", 24.0),
+        ("2026-01-14T17:00-08:00/2d@1d12h", 36.0),
+        ("2026-01-14T17:00/8h@90m", 1.5),
+        (" 2026-01-14T17:00/8h @ 2h ", 2.0),
+    ],
+)
+def test_parse_outage_notice(text: str, notice_h: float | None) -> None:
+    outage = parse_outage(text, LA)
+    assert outage.notice_h == notice_h
+    assert outage.start == datetime(2026, 1, 15, 1, tzinfo=UTC)
+    if notice_h is None:
+        assert outage.announced_at is None
+    else:
+        assert outage.announced_at == outage.start - timedelta(hours=notice_h)
+
+
+@pytest.mark.parametrize("text", ["2026-01-14T17:00/8h@", "2026-01-14T17:00/8h@soon"])
+def test_parse_outage_bad_notice_names_it(text: str) -> None:
+    with pytest.raises(ValueError, match=r"notice .* is not understood") as info:
+        parse_outage(text, LA)
+    assert "@NOTICE" in str(info.value)
+
+
+def test_drawn_notices_follow_the_documented_distribution_and_the_seed() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    outages = [
+        Outage(start + timedelta(days=i), start + timedelta(days=i, hours=3)) for i in range(4000)
+    ]
+    a = draw_notices(outages, np.random.default_rng(5))
+    assert a == draw_notices(outages, np.random.default_rng(5))
+    assert [(o.start, o.end) for o in a] == [(o.start, o.end) for o in outages]
+    notices = np.array([o.notice_h for o in a if o.notice_h is not None])
+    share = notices.size / len(a)
+    assert abs(share - ANNOUNCED_SHARE) < 4 * (0.25 / len(a)) ** 0.5
+    assert notices.min() >= NOTICE_H[0] and notices.max() <= NOTICE_H[1]
+    assert abs(float(notices.mean()) - sum(NOTICE_H) / 2) < 0.5  # uniform: mean 36 h

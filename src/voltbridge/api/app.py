@@ -13,6 +13,7 @@ from voltbridge.api import (
     routes_health,
     routes_programs,
     routes_records,
+    routes_storm,
     stream,
 )
 from voltbridge.api.auth import Authenticator
@@ -63,6 +64,7 @@ def create_app(handle: ControlHandle, store: StoreReader | None, config: ApiConf
     app.include_router(routes_control.router(ctx))
     app.include_router(routes_health.router(ctx))
     app.include_router(routes_programs.router(ctx))
+    app.include_router(routes_storm.router(ctx))
     app.include_router(routes_records.router(ctx))
     app.include_router(stream.router(ctx))
     app.include_router(metrics_router(ctx, metrics))

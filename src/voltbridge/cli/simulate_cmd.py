@@ -147,7 +147,10 @@ def simulate(
     ] = DEFAULT_STRATEGIES,
     outage: Annotated[
         list[str] | None,
-        typer.Option(help="START/DURATION, e.g. 2026-01-14T17:00/8h (repeatable)."),
+        typer.Option(
+            help="START/DURATION, e.g. 2026-01-14T17:00/8h; announced ahead (storm watch) with "
+            "@NOTICE, e.g. 2026-01-14T17:00/48h@24h (repeatable)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of trips and drawn outages.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,

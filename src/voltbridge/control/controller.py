@@ -32,6 +32,7 @@ from voltbridge.control.plan_source import PlanSource
 from voltbridge.control.planning import Replanner
 from voltbridge.control.program_events import EventBook
 from voltbridge.control.reconcile import reconcile
+from voltbridge.control.recording import StatusRecording
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.control.site_model import ControlSite
 from voltbridge.control.status_build import (
@@ -42,6 +43,7 @@ from voltbridge.control.status_build import (
     failed_status,
     status_inputs,
 )
+from voltbridge.control.storm import StormWatch
 from voltbridge.control.writer import DeviceWriter
 from voltbridge.core.clock import Clock
 from voltbridge.core.status import (
@@ -53,6 +55,7 @@ from voltbridge.core.status import (
     Recorder,
 )
 from voltbridge.core.types import Command, GridState, Measurement, Plan
+from voltbridge.programs.events import AnnouncedOutage
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,7 @@ class Controller:
             grid_limits or GridLimits(site.nominal_voltage_v, site.nominal_frequency_hz)
         )
         self.log = EventLog(clock, self.recorder, cfg.keep_events)
+        self.recording = StatusRecording(self.recorder, self.log)
         self.faults = FaultBook(self.log)
         self.writer = DeviceWriter(
             devices,
@@ -153,6 +157,8 @@ class Controller:
         )
         self._budget = DischargeBudget(site, 2 * cfg.tick_s)
         self._baseline = ShadowBaseline(site)
+        self.storm = StormWatch(self.log)
+        """Announced outages and storm watch (``control/storm.py``)."""
         self._status: ControlStatus | None = None
         self._status_inputs: StatusInputs | None = None  # the last tick's, until it is read
         self._plugged: dict[str, bool | None] = {}
@@ -162,7 +168,6 @@ class Controller:
         self._started = False
         self._logged_action: tuple[tuple[str, int], ...] | None = None
         self._tick_failing: str | None = None
-        self._record_failing = False
         self.decisions = 0
         self.settings_listeners: list[Callable[[Settings], None]] = []
         """Called with the new settings whenever the household changes them (to persist them)."""
@@ -222,10 +227,23 @@ class Controller:
             tick_s=self.config.tick_s,
             faults=self.faults.all(),
             devices=1 + len(d.chargers) + sum(r is not None for r in roles),
-            recording=None if isinstance(self.recorder, NullRecorder) else not self._record_failing,
+            recording=self.recording.ok,
             plan_at=self.planner.plan_at,
             plan_stale_s=self.config.plan_stale_s,
         )
+
+    def announce_outage(self, outage: AnnouncedOutage, source: str) -> AnnouncedOutage:
+        """Storm watch for an announced outage (``programs.storm.StormError`` for a window
+        that is over or too far ahead); recorded, and re-planned at the next tick."""
+        return self.storm.announce(outage, self.clock.now(), source)
+
+    def cancel_outage(self, outage_id: str, source: str) -> AnnouncedOutage:
+        """Call off an announced outage (``StormError`` when unknown); recorded, re-planned."""
+        return self.storm.cancel(outage_id, self.clock.now(), source)
+
+    def announced_outages(self) -> list[AnnouncedOutage]:
+        """The announced outages not over yet, by start."""
+        return list(self.storm.announced(self.clock.now()))
 
     def subscribe(self) -> asyncio.Queue[Item]:
         return self.log.subscribe()
@@ -317,6 +335,10 @@ class Controller:
                 snap.faults,
             )
         self._note_plugs(snap)
+        storm_why = self.storm.step(now)
+        if storm_why is not None:
+            self.planner.request(storm_why)
+        storm_targets = self.storm.targets(now, self.site, self._settings, snap.plugged_in)
         load_kw, pv_kw = self._flows(snap, now)
         budgets = self._budget.left(snap, now)
         fresh = snap.grid is not None and (now - snap.grid.at).total_seconds() <= cfg.stale_after_s
@@ -329,8 +351,9 @@ class Controller:
             self.grid.grid_connected,
             budgets,
             self.programs.for_plan(now),
+            self.storm.announced(now),
         )
-        decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
+        decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets, storm_targets))
         restoring = decision.circuits is not None and any(
             on and not self.outage.circuits.get(c, True) for c, on in decision.circuits.items()
         )
@@ -340,7 +363,7 @@ class Controller:
             await self.outage.apply_circuits(decision)
             snap = await self._read()
             load_kw, pv_kw = self._flows(snap, now)
-            decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets))
+            decision = decide(self._decide_input(snap, now, load_kw, pv_kw, budgets, storm_targets))
         commands = await self._guard_and_write(decision, snap, now, load_kw, pv_kw)
         await self.outage.apply_circuits(decision)
         self.outage.warn(decision, [n for n, p in self._plugged.items() if p])
@@ -359,41 +382,16 @@ class Controller:
             circuits=self.outage.circuits,
             faults=self.faults.all(),
             baseline=self._baseline,
+            storm_watch=self.storm.status(now, storm_targets),
         )
         self.decisions += 1
         self._log_decision(snap, commands, decision)
-        if not isinstance(self.recorder, NullRecorder) or self.log.subscribed:
+        if self.recording.ok is not None or self.log.subscribed:
             status = self.status
             assert status is not None
-            self._record(status)
+            self.recording.record(status)
             self.log.publish(status)
 
-    def _record(self, status: ControlStatus) -> None:
-        """Record one status; a failing store is a fault of the store (an event when it starts
-        and when it ends), never of the tick: the house keeps its power when the disk is full."""
-        try:
-            self.recorder.record_status(status)
-        except Exception as err:
-            if not self._record_failing:
-                self._record_failing = True
-                log.error("recording the status failed", exc_info=err)
-                self.log.emit(
-                    EventKind.FAULT,
-                    EventCode.DEVICE_FAULT,
-                    f"store: recording failed ({type(err).__name__}: {err}); the loop goes on",
-                    device="store",
-                )
-            return
-        if self._record_failing:
-            self._record_failing = False
-            self.log.emit(
-                EventKind.FAULT,
-                EventCode.DEVICE_RECOVERED,
-                "store: recording again",
-                device="store",
-            )
-
-    # --- pieces -------------------------------------------------------------------------------
     async def _read(self) -> Snapshot:
         cfg = self.config
         return await read_snapshot(
@@ -407,6 +405,7 @@ class Controller:
         load_kw: float,
         pv_kw: float,
         budgets: dict[str, float | None],
+        storm_targets_kwh: dict[str, float],
     ) -> DecideInput:
         at = self.outage.reconnected_at
         return DecideInput(
@@ -425,6 +424,7 @@ class Controller:
             ramp_s=self.config.ramp_s,
             stale_after_s=self.config.stale_after_s,
             budgets=budgets,
+            storm_targets_kwh=storm_targets_kwh,
         )
 
     def _note_clock(self, now: datetime) -> None:
@@ -591,6 +591,6 @@ class Controller:
             f"controller: tick failed: {kind}",
         )
         self._status = status
-        self._record(status)
+        self.recording.record(status)
         self.log.publish(status)
         return status

@@ -17,6 +17,7 @@ from voltbridge.control.island import (
 )
 from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import ControlSite
+from voltbridge.control.storm import hold_floors, within_floors
 from voltbridge.control.tracking import (
     TrackStorage,
     absorb_deviation,
@@ -205,6 +206,8 @@ class DecideInput:
         ramp_s: the reconnection ramp's length [s].
         stale_after_s: a storage reading older than this is stale [s].
         budgets: warranty discharge left today per car [kWh], None where unlimited.
+        storm_targets_kwh: while storm watch is on, the SoC held per storage [kWh]
+            (``control/storm.py``): on grid, nothing discharges below it.
     """
 
     site: ControlSite
@@ -222,6 +225,7 @@ class DecideInput:
     ramp_s: float = 300.0
     stale_after_s: float = 30.0
     budgets: Mapping[str, float | None] = field(default_factory=dict)
+    storm_targets_kwh: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def transfer_open(self) -> bool:
@@ -274,6 +278,7 @@ def decide(inp: DecideInput) -> Decision:
     )
     if not islanded:
         limits = backup_floors(limits, island, settings.backup_reserve_h * site.essential_kw)
+        limits = hold_floors(limits, inp.storm_targets_kwh)
     plan, has_transfer, transfer_open = inp.plan, inp.has_transfer, inp.transfer_open
     reconnected_s, ramp_s = inp.reconnected_s, inp.ramp_s
     names = [s.name for s in track]
@@ -388,6 +393,15 @@ def decide(inp: DecideInput) -> Decision:
             batt,
             b.min_soc_kwh,
             b.efficiency,
+            dt_h,
+        )
+    if inp.storm_targets_kwh:
+        sp, reasons = within_floors(
+            sp,
+            reasons,
+            limits,
+            {s.name: s.soc_kwh for s in track if s.usable},
+            inp.storm_targets_kwh,
             dt_h,
         )
     ramp_done = reconnected_s is None or reconnected_s >= ramp_s

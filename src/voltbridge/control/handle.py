@@ -10,6 +10,7 @@ from voltbridge.control.program_events import EventBook
 from voltbridge.control.settings import Settings, SettingsUpdate
 from voltbridge.core.status import ControlEvent, ControlStatus
 from voltbridge.core.types import Plan
+from voltbridge.programs.events import AnnouncedOutage
 
 
 class ControlHandle(Protocol):
@@ -47,6 +48,19 @@ class ControlHandle(Protocol):
 
     def health(self) -> dict[str, Check]:
         """The loop, devices, store and plan checks (``voltbridge.control.health``)."""
+        ...
+
+    def announce_outage(self, outage: AnnouncedOutage, source: str) -> AnnouncedOutage:
+        """Storm watch for an announced outage: recorded as an event naming ``source``, re-planned
+        at the next tick; ``programs.storm.StormError`` for a window over or too far ahead."""
+        ...
+
+    def cancel_outage(self, outage_id: str, source: str) -> AnnouncedOutage:
+        """Call off an announced outage (recorded); ``StormError`` when no such outage is known."""
+        ...
+
+    def announced_outages(self) -> list[AnnouncedOutage]:
+        """The announced outages not over yet, by start."""
         ...
 
     def subscribe(self) -> asyncio.Queue[ControlStatus | ControlEvent]:

@@ -23,7 +23,7 @@ from voltbridge.forecast.home_load import History, LearnedHomeLoad
 from voltbridge.forecast.home_pv import LearnedHomePv
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import AnnouncedOutage, GridEvent
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class PlanState:
             warranty budget [kWh stored] as the controller counted it (None: no budget; a car
             missing: not counted, a whole day's allowance is assumed).
         events: the paid grid events the household takes part in (``EventBook.for_plan``).
+        announced: the announced outages not over yet (storm watch fills up for them).
     """
 
     now: datetime
@@ -47,6 +48,7 @@ class PlanState:
     settings: Settings
     budget_left_kwh: Mapping[str, float | None] = field(default_factory=dict)
     events: tuple[GridEvent, ...] = ()
+    announced: tuple[AnnouncedOutage, ...] = ()
 
 
 class PlanSource(Protocol):
@@ -163,6 +165,7 @@ class SitePlanSource:
             price_export,
             state.budget_left_kwh,
             events=state.events,
+            announced=state.announced,
         )
         plan = self.planner.plan(req)
         said = tuple(

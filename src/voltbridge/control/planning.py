@@ -23,7 +23,7 @@ from voltbridge.control.tracking import plan_step
 from voltbridge.core.status import EventCode, EventKind, NullRecorder, Recorder
 from voltbridge.core.types import Plan
 from voltbridge.planner.export import plan_to_dict
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import AnnouncedOutage, GridEvent
 
 log = logging.getLogger("voltbridge.control")
 
@@ -84,19 +84,23 @@ class Replanner:
         grid_connected: bool,
         budget_left_kwh: Mapping[str, float | None] | None = None,
         events: tuple[GridEvent, ...] = (),
+        announced: tuple[AnnouncedOutage, ...] = (),
     ) -> None:
         """Take a plan finished in the worker thread, then start a new one if one is due.
 
         ``budget_left_kwh``: what each car may still discharge today [kWh stored], for the plan
         to spend each day's warranty allowance where it is worth most. ``events``: the paid grid
-        events the household takes part in."""
+        events the household takes part in. ``announced``: the announced outages not over
+        (storm watch)."""
         if self._pending is not None and self._pending.done():
             self._finish(self._pending, now)
         why = self._due(snap, now)
         if why is None or not grid_connected or self._pending is not None:
             return
         plugged = {n: bool(p) for n, p in snap.plugged_in.items() if p is not None}
-        state = PlanState(now, soc_pct, plugged, settings, dict(budget_left_kwh or {}), events)
+        state = PlanState(
+            now, soc_pct, plugged, settings, dict(budget_left_kwh or {}), events, announced
+        )
         self._why = None
         self._pending_for = (now, why)
         if self.in_thread:

@@ -15,7 +15,13 @@ from voltbridge.control.grid_state import GridStateMachine
 from voltbridge.control.io import Snapshot
 from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import ControlSite
-from voltbridge.core.status import BatteryStatus, ControlStatus, PowerFlows, VehicleStatus
+from voltbridge.core.status import (
+    BatteryStatus,
+    ControlStatus,
+    PowerFlows,
+    StormWatchStatus,
+    VehicleStatus,
+)
 from voltbridge.core.timegrid import ensure_utc
 from voltbridge.core.types import Command, GridState, Plan
 
@@ -133,6 +139,7 @@ class StatusInputs:
     circuits: dict[str, bool]
     faults: Mapping[str, str]
     baseline_grid_kw: float
+    storm_watch: StormWatchStatus
 
 
 def status_inputs(
@@ -151,6 +158,7 @@ def status_inputs(
     circuits: Mapping[str, bool],
     faults: Mapping[str, str],
     baseline: ShadowBaseline,
+    storm_watch: StormWatchStatus | None = None,
 ) -> StatusInputs:
     """The ``StatusInputs`` of this tick; advances the shadow baseline to ``now`` (every tick,
     whether or not its status is read)."""
@@ -175,6 +183,7 @@ def status_inputs(
         circuits=dict(circuits),
         faults=faults,
         baseline_grid_kw=baseline.grid_kw(safe_load, safe_pv),
+        storm_watch=storm_watch or StormWatchStatus(),
     )
 
 
@@ -279,6 +288,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
         price_import=decision.plan_price_import,
         price_export=decision.plan_price_export,
         baseline_grid_kw=inp.baseline_grid_kw,
+        storm_watch=inp.storm_watch,
     )
 
 

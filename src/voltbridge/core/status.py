@@ -154,6 +154,38 @@ class PowerFlows:
 
 
 @dataclass(frozen=True)
+class StormWatchStatus:
+    """Storm watch as the dashboard shows it: off, or on for one announced outage.
+
+    Attributes:
+        active: whether storm watch is on (the storages fill to their targets and hold them).
+        outage_id: the announced outage it is on for, or None.
+        start: the announced start (aware, UTC), or None.
+        end: the announced end at the latest (aware, UTC), or None.
+        target_kwh: the state of charge held per storage at home [kWh] (each car's departure
+            target, the battery's maximum).
+        announced: how many announced outages are not over yet.
+    """
+
+    active: bool = False
+    outage_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    target_kwh: dict[str, float] = field(default_factory=dict)
+    announced: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "active": self.active,
+            "outage_id": self.outage_id,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "target_kwh": dict(self.target_kwh),
+            "announced": self.announced,
+        }
+
+
+@dataclass(frozen=True)
 class ControlStatus:
     """Everything the dashboard shows live, made by the controller at every tick.
 
@@ -177,6 +209,7 @@ class ControlStatus:
         baseline_grid_kw: grid power the home would draw now with uncontrolled charging (each
             car charging at full power from plug-in until full or its target, no storage
             discharging) [kW]; the store prices it to show the savings.
+        storm_watch: storm watch on or off, with its outage and targets.
     """
 
     at: datetime
@@ -195,6 +228,7 @@ class ControlStatus:
     price_import: float | None = None
     price_export: float | None = None
     baseline_grid_kw: float = 0.0
+    storm_watch: StormWatchStatus = field(default_factory=StormWatchStatus)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the body of ``GET /api/status``."""
@@ -215,6 +249,7 @@ class ControlStatus:
             "price_import": self.price_import,
             "price_export": self.price_export,
             "baseline_grid_kw": self.baseline_grid_kw,
+            "storm_watch": self.storm_watch.to_dict(),
         }
 
 
@@ -242,6 +277,7 @@ class EventCode(StrEnum):
     CLOCK_BACK = "clock-back"
     TICK_FAILED = "tick-failed"
     PROGRAM_EVENT = "program-event"
+    STORM_WATCH = "storm-watch"
 
 
 _CODES = frozenset(c.value for c in EventCode)

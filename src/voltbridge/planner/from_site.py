@@ -22,8 +22,9 @@ from voltbridge.planner.request import (
     PlanRequest,
     StorageSpec,
 )
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import AnnouncedOutage, GridEvent
 from voltbridge.programs.plan_prices import event_price_adders
+from voltbridge.programs.storm import DEFAULT_LEAD_H, storm_requirement_kwh
 from voltbridge.tariffs import (
     Tariff,
     coverage_warnings,
@@ -232,26 +233,58 @@ def battery_storage(
 
 
 def backup_requirement(
-    site: Site, grid: TimeGrid, storages: list[StorageSpec]
+    site: Site,
+    grid: TimeGrid,
+    storages: list[StorageSpec],
+    storm_kwh: FloatArray | None = None,
 ) -> FloatArray | None:
     """Stored energy to keep for the essential circuits at each edge [kWh], or None.
 
     ``backup_reserve_h * essential_kw / eta_d`` while a car that can discharge is plugged in;
-    with no car at home, only what the home battery can hold above its minimum.
+    with no car at home, only what the home battery can hold above its minimum. ``storm_kwh``:
+    storm watch's requirement (:func:`storm_target_kwh` over the announced windows); the larger
+    of the two applies at each edge.
     """
     hours, essential = site.preferences.backup_reserve_h, site.essential_kw
-    if not storages or hours <= 0 or essential <= 0:
-        return None
-    eta = min(s.eta_discharge for s in storages)
-    need = hours * essential / eta
-    car_home = np.zeros(grid.n + 1, dtype=bool)
-    battery_room = 0.0
+    normal: FloatArray | None = None
+    if storages and hours > 0 and essential > 0:
+        eta = min(s.eta_discharge for s in storages)
+        need = hours * essential / eta
+        car_home = np.zeros(grid.n + 1, dtype=bool)
+        battery_room = 0.0
+        for s in storages:
+            if s.kind == "vehicle" and s.backup_counts is not None:
+                car_home |= s.backup_counts > 0
+            elif s.kind == "battery":
+                battery_room = s.max_soc_kwh - float(s.reserve_kwh.max())
+        normal = np.where(car_home, need, min(need, battery_room))
+    if storm_kwh is None:
+        return normal
+    return storm_kwh if normal is None else np.maximum(normal, storm_kwh)
+
+
+def storm_target_kwh(
+    grid: TimeGrid, storages: Sequence[StorageSpec], car_targets_kwh: Mapping[str, float]
+) -> FloatArray:
+    """What storm watch fills at each edge [kWh above the reserves]: each car that can power
+    the house, while plugged in, up to its departure target, and the home battery up to its
+    maximum SoC; never above a storage's maximum.
+
+    The departure target, not the car's full capacity: it is the SoC the household (or the
+    battery-care setting, or the maker's warranty) allows the car to sit at, and what an
+    uncontrolled charger fills to on arrival, so storm watch enters an outage no emptier than a
+    house that does nothing clever, without holding a pack at 100 % for days.
+    """
+    out = np.zeros(grid.n + 1)
     for s in storages:
-        if s.kind == "vehicle" and s.backup_counts is not None:
-            car_home |= s.backup_counts > 0
-        elif s.kind == "battery":
-            battery_room = s.max_soc_kwh - float(s.reserve_kwh.max())
-    return np.where(car_home, need, min(need, battery_room))
+        if s.kind == "vehicle":
+            if s.backup_counts is None:
+                continue
+            top = min(car_targets_kwh.get(s.name, s.max_soc_kwh), s.max_soc_kwh)
+            out += s.backup_counts * np.maximum(top - s.reserve_kwh, 0.0)
+        else:
+            out += np.maximum(s.max_soc_kwh - s.reserve_kwh, 0.0)
+    return out
 
 
 def plan_request(
@@ -264,6 +297,8 @@ def plan_request(
     budget_left_kwh: Mapping[str, float | None] | None = None,
     constants: SiteConstants | None = None,
     events: Sequence[GridEvent] = (),
+    announced: Sequence[AnnouncedOutage] = (),
+    storm_lead_h: float = DEFAULT_LEAD_H,
 ) -> PlanRequest:
     """Everything the planner needs for ``site`` on ``grid``.
 
@@ -275,7 +310,9 @@ def plan_request(
     controller counted it (missing: a whole day's). ``events``: the paid grid events the
     household takes part in; each adds its payment to the prices in its window
     (:func:`voltbridge.programs.plan_prices.event_price_adders`), so the plan delivers what pays
-    within its reserves.
+    within its reserves. ``announced``: outages announced ahead; storm watch fills the storages
+    ``storm_lead_h`` [h] before each starts and holds them to its end
+    (:func:`voltbridge.programs.storm.storm_requirement_kwh`).
     """
     soc_pct = dict(soc_pct or {})
     left = dict(budget_left_kwh or {})
@@ -296,7 +333,13 @@ def plan_request(
     battery = battery_storage(site, grid, soc_pct.get("battery"), constants.battery_wear)
     if battery is not None:
         storages.append(battery)
-    backup = backup_requirement(site, grid, storages)
+    storm = None
+    if announced:
+        targets = {rv.entry.name: lim.target_kwh for rv, lim, _ in constants.cars}
+        storm = storm_requirement_kwh(
+            announced, grid, storm_target_kwh(grid, storages, targets), storm_lead_h
+        )
+    backup = backup_requirement(site, grid, storages, storm)
     tariff = constants.tariff
     if price_import is None:
         price_import = import_prices(tariff, grid)

@@ -3,7 +3,8 @@
 The controller runs unchanged on a virtual clock, one tick per simulation step, against devices
 that read and write the simulator's plant (``PlantBridge``). Its plans come from
 ``SimPlanSource``: the same planner, on forecasts built only from the simulated past and prices
-known at the time. Off grid the plant follows the controller's setpoints and its shedding
+known at the time. An outage announced ahead (``Outage.notice_h``) reaches the controller at its
+announcement through ``Controller.announce_outage``, the path the API takes at home. Off grid the plant follows the controller's setpoints and its shedding
 (``grid_forming``), and the house joins the grid only when the controller closes the transfer
 switch.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -24,7 +26,7 @@ from voltbridge.core.clock import VirtualClock
 from voltbridge.core.timegrid import FloatArray
 from voltbridge.core.types import Measurement, Plan
 from voltbridge.planner import Planner
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import AnnouncedOutage, GridEvent
 from voltbridge.sim.context import Context
 from voltbridge.sim.plan_inputs import SimPlanInputs
 
@@ -211,6 +213,7 @@ class ControlledOptimal:
         self.clock: VirtualClock | None = None
         self._unheard: list[GridEvent] = []
         self._loop = asyncio.new_event_loop()
+        self._notices: list[tuple[datetime, AnnouncedOutage]] = []
 
     @property
     def plans(self) -> int:
@@ -253,12 +256,31 @@ class ControlledOptimal:
         self._unheard = sorted(
             ctx.world.events, key=lambda e: e.received_at or e.start, reverse=True
         )
+        self._notices = sorted(
+            (
+                (o.announced_at, AnnouncedOutage(f"sim-{i + 1}", o.start, o.end, "sim"))
+                for i, o in enumerate(w.outages)
+                if o.announced_at is not None
+            ),
+            key=lambda n: n[0],
+        )
 
     def _hear_events(self, now: datetime) -> None:
         """Offer the controller the grid events announced by ``now``, as a VTN would."""
         assert self.controller is not None
         while self._unheard and (self._unheard[-1].received_at or self._unheard[-1].start) <= now:
             self.controller.programs.offer(self._unheard.pop(), now)
+
+    def _announce(self, now: datetime) -> None:
+        """Hand the controller each outage announced by ``now``, as the API would at home (an
+        announcement made before the period arrives at its first step)."""
+        assert self.controller is not None
+        while self._notices and self._notices[0][0] <= now:
+            at, outage = self._notices.pop(0)
+            if outage.end > now:
+                self.controller.announce_outage(
+                    replace(outage, announced_at=min(at, now)), source="sim"
+                )
 
     def setpoints(self, t: int, ctx: Context) -> list[float]:
         if self.bridge is None:
@@ -270,6 +292,8 @@ class ControlledOptimal:
             self.clock.advance(ahead)
         if self._unheard:
             self._hear_events(self.clock.now())
+        if self._notices:
+            self._announce(self.clock.now())
         run_now(self._loop, self.controller.step())
         return list(self.bridge.setpoints)
 

@@ -181,4 +181,5 @@ class SimPlanInputs:
             budget_left_kwh=state.budget_left_kwh,
             constants=self._site_constants(site),
             events=state.events,
+            announced=state.announced,
         )

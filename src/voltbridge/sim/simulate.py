@@ -113,7 +113,8 @@ def simulate_site(
         "weather": weather_summary(world),
         "weather_label": weather_label(world),
         "outages": [
-            {"start": o.start.isoformat(), "hours": round(o.hours, 3)} for o in world.outages
+            {"start": o.start.isoformat(), "hours": round(o.hours, 3), "notice_h": o.notice_h}
+            for o in world.outages
         ],
         "forecast": forecast_metrics(world),
         "program_events": events_summary(events),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -31,10 +31,22 @@ class RealisedTrip:
 
 @dataclass(frozen=True)
 class Outage:
-    """A grid outage: the grid is absent on [start, end) (UTC)."""
+    """A grid outage: the grid is absent on [start, end) (UTC).
+
+    ``notice_h``: how long before ``start`` it was announced [h] (the announcement gives the
+    true window); None for an outage that comes unannounced.
+    """
 
     start: datetime
     end: datetime
+    notice_h: float | None = None
+
+    @property
+    def announced_at(self) -> datetime | None:
+        """When the outage was announced (UTC), or None when it was not."""
+        if self.notice_h is None:
+            return None
+        return self.start - timedelta(hours=self.notice_h)
 
     @property
     def hours(self) -> float:

@@ -20,7 +20,7 @@ from voltbridge.forecast.measured import measured_load_kw
 from voltbridge.forecast.site import pv_array_args, trip_rules
 from voltbridge.forecast.trips import TripRule
 from voltbridge.programs.events import GridEvent
-from voltbridge.sim.outages import draw_outages, outage_mask
+from voltbridge.sim.outages import draw_notices, draw_outages, outage_mask
 from voltbridge.sim.trips import realise_trips, trip_arrays
 from voltbridge.sim.types import Outage, RealisedTrip
 from voltbridge.sim.weather import (
@@ -137,7 +137,8 @@ def build_world(
     n_sim = round(days * 24 * 60 / step_minutes)
     # independent streams for the outages and each car: how many outages or trips one draws
     # (which depends on the period's length) never changes another's
-    outage_rng, *car_rngs = np.random.default_rng(seed).spawn(1 + len(site.vehicles))
+    # (the notices' stream is spawned last, so the others are those of before it existed)
+    outage_rng, *car_rngs, notice_rng = np.random.default_rng(seed).spawn(2 + len(site.vehicles))
     loc = site.location
     tmy = site_weather(loc.latitude, loc.longitude, loc.weather_file, fetch=weather_fetch)
     typical = load_weather(tmy.path)
@@ -162,12 +163,15 @@ def build_world(
     if outages is None:
         risk = site.outages
         outages = (
-            draw_outages(
-                grid.start,
-                start + timedelta(days=days),
-                risk.per_year,
-                risk.mean_hours,
-                outage_rng,
+            draw_notices(
+                draw_outages(
+                    grid.start,
+                    start + timedelta(days=days),
+                    risk.per_year,
+                    risk.mean_hours,
+                    outage_rng,
+                ),
+                notice_rng,
             )
             if risk.per_year > 0
             else []
