@@ -133,7 +133,9 @@ def test_a_status_that_cannot_be_made_is_a_failed_tick_never_an_escape(
     """As before statuses were made on read: the tick fails safely, its status is the last one
     with the failure added, and the next tick makes statuses again."""
     r = home()
-    r.controller.recording.recorder = ListRecorder()  # a home records every status: made in the tick
+    r.controller.recording.recorder = (
+        ListRecorder()
+    )  # a home records every status: made in the tick
     first = asyncio.run(r.controller.safe_tick())
     r.home.advance(r.tick_s)
 
