@@ -11,16 +11,16 @@ from voltbridge.control.events import EventLog
 from voltbridge.control.program_events import KEEP_PAST, EventBook
 from voltbridge.core.clock import VirtualClock
 from voltbridge.core.status import EventCode, EventKind, NullRecorder
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 
 T0 = datetime(2026, 7, 14, 20, 0, tzinfo=UTC)
 
 
 def ev(
     event_id: str, start_h: float, hours: float = 2.0, program: str = "elrp", **kw: object
-) -> GridEvent:
+) -> ProgramEvent:
     start = T0 + timedelta(hours=start_h)
-    return GridEvent(event_id, program, start, start + timedelta(hours=hours), "reduce", **kw)  # type: ignore[arg-type]
+    return ProgramEvent(event_id, program, start, start + timedelta(hours=hours), "reduce", **kw)  # type: ignore[arg-type]
 
 
 def book(**kw: object) -> tuple[EventBook, EventLog, list[str]]:
@@ -51,7 +51,7 @@ def test_a_new_event_is_logged_planned_and_asks_for_a_plan() -> None:
         (ev("clash", 21), "overlaps event 'a'"),
     ],
 )
-def test_refused_events_are_warnings_and_never_planned(offered: GridEvent, why: str) -> None:
+def test_refused_events_are_warnings_and_never_planned(offered: ProgramEvent, why: str) -> None:
     b, log, _ = book()
     b.offer(ev("a", 20), T0)
     assert not b.offer(offered, T0)
@@ -112,7 +112,7 @@ def test_the_controller_plans_with_the_events_taken_and_replans_on_an_answer() -
     r.tick()  # the first plan, with no event
     assert r.plans.calls[-1].events == ()
     now = r.clock.now()
-    taken = GridEvent("e1", "elrp", now + timedelta(hours=2), now + timedelta(hours=4), "export")
+    taken = ProgramEvent("e1", "elrp", now + timedelta(hours=2), now + timedelta(hours=4), "export")
     assert r.controller.programs.offer(taken, now)
     r.tick()  # a new event asks for a plan at once
     assert [e.event_id for e in r.plans.calls[-1].events] == ["e1"]

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from voltbridge.programs.events import AnnouncedOutage, EventError, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, EventError, ProgramEvent
 
 T0 = datetime(2026, 7, 14, 23, 0, tzinfo=UTC)
 
 
-def event(**change: object) -> GridEvent:
+def event(**change: object) -> ProgramEvent:
     fields: dict[str, object] = {
         "event_id": "e1",
         "program": "elrp",
@@ -23,7 +23,7 @@ def event(**change: object) -> GridEvent:
         "payment_per_kwh": 2.0,
     }
     fields.update(change)
-    return GridEvent(**fields)  # type: ignore[arg-type]
+    return ProgramEvent(**fields)  # type: ignore[arg-type]
 
 
 def test_times_are_normalised_to_utc_and_hours_counted() -> None:

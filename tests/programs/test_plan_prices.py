@@ -17,15 +17,15 @@ from voltbridge.core.timegrid import TimeGrid
 from voltbridge.forecast import forecast_site
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 from voltbridge.programs.plan_prices import event_price_adders, window_share
 
 EXAMPLES = Path(__file__).parents[2] / "src" / "voltbridge" / "examples"
 T0 = datetime(2026, 7, 14, 0, 0, tzinfo=UTC)
 
 
-def event(start: datetime, hours: float, kind: str = "export", pay: float = 2.0) -> GridEvent:
-    return GridEvent(
+def event(start: datetime, hours: float, kind: str = "export", pay: float = 2.0) -> ProgramEvent:
+    return ProgramEvent(
         f"e-{start.isoformat()}",
         "elrp",
         start,

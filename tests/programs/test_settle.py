@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voltbridge.core.timegrid import TimeGrid
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 from voltbridge.programs.models import Program
 from voltbridge.programs.settle import month_fractions, settle_events, settle_program
 
@@ -34,7 +34,7 @@ def series() -> tuple[TimeGrid, np.ndarray]:
     return grid, kw
 
 
-def event(day: int, choice: str = "take_part", **change: Any) -> GridEvent:
+def event(day: int, choice: str = "take_part", **change: Any) -> ProgramEvent:
     start = START + timedelta(days=day - 1, hours=17)
     fields: dict[str, Any] = {
         "event_id": f"e{day}",
@@ -45,7 +45,7 @@ def event(day: int, choice: str = "take_part", **change: Any) -> GridEvent:
         "choice": choice,
     }
     fields.update(change)
-    return GridEvent(**fields)
+    return ProgramEvent(**fields)
 
 
 def program(rule: str = "10-of-10", cap: float | None = None, **change: Any) -> Program:
@@ -174,7 +174,7 @@ def test_zero_export_settlement_matches_an_independent_recount(
     grid = TimeGrid.regular(START, 24 * 3, 60)
     kw = np.array(flows)
     start = START + timedelta(days=2, hours=start_hour)
-    e = GridEvent("x", "p", start, start + timedelta(hours=hours), "export")
+    e = ProgramEvent("x", "p", start, start + timedelta(hours=hours), "export")
     got = settle_program(program("zero-export"), grid, kw, [e], "UTC")
     exported = -sum(flows[48 + start_hour + h] for h in range(hours))
     assert got.events[0].delivered_kwh >= 0.0
@@ -195,7 +195,7 @@ def test_caps_are_never_exceeded(
     grid, kw = series()
     p = program(limits={"max_events_per_year": max_events, "max_hours_per_year": max_hours})
     events = [
-        GridEvent(
+        ProgramEvent(
             f"d{d}",
             "p",
             START + timedelta(days=d, hours=16),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 
 from ..api.fakes import NOW
 from ..api.helpers import Demo
@@ -19,7 +19,7 @@ def test_an_event_is_shown_and_skipped_from_the_page(
 ) -> None:
     server, demo = served
     start = NOW + timedelta(hours=4)
-    event = GridEvent(
+    event = ProgramEvent(
         "elrp-7", "elrp", start, start + timedelta(hours=2), "reduce", 5.0, 2.0, source="openadr2"
     )
     assert demo.handle.programs.offer(event, NOW)

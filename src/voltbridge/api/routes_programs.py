@@ -17,7 +17,7 @@ from voltbridge.api.context import ApiContext
 from voltbridge.api.errors import FieldError
 from voltbridge.api.models import Message, Problems
 from voltbridge.control.program_events import EventMeter
-from voltbridge.programs.events import EventError, GridEvent
+from voltbridge.programs.events import EventError, ProgramEvent
 
 
 class EventIn(BaseModel):
@@ -43,7 +43,7 @@ class ChoiceIn(BaseModel):
 
 
 def event_payload(
-    event: GridEvent, taking_part: bool, now: datetime, meter: EventMeter | None = None
+    event: ProgramEvent, taking_part: bool, now: datetime, meter: EventMeter | None = None
 ) -> dict[str, Any]:
     """One event for the API: its window, payment, the answer, where it stands now and what the
     grid meter measured in its window so far (null before it starts)."""
@@ -87,7 +87,7 @@ def router(ctx: ApiContext) -> APIRouter:
     def now() -> datetime:
         return handle.programs.log.clock.now()
 
-    def shown(event: GridEvent) -> dict[str, Any]:
+    def shown(event: ProgramEvent) -> dict[str, Any]:
         book = handle.programs
         return event_payload(event, book.taking_part(event), now(), book.meters.get(event.event_id))
 
@@ -107,7 +107,7 @@ def router(ctx: ApiContext) -> APIRouter:
         """Enter an event by hand. 422 names the field at fault; 409 when it is over already or
         overlaps another event of the same program (the event list says why)."""
         try:
-            event = GridEvent(
+            event = ProgramEvent(
                 body.event_id,
                 body.program,
                 body.start,

@@ -23,7 +23,7 @@ from voltbridge.forecast.home_load import History, LearnedHomeLoad
 from voltbridge.forecast.home_pv import LearnedHomePv
 from voltbridge.planner import Planner
 from voltbridge.planner.from_site import plan_request
-from voltbridge.programs.events import AnnouncedOutage, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class PlanState:
     plugged_in: Mapping[str, bool]
     settings: Settings
     budget_left_kwh: Mapping[str, float | None] = field(default_factory=dict)
-    events: tuple[GridEvent, ...] = ()
+    events: tuple[ProgramEvent, ...] = ()
     announced: tuple[AnnouncedOutage, ...] = ()
 
 

@@ -23,7 +23,7 @@ from voltbridge.control.tracking import plan_step
 from voltbridge.core.status import EventCode, EventKind, NullRecorder, Recorder
 from voltbridge.core.types import Plan
 from voltbridge.planner.export import plan_to_dict
-from voltbridge.programs.events import AnnouncedOutage, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 
 log = logging.getLogger("voltbridge.control")
 
@@ -83,7 +83,7 @@ class Replanner:
         settings: Settings,
         grid_connected: bool,
         budget_left_kwh: Mapping[str, float | None] | None = None,
-        events: tuple[GridEvent, ...] = (),
+        events: tuple[ProgramEvent, ...] = (),
         announced: tuple[AnnouncedOutage, ...] = (),
     ) -> None:
         """Take a plan finished in the worker thread, then start a new one if one is due.

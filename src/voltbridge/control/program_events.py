@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from voltbridge.control.events import EventLog
 from voltbridge.core.status import EventCode, EventKind
-from voltbridge.programs.events import Choice, GridEvent
+from voltbridge.programs.events import Choice, ProgramEvent
 
 KEEP_PAST = timedelta(days=31)
 """Events that ended are kept this long (for the event list and the month's income)."""
@@ -61,7 +61,7 @@ class EventBook:
             raise ValueError("default_choice must be take_part or skip")
         self.log, self.default_choice, self.max_export_kw = log, default_choice, max_export_kw
         self.on_change = on_change
-        self._events: dict[str, GridEvent] = {}
+        self._events: dict[str, ProgramEvent] = {}
         self.meters: dict[str, EventMeter] = {}
         """Per event id, the grid energy measured in its window (see ``note_grid``)."""
         self._last: tuple[datetime, float | None] | None = None
@@ -78,7 +78,7 @@ class EventBook:
             raise ValueError(f"default answers must be take_part or skip, not for {sorted(bad)}")
         self.programs = dict(defaults)
 
-    def offer(self, event: GridEvent, now: datetime | None = None) -> bool:
+    def offer(self, event: ProgramEvent, now: datetime | None = None) -> bool:
         """Take ``event`` (new, or a newer version of a known one); False when refused.
         ``now`` defaults to the log's clock."""
         now = self.log.clock.now() if now is None else now
@@ -129,7 +129,7 @@ class EventBook:
         self._changed(f"grid event {event.event_id} {words}")
         return True
 
-    def choose(self, event_id: str, choice: Choice, source: str) -> GridEvent:
+    def choose(self, event_id: str, choice: Choice, source: str) -> ProgramEvent:
         """Record the household's answer; raises KeyError for an unknown event."""
         event = self._events[event_id]
         if event.choice == choice:
@@ -158,7 +158,7 @@ class EventBook:
         self._changed(f"grid event {event_id} cancelled")
         return True
 
-    def get(self, event_id: str) -> GridEvent | None:
+    def get(self, event_id: str) -> ProgramEvent | None:
         return self._events.get(event_id)
 
     def choice(self, event_id: str) -> Choice:
@@ -166,7 +166,7 @@ class EventBook:
         event = self._events.get(event_id)
         return "undecided" if event is None else event.choice
 
-    def taking_part(self, event: GridEvent) -> bool:
+    def taking_part(self, event: ProgramEvent) -> bool:
         """Whether the household takes part (its answer, else its program's default, else the
         book's)."""
         if event.choice != "undecided":
@@ -174,14 +174,14 @@ class EventBook:
         default = (self.programs or {}).get(event.program, self.default_choice)
         return default == "take_part"
 
-    def all(self, now: datetime) -> list[GridEvent]:
+    def all(self, now: datetime) -> list[ProgramEvent]:
         """Known events by start, those that ended more than ``KEEP_PAST`` ago dropped."""
         for gone in [k for k, e in self._events.items() if e.end < now - KEEP_PAST]:
             del self._events[gone]
             self.meters.pop(gone, None)
         return sorted(self._events.values(), key=lambda e: (e.start, e.event_id))
 
-    def for_plan(self, now: datetime) -> tuple[GridEvent, ...]:
+    def for_plan(self, now: datetime) -> tuple[ProgramEvent, ...]:
         """The events the plan counts on: not over, and taken part in."""
         return tuple(e for e in self.all(now) if e.end > now and self.taking_part(e))
 
@@ -233,7 +233,7 @@ class EventBook:
                 },
             )
 
-    def _refuse(self, event: GridEvent, why: str) -> None:
+    def _refuse(self, event: ProgramEvent, why: str) -> None:
         self.last_refusal = f"grid event {event.event_id!r} refused: {why}"
         self.log.emit(
             EventKind.WARNING,
@@ -250,11 +250,11 @@ class EventBook:
 _CHOICE_WORDS = {"take_part": "taking part", "skip": "skipping it", "undecided": "undecided"}
 
 
-def _window(event: GridEvent) -> str:
+def _window(event: ProgramEvent) -> str:
     return f"{event.start.isoformat()} to {event.end.isoformat()}"
 
 
-def _data(event: GridEvent, what: str) -> dict[str, object]:
+def _data(event: ProgramEvent, what: str) -> dict[str, object]:
     return {
         "what": what,
         "event_id": event.event_id,

@@ -22,7 +22,7 @@ from voltbridge.planner.request import (
     PlanRequest,
     StorageSpec,
 )
-from voltbridge.programs.events import AnnouncedOutage, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 from voltbridge.programs.plan_prices import event_price_adders
 from voltbridge.programs.storm import DEFAULT_LEAD_H, storm_requirement_kwh
 from voltbridge.tariffs import (
@@ -296,7 +296,7 @@ def plan_request(
     price_export: FloatArray | None = None,
     budget_left_kwh: Mapping[str, float | None] | None = None,
     constants: SiteConstants | None = None,
-    events: Sequence[GridEvent] = (),
+    events: Sequence[ProgramEvent] = (),
     announced: Sequence[AnnouncedOutage] = (),
     storm_lead_h: float = DEFAULT_LEAD_H,
 ) -> PlanRequest:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from voltbridge.core.timegrid import TimeGrid
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 from voltbridge.programs.models import Program
 
 
@@ -27,7 +27,7 @@ def season_days_per_year(program: Program) -> int:
     return sum(lengths[m - 1] for m in program.window.months)
 
 
-def draw_events(program: Program, grid: TimeGrid, timezone: str, seed: int) -> list[GridEvent]:
+def draw_events(program: Program, grid: TimeGrid, timezone: str, seed: int) -> list[ProgramEvent]:
     """``program``'s events over ``grid``, drawn as the module says; none without an event
     payment or a ``typical_events_per_year``.
 
@@ -46,7 +46,7 @@ def draw_events(program: Program, grid: TimeGrid, timezone: str, seed: int) -> l
     shortest = max(1, int(np.ceil(window.min_event_h)))
     longest = max(shortest, int(np.floor(window.longest_h)))
     counts: dict[int, tuple[int, float]] = {}
-    events: list[GridEvent] = []
+    events: list[ProgramEvent] = []
     day = first
     while day <= last:
         # Draw the same numbers every day, in or out of season, so that a longer period keeps
@@ -71,7 +71,7 @@ def draw_events(program: Program, grid: TimeGrid, timezone: str, seed: int) -> l
             continue
         counts[today.year] = (count + 1, total_h + hours)
         events.append(
-            GridEvent(
+            ProgramEvent(
                 event_id=f"{program.id}-{today.isoformat()}",
                 program=program.id,
                 start=start_utc,

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-EventKind = Literal["export", "reduce"]
+ProgramEventKind = Literal["export", "reduce"]
 """``export``: deliver energy to the grid in the window; ``reduce``: draw less than the baseline."""
 
-EVENT_KINDS: tuple[EventKind, ...] = ("export", "reduce")
+EVENT_KINDS: tuple[ProgramEventKind, ...] = ("export", "reduce")
 
 EventSource = Literal["openadr2", "openadr3", "api", "sim", "feed"]
 """Which path brought the signal (shown in the event log)."""
@@ -43,7 +43,7 @@ def _utc(name: str, at: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
-class GridEvent:
+class ProgramEvent:
     """A utility's event: a window in which the household is paid for what it delivers.
 
     Attributes:
@@ -51,7 +51,7 @@ class GridEvent:
         program: the id of the program that pays for it (``[[programs]]`` ``id``).
         start: first instant of the window (UTC).
         end: end of the window, exclusive (UTC).
-        kind: ``export`` or ``reduce`` (see :data:`EventKind`).
+        kind: ``export`` or ``reduce`` (see :data:`ProgramEventKind`).
         requested_kw: what the sender asks for, 0 when it asks "as much as you can" [kW].
         payment_per_kwh: paid per kWh delivered against the program's baseline [currency/kWh].
         source: which path brought it.
@@ -63,7 +63,7 @@ class GridEvent:
     program: str
     start: datetime
     end: datetime
-    kind: EventKind
+    kind: ProgramEventKind
     requested_kw: float = 0.0
     payment_per_kwh: float = 0.0
     source: EventSource = "api"
@@ -103,7 +103,7 @@ class GridEvent:
         """Length of the window [h]."""
         return (self.end - self.start).total_seconds() / 3600.0
 
-    def overlaps(self, other: GridEvent) -> bool:
+    def overlaps(self, other: ProgramEvent) -> bool:
         """Whether the two windows share any instant."""
         return self.start < other.end and other.start < self.end
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from voltbridge.programs.events import EVENT_KINDS, EventKind
+from voltbridge.programs.events import EVENT_KINDS, ProgramEventKind
 
 Money = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
 """An amount [currency] or a rate [currency/kWh, currency/kW]; TOML numbers only."""
@@ -67,7 +67,7 @@ class EventPayment(_Model):
     per_kwh: Money
     """Paid per kWh delivered against the baseline [currency/kWh]."""
     baseline: Baseline
-    kind: EventKind = "reduce"
+    kind: ProgramEventKind = "reduce"
     """What events ask for: ``reduce`` (draw less than the baseline, export counts too) or
     ``export`` (deliver to the grid)."""
     floor_at_zero: bool = True

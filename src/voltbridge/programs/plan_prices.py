@@ -23,10 +23,10 @@ from collections.abc import Iterable
 import numpy as np
 
 from voltbridge.core.timegrid import FloatArray, TimeGrid
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 
 
-def window_share(grid: TimeGrid, event: GridEvent) -> FloatArray:
+def window_share(grid: TimeGrid, event: ProgramEvent) -> FloatArray:
     """Per step, the share of the step that lies in the event's window (0..1)."""
     start_s, end_s = event.start.timestamp(), event.end.timestamp()
     a = grid.edges_s[:-1].astype(np.float64)
@@ -37,7 +37,7 @@ def window_share(grid: TimeGrid, event: GridEvent) -> FloatArray:
 
 
 def event_price_adders(
-    grid: TimeGrid, events: Iterable[GridEvent]
+    grid: TimeGrid, events: Iterable[ProgramEvent]
 ) -> tuple[FloatArray, FloatArray]:
     """What the events add to the import and the export price per step [currency/kWh].
 

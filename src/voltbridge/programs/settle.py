@@ -25,7 +25,7 @@ import numpy as np
 
 from voltbridge.core.timegrid import FloatArray, TimeGrid
 from voltbridge.programs import baseline as bl
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 from voltbridge.programs.models import Baseline, Program
 from voltbridge.tariffs.localclock import (
     civil_year,
@@ -209,7 +209,7 @@ def settle_events(
     program: Program,
     grid: TimeGrid,
     grid_kw: FloatArray,
-    events: list[GridEvent],
+    events: list[ProgramEvent],
     timezone: str,
 ) -> list[EventSettlement]:
     """Each of ``program``'s events among ``events`` settled on the metered ``grid_kw`` [kW]."""
@@ -244,7 +244,7 @@ def settle_events(
         took_part = event.choice != "skip"
         window = np.flatnonzero((starts >= lo) & (starts < hi))
 
-        def unpaid(note: str, event: GridEvent = event, took_part: bool = took_part) -> None:
+        def unpaid(note: str, event: ProgramEvent = event, took_part: bool = took_part) -> None:
             out.append(
                 EventSettlement(
                     event.event_id,
@@ -337,7 +337,7 @@ def settle_program(
     program: Program,
     grid: TimeGrid,
     grid_kw: FloatArray,
-    events: list[GridEvent],
+    events: list[ProgramEvent],
     timezone: str,
     *,
     plugged_in: np.ndarray | None = None,

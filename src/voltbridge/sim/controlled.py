@@ -26,7 +26,7 @@ from voltbridge.core.clock import VirtualClock
 from voltbridge.core.timegrid import FloatArray
 from voltbridge.core.types import Measurement, Plan
 from voltbridge.planner import Planner
-from voltbridge.programs.events import AnnouncedOutage, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 from voltbridge.sim.context import Context
 from voltbridge.sim.plan_inputs import SimPlanInputs
 
@@ -211,7 +211,7 @@ class ControlledOptimal:
         self.controller: Controller | None = None
         self.source: SimPlanSource | None = None
         self.clock: VirtualClock | None = None
-        self._unheard: list[GridEvent] = []
+        self._unheard: list[ProgramEvent] = []
         self._loop = asyncio.new_event_loop()
         self._notices: list[tuple[datetime, AnnouncedOutage]] = []
 

@@ -18,22 +18,22 @@ import numpy as np
 from voltbridge.config import Site
 from voltbridge.core.timegrid import TimeGrid
 from voltbridge.programs.draw import draw_events
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 from voltbridge.programs.settle import ProgramSettlement, settle_program
 from voltbridge.sim.types import SimTrace
 
 
-def draw_site_events(site: Site, grid: TimeGrid, seed: int) -> list[GridEvent]:
+def draw_site_events(site: Site, grid: TimeGrid, seed: int) -> list[ProgramEvent]:
     """The events of every enabled program of ``site`` over ``grid`` (the simulated period,
     not the world's look-ahead beyond it), in start order."""
-    events: list[GridEvent] = []
+    events: list[ProgramEvent] = []
     for entry in site.programs:
         if entry.enabled:
             events += draw_events(entry.program(), grid, site.location.timezone, seed)
     return sorted(events, key=lambda e: (e.start, e.program))
 
 
-def settle_site(site: Site, trace: SimTrace, events: list[GridEvent]) -> list[ProgramSettlement]:
+def settle_site(site: Site, trace: SimTrace, events: list[ProgramEvent]) -> list[ProgramSettlement]:
     """Each enabled program settled on the strategy's grid power; a car counts as plugged in
     when any car is."""
     plugged = np.zeros(trace.grid.n, dtype=bool)
@@ -56,7 +56,7 @@ def settle_site(site: Site, trace: SimTrace, events: list[GridEvent]) -> list[Pr
 
 
 def program_figures(
-    site: Site, trace: SimTrace, events: list[GridEvent], net_cost: float
+    site: Site, trace: SimTrace, events: list[ProgramEvent], net_cost: float
 ) -> dict[str, Any]:
     """The program fields of a strategy in `voltbridge simulate --json`: income [currency]
     (payments and credits less penalties), energy delivered in events [kWh], the net cost
@@ -84,7 +84,7 @@ def program_figures(
     }
 
 
-def events_summary(events: list[GridEvent]) -> list[dict[str, Any]]:
+def events_summary(events: list[ProgramEvent]) -> list[dict[str, Any]]:
     """The drawn events for the JSON: program, start (UTC), hours, price [currency/kWh]."""
     return [
         {
@@ -98,7 +98,7 @@ def events_summary(events: list[GridEvent]) -> list[dict[str, Any]]:
     ]
 
 
-def programs_sentence(site: Site, events: list[GridEvent], strategies: dict[str, Any]) -> str:
+def programs_sentence(site: Site, events: list[ProgramEvent], strategies: dict[str, Any]) -> str:
     """One sentence on what the programs paid and what that does to the best earner's net
     cost, for the report."""
     enabled = [p.id for p in site.programs if p.enabled]

@@ -19,7 +19,7 @@ from voltbridge.forecast.household import household_load_kw
 from voltbridge.forecast.measured import measured_load_kw
 from voltbridge.forecast.site import pv_array_args, trip_rules
 from voltbridge.forecast.trips import TripRule
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 from voltbridge.sim.outages import draw_notices, draw_outages, outage_mask
 from voltbridge.sim.trips import realise_trips, trip_arrays
 from voltbridge.sim.types import Outage, RealisedTrip
@@ -104,7 +104,7 @@ class World:
     pv_clear_index: FloatArray | None = None
     load_forecasts: dict[int, FloatArray] = field(default_factory=dict)
     pv_indices: dict[int, FloatArray] = field(default_factory=dict)
-    events: tuple[GridEvent, ...] = ()
+    events: tuple[ProgramEvent, ...] = ()
 
     @property
     def dt_h(self) -> FloatArray:

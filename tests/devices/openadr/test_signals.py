@@ -23,7 +23,7 @@ from voltbridge.devices.openadr import (
     map_event,
 )
 from voltbridge.devices.openadr.config import OpenADRTls
-from voltbridge.programs.events import AnnouncedOutage, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 
 NOW = datetime(2026, 7, 15, 17, 0, tzinfo=UTC)
 START = datetime(2026, 7, 16, 0, 0, tzinfo=UTC)
@@ -64,9 +64,9 @@ def raw(*signals: tuple[str, str, list[float]], **changes: Any) -> dict[str, Any
     return event
 
 
-def grid(*signals: tuple[str, str, list[float]], **changes: Any) -> GridEvent:
+def grid(*signals: tuple[str, str, list[float]], **changes: Any) -> ProgramEvent:
     mapped = map_event(raw(*signals, **changes), RULES, NOW)
-    assert isinstance(mapped.signal, GridEvent)
+    assert isinstance(mapped.signal, ProgramEvent)
     return mapped.signal
 
 
@@ -110,7 +110,7 @@ def test_outage_by_market_context_or_signal() -> None:
 
 def test_clipping_is_said() -> None:
     mapped = map_event(raw(("LOAD_DISPATCH", "setpoint", [-11.0])), RULES, NOW)
-    assert isinstance(mapped.signal, GridEvent) and mapped.signal.requested_kw == 7.4
+    assert isinstance(mapped.signal, ProgramEvent) and mapped.signal.requested_kw == 7.4
     assert mapped.notes == (
         "event 'e1' asks 11 kW, more than the charger's 7.4 kW: clipped to 7.4 kW",
     )

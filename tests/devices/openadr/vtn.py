@@ -17,7 +17,7 @@ from openleadr import OpenADRServer, objects
 
 from voltbridge.core.clock import VirtualClock
 from voltbridge.devices.openadr import OpenADRConfig
-from voltbridge.programs.events import AnnouncedOutage, Choice, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, Choice, ProgramEvent
 
 GUARD_S = 60.0
 """Real seconds a scenario may take before it counts as hung (it takes well under one)."""
@@ -52,11 +52,11 @@ class Sink:
     """The controller side: records events, outages, cancellations; answers a set choice."""
 
     choices: dict[str, Choice] = field(default_factory=dict)
-    events: list[GridEvent] = field(default_factory=list)
+    events: list[ProgramEvent] = field(default_factory=list)
     outages: list[AnnouncedOutage] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
 
-    def on_event(self, event: GridEvent) -> None:
+    def on_event(self, event: ProgramEvent) -> None:
         self.events.append(event)
 
     def on_outage(self, outage: AnnouncedOutage) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from voltbridge.programs.events import EventKind
+from voltbridge.programs.events import ProgramEventKind
 
 DefaultChoice = Literal["take_part", "skip"]
 """What voltbridge tells the VTN while the household has not decided on an event."""
@@ -116,7 +116,7 @@ class OpenADRConfig(BaseModel):
     )
     allow_insecure: bool = False
     payment_per_kwh: float = Field(default=0.0, ge=0)
-    simple_kind: EventKind = "export"
+    simple_kind: ProgramEventKind = "export"
     default_choice: DefaultChoice = "take_part"
     charger_limit_kw: float = Field(gt=0, le=1000)
     outage_market_context: str | None = None

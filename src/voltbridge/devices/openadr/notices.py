@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from voltbridge.programs.events import AnnouncedOutage, Choice, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, Choice, ProgramEvent
 
 NoticeLevel = Literal["info", "warning", "error"]
 """``error``: the household or installer must act (registration refused, VTN gone);
@@ -58,7 +58,7 @@ class VenNotice:
 class GridSignalSink(Protocol):
     """The controller side: takes the VTN's events and outages and gives the household's choice."""
 
-    def on_event(self, event: GridEvent) -> None:
+    def on_event(self, event: ProgramEvent) -> None:
         """A new or changed paid event (same ``event_id`` when changed)."""
 
     def on_outage(self, outage: AnnouncedOutage) -> None:

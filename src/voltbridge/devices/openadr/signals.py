@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from voltbridge.programs.events import AnnouncedOutage, EventError, EventKind, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, EventError, ProgramEvent, ProgramEventKind
 
 DISPATCH_NAMES = ("LOAD_DISPATCH", "LOAD_CONTROL")
 LEVEL_NAMES = ("SIMPLE", "simple")
@@ -61,7 +61,7 @@ class MappingRules:
 
     program: str
     payment_per_kwh: float
-    simple_kind: EventKind
+    simple_kind: ProgramEventKind
     charger_limit_kw: float
     outage_market_context: str | None = None
 
@@ -87,7 +87,7 @@ class EventIdentity:
 class Mapped:
     """An accepted event: the signal and what was changed on the way (clipping), in words."""
 
-    signal: GridEvent | AnnouncedOutage
+    signal: ProgramEvent | AnnouncedOutage
     notes: tuple[str, ...] = ()
 
 
@@ -148,7 +148,7 @@ def _payloads(signal: Mapping[str, Any], event_id: str, name: str) -> list[float
 
 def _dispatch(
     kind_type: str, values: list[float], rules: MappingRules, where: str
-) -> tuple[EventKind, float]:
+) -> tuple[ProgramEventKind, float]:
     """Kind and requested power [kW] of one dispatch signal (see the module table)."""
     if kind_type == "setpoint":
         if max(values) >= 0.0:
@@ -172,7 +172,7 @@ def _dispatch(
 
 
 def map_event(raw: Mapping[str, Any], rules: MappingRules, now: datetime) -> Mapped:
-    """Turn one openleadr event dict into a GridEvent or an AnnouncedOutage.
+    """Turn one openleadr event dict into a ProgramEvent or an AnnouncedOutage.
 
     Raises SignalError for an event voltbridge refuses: missing fields, an unknown signal, an
     end at or before the start, an event already over at ``now``, a negative price.
@@ -202,7 +202,7 @@ def map_event(raw: Mapping[str, Any], rules: MappingRules, now: datetime) -> Map
             raise SignalError(str(err)) from err
         return Mapped(outage)
 
-    kind: EventKind | None = None
+    kind: ProgramEventKind | None = None
     requested_kw = 0.0
     prices: list[float] = []
     for signal, name in zip(signals, names, strict=True):
@@ -237,7 +237,7 @@ def map_event(raw: Mapping[str, Any], rules: MappingRules, now: datetime) -> Map
         requested_kw = rules.charger_limit_kw
     payment = min(prices) if prices else rules.payment_per_kwh
     try:
-        event = GridEvent(
+        event = ProgramEvent(
             event_id=event_id,
             program=rules.program,
             start=start,

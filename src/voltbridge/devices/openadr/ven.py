@@ -45,7 +45,7 @@ from voltbridge.devices.openadr.wire import (
     make_client,
     update_report_message,
 )
-from voltbridge.programs.events import AnnouncedOutage, GridEvent
+from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 
 log = logging.getLogger("voltbridge.openadr")
 
@@ -73,7 +73,7 @@ class _Answer:
 class _Taken:
     """An accepted paid event and where its delivery stands."""
 
-    event: GridEvent
+    event: ProgramEvent
     closed: bool = False
 
 
@@ -118,7 +118,7 @@ class OpenADRVen:
         self.delivered: dict[str, Delivery] = {}
         """What each ended event delivered, by event id."""
         self._answers: dict[str, _Answer] = {}
-        self._pending: dict[str, tuple[GridEvent, Delivery]] = {}
+        self._pending: dict[str, tuple[ProgramEvent, Delivery]] = {}
         self._held_noted: set[str] = set()
         self._meter = DeliveryMeter(config.sample_gap_s)
         self._last_delivered_kw = 0.0
@@ -392,7 +392,7 @@ class OpenADRVen:
         try:
             mapped = map_event(raw, self.rules, now)
             signal = mapped.signal
-            if isinstance(signal, GridEvent):
+            if isinstance(signal, ProgramEvent):
                 self._check_overlap(signal, now)
         except SignalError as err:
             self._notice(
@@ -421,7 +421,7 @@ class OpenADRVen:
                     del self._answers[old_id]
         return answer
 
-    def _check_overlap(self, event: GridEvent, now: datetime) -> None:
+    def _check_overlap(self, event: ProgramEvent, now: datetime) -> None:
         for taken in self.events.values():
             other = taken.event
             if other.event_id == event.event_id or other.program != event.program:
@@ -455,7 +455,7 @@ class OpenADRVen:
         )
         return "optIn"  # an acknowledgement: there is nothing to take part in
 
-    def _hand_event(self, event: GridEvent) -> Opt:
+    def _hand_event(self, event: ProgramEvent) -> Opt:
         try:
             self.sink.on_event(event)
         except Exception as err:

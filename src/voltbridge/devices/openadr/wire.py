@@ -15,7 +15,7 @@ from openleadr import OpenADRClient, objects
 
 from voltbridge.devices.openadr.config import OpenADRConfig
 from voltbridge.devices.openadr.delivery import Delivery
-from voltbridge.programs.events import GridEvent
+from voltbridge.programs.events import ProgramEvent
 
 REPORT_SPECIFIER_ID = "voltbridge-event-delivery"
 """The telemetry report voltbridge offers: energy and mean power delivered per event."""
@@ -85,7 +85,7 @@ def find_report_request(client: Any) -> Mapping[str, Any] | None:
 
 
 def delivery_report(
-    event: GridEvent, delivery: Delivery, request: Mapping[str, Any], created: datetime
+    event: ProgramEvent, delivery: Delivery, request: Mapping[str, Any], created: datetime
 ) -> Any:
     """One TELEMETRY_USAGE report of an event: one interval over its window per data point the
     VTN asked for (energy [kWh], mean power [kW])."""
