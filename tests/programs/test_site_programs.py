@@ -40,17 +40,20 @@ def test_no_programs_by_default() -> None:
     assert site("").programs == []
 
 
-def test_a_shipped_program_with_vtn_settings() -> None:
+def test_a_shipped_program_with_its_vtn() -> None:
     entry = site(
         """
 [[programs]]
 id = "elrp"
-vtn_url = "https://vtn.example.com/OpenADR2/Simple/2.0b"
+[programs.openadr]
+vtn_url = "http://127.0.0.1:8080/OpenADR2/Simple/2.0b"
 ven_name = "home-1"
-credentials_env = "VOLTBRIDGE_VTN_TOKEN"
 """
     ).programs[0]
-    assert entry.enabled and entry.tls and entry.credentials_env == "VOLTBRIDGE_VTN_TOKEN"
+    assert entry.enabled and entry.openadr is not None
+    assert entry.openadr.program is None and entry.openadr.charger_limit_kw is None
+    resolved = entry.openadr.resolved(entry.id, 11.5)
+    assert (resolved.program, resolved.charger_limit_kw) == ("elrp", 11.5)
     program = entry.program()
     assert program.event is not None and program.event.per_kwh == 2.0
 
@@ -86,12 +89,17 @@ def test_an_unknown_id_names_the_field_and_the_known_ids() -> None:
     ("extra", "field", "says"),
     [
         (
-            'id = "elrp"\ncredentials_env = "s3cr3t:pass word"',
-            "programs[0].credentials_env",
-            "not an environment",
+            'id = "elrp"\n[programs.openadr]\nvtn_url = "http://127.0.0.1"\nven_name = "h"\n'
+            'program = "other"',
+            "programs[0]",
+            "differs from this entry's id",
         ),
         ('id = "elrp"\npassword = "hunter2"', "programs[0].password", "unknown setting"),
-        ('id = "elrp"\nvtn_url = "http://vtn.example.com"', "programs[0]", "https://"),
+        (
+            'id = "elrp"\n[programs.openadr]\nvtn_url = "http://vtn.example.com"\nven_name = "h"',
+            "programs[0].openadr",
+            "needs [tls]",
+        ),
         ('id = "elrp"\ncapacity_kw = -1', "programs[0].capacity_kw", "greater than or equal"),
         (
             'id = "elrp"\n[programs.definition.event]\nper_kwh = -2.0',
@@ -107,9 +115,7 @@ def test_bad_entries_name_the_field(extra: str, field: str, says: str) -> None:
     assert says in found[field]
 
 
-def test_plain_http_is_allowed_only_without_tls_and_ids_are_unique() -> None:
-    entry = site('[[programs]]\nid = "elrp"\nvtn_url = "http://127.0.0.1:8080"\ntls = false\n')
-    assert entry.programs[0].vtn_url == "http://127.0.0.1:8080"
+def test_ids_are_unique() -> None:
     found = problems('[[programs]]\nid = "elrp"\n[[programs]]\nid = "elrp"\n')
     assert any("repeated: elrp" in message for message in found.values())
 

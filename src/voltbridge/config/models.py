@@ -21,6 +21,7 @@ from pydantic import (
 from voltbridge.battery.cost import BatteryCare
 from voltbridge.core.units import breaker_kw
 from voltbridge.programs.models import Program
+from voltbridge.programs.openadr_config import OpenADRConfig
 from voltbridge.programs.shipped import resolve_program, shipped_ids
 from voltbridge.tariffs import Tariff
 
@@ -306,16 +307,13 @@ class WeatherForecast(Strict):
     """How long one request may take before it counts as failed [s]."""
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
 class ProgramEntry(Strict):
     """A utility program the household takes part in (``[[programs]]``).
 
     ``id`` names a shipped program (``voltbridge.programs.shipped``); with a ``definition`` table
     it overrides some of the shipped figures, or, for an id that is not shipped, is the whole
-    program. The VTN settings are for an OpenADR connection; its credentials come from the
-    environment variable named in ``credentials_env``, never from this file.
+    program. ``openadr`` connects it to the VTN that sends its events; secrets (a key's
+    passphrase) come from environment variables it names, never from this file.
     """
 
     # Declared before ``id`` so that the id check sees whether a definition was given.
@@ -329,14 +327,9 @@ class ProgramEntry(Strict):
     events the household says yes to (on the dashboard or the API)."""
     capacity_kw: float = Field(default=0.0, ge=0)
     """Capacity offered to the program [kW], for a capacity payment."""
-    vtn_url: str | None = None
-    """The utility's or aggregator's OpenADR VTN (``https://...``; ``http://`` with tls = false)."""
-    ven_name: str | None = Field(default=None, min_length=1)
-    """The name this home registers under at the VTN."""
-    credentials_env: str | None = None
-    """Name of the environment variable that holds the VTN credentials (not the secret)."""
-    tls: bool = True
-    """Require TLS to the VTN."""
+    openadr: OpenADRConfig | None = None
+    """The utility's or aggregator's OpenADR 2.0b VTN that sends this program's events
+    (``[programs.openadr]``, see ``voltbridge.programs.openadr_config``)."""
 
     @field_validator("id")
     @classmethod
@@ -348,25 +341,13 @@ class ProgramEntry(Strict):
             )
         return value
 
-    @field_validator("credentials_env")
-    @classmethod
-    def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
-            raise ValueError(
-                f"{value!r} is not an environment variable name; give the variable's name "
-                "(e.g. VOLTBRIDGE_VTN_TOKEN) and put the secret in that variable, not here"
-            )
-        return value
-
     @model_validator(mode="after")
     def _valid_program(self) -> Self:
-        if self.vtn_url is not None:
-            scheme = "https://" if self.tls else "http://"
-            if not self.vtn_url.startswith(scheme):
-                raise ValueError(
-                    f"vtn_url {self.vtn_url!r} must start with {scheme} "
-                    f"(tls = {str(self.tls).lower()})"
-                )
+        if self.openadr is not None and self.openadr.program not in (None, self.id):
+            raise ValueError(
+                f"openadr.program {self.openadr.program!r} differs from this entry's id "
+                f"{self.id!r}; leave it out (the entry's id is taken)"
+            )
         self.program()
         return self
 

@@ -22,8 +22,8 @@ from voltbridge.devices.openadr import (
     held_energy_kwh,
     map_event,
 )
-from voltbridge.devices.openadr.config import OpenADRTls
 from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
+from voltbridge.programs.openadr_config import OpenADRTls
 
 NOW = datetime(2026, 7, 15, 17, 0, tzinfo=UTC)
 START = datetime(2026, 7, 16, 0, 0, tzinfo=UTC)
@@ -232,8 +232,11 @@ def test_readme_example_is_a_valid_config() -> None:
     section = readme.split("## Connecting to a VTN (OpenADR 2.0b)")[1]
     block = re.search(r"```toml\n(.*?)```", section, re.S)
     assert block is not None
-    table = tomllib.loads(block.group(1))["programs"]["openadr"]
+    [entry] = tomllib.loads(block.group(1))["programs"]
+    assert entry["id"] == "elrp"
+    table = entry["openadr"]
     assert set(table["tls"]) == set(OpenADRTls.model_fields) - {"check_hostname"}
     del table["tls"]
     config = OpenADRConfig.model_validate({**table, "allow_insecure": True})
-    assert config.program == "elrp" and config.charger_limit_kw == 7.4
+    assert config.program is None and config.charger_limit_kw == 7.4
+    assert config.resolved(entry["id"], 11.5).program == "elrp"

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from voltbridge.core.clock import Clock
-from voltbridge.devices.openadr.config import OpenADRConfig
 from voltbridge.devices.openadr.delivery import Delivery, DeliveryMeter
 from voltbridge.devices.openadr.notices import (
     GridSignalSink,
@@ -46,6 +45,7 @@ from voltbridge.devices.openadr.wire import (
     update_report_message,
 )
 from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
+from voltbridge.programs.openadr_config import OpenADRConfig, VenConfigError
 
 log = logging.getLogger("voltbridge.openadr")
 
@@ -103,6 +103,11 @@ class OpenADRVen:
         environ: dict[str, str] | None = None,
         keep: int = 500,
     ) -> None:
+        if config.program is None or config.charger_limit_kw is None:
+            raise VenConfigError(
+                "OpenADR: the VEN needs its program and charger_limit_kw; "
+                "OpenADRConfig.resolved() fills them from the site"
+            )
         self.config, self.sink, self.clock, self.on_notice = config, sink, clock, on_notice
         self.rules = MappingRules(
             program=config.program,

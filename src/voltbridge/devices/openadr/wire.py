@@ -13,9 +13,9 @@ from typing import Any
 
 from openleadr import OpenADRClient, objects
 
-from voltbridge.devices.openadr.config import OpenADRConfig
 from voltbridge.devices.openadr.delivery import Delivery
 from voltbridge.programs.events import ProgramEvent
+from voltbridge.programs.openadr_config import OpenADRConfig
 
 REPORT_SPECIFIER_ID = "voltbridge-event-delivery"
 """The telemetry report voltbridge offers: energy and mean power delivered per event."""

@@ -1,8 +1,9 @@
 """Validated configuration of voltbridge as an OpenADR 2.0b VEN of one utility's or aggregator's VTN.
 
-The site file will embed :class:`OpenADRConfig` under a program (``[programs.openadr]``); until then
-it stands alone. Secrets never live in the file: the private key's passphrase is read from the
-environment variable it names.
+The site file embeds :class:`OpenADRConfig` under its program (``[programs.openadr]``), so it lives
+with the programs (``config`` may import ``programs``, not ``devices``); the VEN itself is in
+``voltbridge.devices.openadr``. Secrets never live in the file: the private key's passphrase is
+read from the environment variable it names.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class OpenADRConfig(BaseModel):
         vtn_url: the VTN's OpenADR 2.0b base URL (``.../OpenADR2/Simple/2.0b``).
         ven_name: the name this home registers under.
         ven_id: a venID the utility assigned beforehand; None lets the VTN assign one.
-        program: the ``[[programs]]`` id whose payments the VTN's events earn.
+        program: the ``[[programs]]`` id whose payments the VTN's events earn (None: the id of
+            the entry the table is under).
         tls: client certificate and VTN checks; required unless the VTN is on this machine
             (loopback) or ``allow_insecure`` is set.
         vtn_fingerprint: the VTN certificate's fingerprint (``AA:BB:...``, ten pairs, given by
@@ -95,7 +97,8 @@ class OpenADRConfig(BaseModel):
         simple_kind: what a ``SIMPLE`` level or a price-only event asks for (``export`` for
             V2G programs such as ELRP, ``reduce`` for load-reduction programs).
         default_choice: the answer (optIn/optOut) the VTN gets while the household is undecided.
-        charger_limit_kw: the most the charger can deliver [kW]; larger requests are clipped.
+        charger_limit_kw: the most the home can deliver [kW]; larger requests are clipped
+            (None: the site's chargers and battery together, filled in when voltbridge starts).
         outage_market_context: events under this market context are announced outages; an
             event with an ``x-outage`` signal is one under any market context.
         poll_s: seconds between polls [s]; None takes the VTN's requested poll frequency.
@@ -109,7 +112,7 @@ class OpenADRConfig(BaseModel):
     vtn_url: str
     ven_name: str = Field(min_length=1, max_length=64)
     ven_id: str | None = Field(default=None, min_length=1)
-    program: str = Field(min_length=1)
+    program: str | None = Field(default=None, min_length=1)
     tls: OpenADRTls | None = None
     vtn_fingerprint: str | None = Field(
         default=None, pattern=r"^([0-9A-Fa-f]{2}:){9}[0-9A-Fa-f]{2}$"
@@ -118,7 +121,7 @@ class OpenADRConfig(BaseModel):
     payment_per_kwh: float = Field(default=0.0, ge=0)
     simple_kind: ProgramEventKind = "export"
     default_choice: DefaultChoice = "take_part"
-    charger_limit_kw: float = Field(gt=0, le=1000)
+    charger_limit_kw: float | None = Field(default=None, gt=0, le=1000)
     outage_market_context: str | None = None
     poll_s: float | None = Field(default=None, gt=0, le=86400)
     retry_s: float = Field(default=60.0, gt=0)
@@ -143,3 +146,12 @@ class OpenADRConfig(BaseModel):
         if self.tls is not None and urlsplit(self.vtn_url).scheme != "https":
             raise ValueError(f"vtn_url {self.vtn_url}: [tls] is set, so give an https URL")
         return self
+
+    def resolved(self, program: str, charger_limit_kw: float) -> OpenADRConfig:
+        """This configuration with the program and the home's limit filled in where not given."""
+        return self.model_copy(
+            update={
+                "program": self.program or program,
+                "charger_limit_kw": self.charger_limit_kw or charger_limit_kw,
+            }
+        )
