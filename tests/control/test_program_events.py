@@ -153,3 +153,17 @@ def test_a_configured_book_takes_only_the_sites_programs_with_their_defaults() -
     assert [e.event_id for e in b.for_plan(T0)] == ["a", "p"]
     with pytest.raises(ValueError, match="take_part or skip"):
         b.configure({"elrp": "undecided"})
+
+
+def test_grid_readings_reach_the_listeners_and_a_failing_one_is_said() -> None:
+    b, log, _ = book()
+    seen: list[tuple[datetime, float]] = []
+
+    def broken(at: datetime, kw: float) -> None:
+        raise RuntimeError("report queue full")
+
+    b.grid_listeners += [lambda at, kw: seen.append((at, kw)), broken]
+    b.note_grid(T0, 1.5)
+    b.note_grid(T0 + timedelta(minutes=1), None)  # no reading: nothing handed on
+    assert seen == [(T0, 1.5)]
+    assert any("report queue full" in e.message for e in log.recent)

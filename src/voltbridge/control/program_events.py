@@ -65,6 +65,8 @@ class EventBook:
         self.meters: dict[str, EventMeter] = {}
         """Per event id, the grid energy measured in its window (see ``note_grid``)."""
         self._last: tuple[datetime, float | None] | None = None
+        self.grid_listeners: list[Callable[[datetime, float], None]] = []
+        """Called with every fresh grid reading (time, kW import +): a VEN's delivery meter."""
         self.programs: dict[str, Choice] | None = None
         """The site's programs with each one's default answer (``configure``); None: any."""
         self.last_refusal: str | None = None
@@ -193,6 +195,18 @@ class EventBook:
             self._last,
             (now, grid_kw if grid_kw is None or math.isfinite(grid_kw) else None),
         )
+        fresh = self._last[1]
+        if fresh is not None:
+            for listener in self.grid_listeners:
+                try:
+                    listener(now, fresh)
+                except Exception as err:  # a listener's trouble is said, never the tick's
+                    self.log.emit(
+                        EventKind.WARNING,
+                        EventCode.PROGRAM_EVENT,
+                        f"grid reading not taken by {getattr(listener, '__qualname__', listener)}: "
+                        f"{type(err).__name__}: {err}",
+                    )
         if not self._events:
             return
         if last is not None and now > last[0]:

@@ -30,6 +30,7 @@ from voltbridge.devices.ocpp.charger import OcppCharger
 from voltbridge.devices.simulated_home import EnergyTotals
 from voltbridge.runtime.demo import DemoPeers, connect_station, start_demo_peers, station_settled
 from voltbridge.runtime.devices import DevicesSection, open_devices
+from voltbridge.runtime.programs import start_vens
 from voltbridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,9 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    vens = start_vens(site, control, controller, clock)
     tasks = [asyncio.create_task(controller.run(stop))]
+    ven_tasks = [asyncio.create_task(ven.run()) for ven in vens]
     if server is not None:
         tasks.append(asyncio.create_task(server.serve()))
     if callable(on_ready):
@@ -184,6 +187,13 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     finally:
         stop.set()
         await asyncio.gather(tasks[0], return_exceptions=True)  # safe defaults sent here
+        for ven in vens:
+            ven.stop()
+        for task in ven_tasks:
+            task.cancel()
+        await asyncio.gather(*ven_tasks, return_exceptions=True)
+        for ven in vens:
+            await ven.close()
         if server is not None:
             server.should_exit = True
             await asyncio.gather(*tasks[1:], return_exceptions=True)
