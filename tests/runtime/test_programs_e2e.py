@@ -47,7 +47,18 @@ def recorded_delivery_kwh(db: Path) -> float:
     return max(0.0, float(np.sum(-kw * hours)))
 
 
-def test_a_vtn_event_is_taken_planned_delivered_and_reported(tmp_path: Path) -> None:
+def test_a_vtn_event_is_taken_planned_delivered_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run as systemd runs it, too: readiness, watchdog pings while ticking, stopping."""
+    import socket
+
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.setblocking(False)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify.sock"))
+    monkeypatch.setenv("WATCHDOG_USEC", str(7200 * 10**6))  # a ping every simulated hour
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
     loop = VirtualTimeLoop()
 
     async def main() -> tuple[dict[str, str], list[tuple[datetime, float]]]:
@@ -94,6 +105,15 @@ def test_a_vtn_event_is_taken_planned_delivered_and_reported(tmp_path: Path) -> 
         opts, energy = loop.run_until_complete(main())
     finally:
         loop.close()
+    said: list[str] = []
+    with notify:
+        while True:
+            try:
+                said.append(notify.recv(64).decode())
+            except BlockingIOError:
+                break
+    assert said[0] == "READY=1" and said[-1] == "STOPPING=1"
+    assert said.count("WATCHDOG=1") >= HOURS - 1
     assert opts == {"pay-1": "optIn"}
     [(at, kwh)] = energy
     assert at == EVENT_START

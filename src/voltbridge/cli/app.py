@@ -10,6 +10,7 @@ from voltbridge.cli import (
     password_cmd,
     plan_cmd,
     run_cmd,
+    service_cmd,
     sim_charger_cmd,
     simulate_cmd,
     weather_cmd,
@@ -31,6 +32,7 @@ app.command("tariffs")(catalog_cmd.tariffs)
 app.command("examples")(check_cmd.examples)
 app.command("sim-charger")(sim_charger_cmd.sim_charger)
 app.command("password")(password_cmd.password)
+app.command("install-service")(service_cmd.install_service)
 app.add_typer(weather_cmd.app, name="weather")
 
 

@@ -28,6 +28,7 @@ from voltbridge.control.site_model import control_site
 from voltbridge.core.clock import Clock, RealClock, ScaledClock
 from voltbridge.devices.ocpp.charger import OcppCharger
 from voltbridge.devices.simulated_home import EnergyTotals
+from voltbridge.runtime import systemd
 from voltbridge.runtime.demo import DemoPeers, connect_station, start_demo_peers, station_settled
 from voltbridge.runtime.devices import DevicesSection, open_devices
 from voltbridge.runtime.programs import start_vens
@@ -182,14 +183,19 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
         tasks.append(asyncio.create_task(server.serve()))
     if callable(on_ready):
         on_ready(url, new_password)
+    systemd.notify("READY=1")
+    interval_s = systemd.watchdog_interval_s()
+    if interval_s is not None:
+        ven_tasks.append(asyncio.create_task(systemd.watchdog(controller, interval_s)))
     try:
         await _until_stopped(stop, clock, options)
     finally:
+        systemd.notify("STOPPING=1")
         stop.set()
         await asyncio.gather(tasks[0], return_exceptions=True)  # safe defaults sent here
         for ven in vens:
             ven.stop()
-        for task in ven_tasks:
+        for task in ven_tasks:  # the VENs, and the watchdog: no pings once stopping
             task.cancel()
         await asyncio.gather(*ven_tasks, return_exceptions=True)
         for ven in vens:
