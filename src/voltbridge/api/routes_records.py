@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from voltbridge.api.context import ApiContext
 from voltbridge.api.errors import FieldError
 from voltbridge.api.models import Message, Problems
+from voltbridge.control.program_income import LOOKBACK, RESOLUTION_S, answered, settle_period
 from voltbridge.core.status import EventKind
 from voltbridge.store import StoreError
 
@@ -178,7 +179,10 @@ def router(ctx: ApiContext) -> APIRouter:
         ] = "today",
     ) -> dict[str, Any]:
         """Import cost, export revenue, net cost and savings against uncontrolled charging, in the
-        tariff's currency, for today or this month (local time)."""
+        tariff's currency, for today or this month (local time), and ``program_income``: what
+        the site's grid programs pay for the period so far (``total``, ``delivered_kwh`` and
+        per program), settled from the recorded grid power and the known events; ``total`` is
+        null when it is not known (no recording, or a gap in an event's window), never 0."""
         store = ctx.require_store()
         lo, hi = period_bounds(period, now(), ctx.config.zone)
         totals = await ask(store.money, lo, hi, fields=("period",))
@@ -188,6 +192,19 @@ def router(ctx: ApiContext) -> APIRouter:
             "end": _iso(hi),
             "currency": ctx.config.currency,
             **totals,
+            "program_income": await program_income(lo, hi),
         }
+
+    async def program_income(lo: datetime, hi: datetime) -> dict[str, Any]:
+        terms = ctx.config.programs
+        rows: list[dict[str, Any]] = []
+        book = ctx.handle.programs
+        events = answered(book.all(hi), book.taking_part)
+        if terms:
+            store = ctx.require_store()
+            rows = await ask(store.history, lo - LOOKBACK, hi, RESOLUTION_S, fields=("period",))
+        return await run_in_threadpool(
+            settle_period, terms, rows, events, ctx.config.timezone, lo, hi
+        )
 
     return api
