@@ -19,7 +19,7 @@ from ..api.helpers import Demo, make_demo
 from ..api.income import MONTH_NOW, TelemetryStore, make_income_demo
 from .cdp import Chromium, Page
 from .server import ServerThread
-from .test_dashboard import in_browser, log_in, text_has
+from .test_dashboard import ARTIFACTS, in_browser, log_in, text_has
 
 LINE = "document.getElementById('storm-line')"
 
@@ -90,6 +90,7 @@ def test_an_outage_is_announced_shown_and_cancelled_from_the_home_page(
         assert await page.evaluate(fill.format("ev9")) == "filling"
         assert await page.evaluate(fill.format("battery")) == "full"
         assert await page.evaluate(text_has("61.9 of 79.8 kWh · filling"))
+        await page.screenshot(ARTIFACTS / "storm-watch.png")
 
         await fits(page, server.url + "/", f"{LINE}.dataset.state === 'on'")
         await page.goto(server.url + "/")
@@ -155,6 +156,7 @@ def test_the_money_card_shows_what_the_grid_programs_paid_this_month(
         # 10 kWh delivered at 2 per kWh, less 1.5 for the skipped event (tests/api/income.py).
         assert shown == "Paid by grid programs this month: $18.50 for 10.0 kWh delivered in events"
         assert await page.evaluate(f"{income}.closest('#money-month') !== null")
+        await page.screenshot(ARTIFACTS / "program-income.png")
         await fits(page, server.url + "/money", f"{income} !== null")
         assert page.errors == []
 
