@@ -3,6 +3,7 @@ checked against figures worked out from the recorded flows themselves (never by 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
+from voltbridge.api import ApiConfig, create_app
+from voltbridge.control.program_income import ProgramTerms
+from voltbridge.core.clock import VirtualClock
+from voltbridge.programs.events import ProgramEvent
+from voltbridge.programs.models import Program
+from voltbridge.store import Store
+
+from .fakes import NOW, PASSWORD, FakeHandle, demo_plan, demo_status
 from .helpers import run
 from .income import (
     EVENT,
@@ -120,3 +129,70 @@ def test_program_income_needs_a_login(tmp_path: Path) -> None:
         return (await c.get("/api/money", params={"period": "month"})).status_code
 
     assert run(demo.app, body, logged_in=False) == 401
+
+
+def test_income_from_what_the_real_store_recorded(tmp_path: Path) -> None:
+    """The controller's statuses recorded by the SQLite store, a zero-export event in them: the
+    income is the exported energy of the window at the event's price."""
+    zero = Program.model_validate(
+        {
+            "id": "v2g-pilot",
+            "currency": "USD",
+            "event": {"per_kwh": 0.5, "baseline": {"rule": "zero-export"}, "kind": "export"},
+            "window": {"start_hour": 0, "end_hour": 24},
+        }
+    )
+    start = NOW - timedelta(hours=3)  # 09:00-10:00 in Sacramento, 1 July
+    event = ProgramEvent(
+        "pilot-1", "v2g-pilot", start, start + timedelta(hours=1), "export", 5.0, 2.0
+    )
+    clock = VirtualClock(start - timedelta(minutes=10))
+    store = Store(tmp_path / "voltbridge.db", clock)
+    flows = demo_status().power
+    for minute in range(81):  # a status a minute from 08:50 to 10:10
+        at = start + timedelta(minutes=minute - 10)
+        grid_kw = -3.0 if start <= at < event.end else 0.5
+        store.record_status(replace(demo_status(at=at), power=replace(flows, grid_kw=grid_kw)))
+    store.flush()
+    clock.advance(3 * 3600 + 600)  # noon
+    handle = FakeHandle(demo_status(), demo_plan(), clock)
+    assert handle.programs.offer(event, start - timedelta(hours=1))
+    config = ApiConfig(
+        data_dir=tmp_path,
+        password=PASSWORD,
+        timezone="America/Los_Angeles",
+        clock=clock,
+        programs=(ProgramTerms(zero),),
+    )
+    app = create_app(handle, store, config)
+
+    async def body(c: httpx.AsyncClient) -> dict[str, Any]:
+        answer = await c.get("/api/money", params={"period": "today"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    try:
+        income = run(app, body)["program_income"]
+    finally:
+        store.close()
+    # 3 kW sent to the grid for the whole hour against a baseline of 0 kW, at 2 per kWh.
+    assert income["delivered_kwh"] == pytest.approx(3.0)
+    assert income["total"] == pytest.approx(6.0)
+
+
+class UnreadableStore(TelemetryStore):
+    """A recording the settlement cannot read (a bucket time that is not ISO 8601)."""
+
+    def history(self, start: datetime, end: datetime, resolution_s: int) -> list[dict[str, Any]]:
+        return [{"at": "yesterday", "grid_kw": 1.0, "vehicles": {}}]
+
+
+def test_an_unreadable_recording_is_said_and_the_bill_still_answers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = month(tmp_path, store=UnreadableStore())
+    assert answer["net_cost"] == 2.8
+    income = answer["program_income"]
+    assert income["total"] is None
+    assert income["note"].startswith("program income could not be settled")
+    assert "program income could not be settled" in caplog.text

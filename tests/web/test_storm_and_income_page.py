@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from voltbridge.core.status import ControlEvent, EventKind, StormWatchStatus
-from voltbridge.programs.events import AnnouncedOutage
+from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 
 from ..api.fakes import NOW, demo_status
 from ..api.helpers import Demo, make_demo
@@ -121,6 +121,8 @@ def test_read_only_viewers_see_storm_watch_without_its_form(
     demo.handle.announce_outage(
         AnnouncedOutage("storm-1", start, start + timedelta(hours=12)), "test"
     )
+    event = ProgramEvent("elrp-9", "elrp", start, start + timedelta(hours=2), "reduce", 5.0, 2.0)
+    assert demo.handle.programs.offer(event, NOW)
 
     async def scenario(page: Page) -> None:
         await page.goto(server.url + "/")
@@ -129,6 +131,8 @@ def test_read_only_viewers_see_storm_watch_without_its_form(
         assert "starts 48 h before" in await page.evaluate(f"{LINE}.textContent")
         assert await page.evaluate("document.getElementById('storm-form').hidden")
         assert await page.evaluate("document.querySelector('#outages button') === null")
+        await page.wait_for("document.querySelector('#grid-events li[data-event]') !== null")
+        assert await page.evaluate("document.querySelector('#grid-events button') === null")
         assert page.errors == []
 
     in_browser(chromium, scenario)

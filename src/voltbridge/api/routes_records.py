@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
@@ -18,6 +19,7 @@ from voltbridge.core.status import EventKind
 from voltbridge.store import StoreError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY = timedelta(hours=24)
 DEFAULT_RESOLUTION_S = 300
@@ -203,8 +205,17 @@ def router(ctx: ApiContext) -> APIRouter:
         if terms:
             store = ctx.require_store()
             rows = await ask(store.history, lo - LOOKBACK, hi, RESOLUTION_S, fields=("period",))
-        return await run_in_threadpool(
-            settle_period, terms, rows, events, ctx.config.timezone, lo, hi
-        )
+        try:
+            return await run_in_threadpool(
+                settle_period, terms, rows, events, ctx.config.timezone, lo, hi
+            )
+        except ValueError as exc:  # a recording the settlement cannot read: say so, bill stays
+            log.exception("program income could not be settled")
+            return {
+                "total": None,
+                "delivered_kwh": None,
+                "programs": [{"program": t.program.id, "income": None} for t in terms],
+                "note": f"program income could not be settled: {exc}",
+            }
 
     return api
