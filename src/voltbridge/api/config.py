@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from voltbridge.control.program_income import ProgramTerms
 from voltbridge.core.clock import Clock, RealClock
 
 PASSWORD_ENV = "VOLTBRIDGE_PASSWORD"
@@ -53,6 +54,8 @@ class ApiConfig:
         cookie_secure: mark the session cookie ``Secure`` (set it when served over HTTPS).
         site_name: shown in the dashboard's title.
         currency: the tariff's currency code (e.g. ``"USD"``), for showing money.
+        programs: the site's enabled utility programs (``[[programs]]``), for the program income
+            that ``/api/money`` settles from the recorded telemetry; empty: none.
         host: address the server listens on.
         port: port the server listens on.
         clock: tells the time (aware UTC), for money periods and history defaults.
@@ -74,6 +77,7 @@ class ApiConfig:
     cookie_secure: bool = False
     site_name: str = "voltbridge"
     currency: str = ""
+    programs: tuple[ProgramTerms, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8080
     clock: Clock = field(default_factory=RealClock, repr=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
@@ -13,10 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from voltbridge.api.context import ApiContext
 from voltbridge.api.errors import FieldError
 from voltbridge.api.models import Message, Problems
+from voltbridge.control.program_income import LOOKBACK, RESOLUTION_S, answered, settle_period
 from voltbridge.core.status import EventKind
 from voltbridge.store import StoreError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY = timedelta(hours=24)
 DEFAULT_RESOLUTION_S = 300
@@ -178,7 +181,10 @@ def router(ctx: ApiContext) -> APIRouter:
         ] = "today",
     ) -> dict[str, Any]:
         """Import cost, export revenue, net cost and savings against uncontrolled charging, in the
-        tariff's currency, for today or this month (local time)."""
+        tariff's currency, for today or this month (local time), and ``program_income``: what
+        the site's grid programs pay for the period so far (``total``, ``delivered_kwh`` and
+        per program), settled from the recorded grid power and the known events; ``total`` is
+        null when it is not known (no recording, or a gap in an event's window), never 0."""
         store = ctx.require_store()
         lo, hi = period_bounds(period, now(), ctx.config.zone)
         totals = await ask(store.money, lo, hi, fields=("period",))
@@ -188,6 +194,28 @@ def router(ctx: ApiContext) -> APIRouter:
             "end": _iso(hi),
             "currency": ctx.config.currency,
             **totals,
+            "program_income": await program_income(lo, hi),
         }
+
+    async def program_income(lo: datetime, hi: datetime) -> dict[str, Any]:
+        terms = ctx.config.programs
+        rows: list[dict[str, Any]] = []
+        book = ctx.handle.programs
+        events = answered(book.all(hi), book.taking_part)
+        if terms:
+            store = ctx.require_store()
+            rows = await ask(store.history, lo - LOOKBACK, hi, RESOLUTION_S, fields=("period",))
+        try:
+            return await run_in_threadpool(
+                settle_period, terms, rows, events, ctx.config.timezone, lo, hi
+            )
+        except ValueError as exc:  # a recording the settlement cannot read: say so, bill stays
+            log.exception("program income could not be settled")
+            return {
+                "total": None,
+                "delivered_kwh": None,
+                "programs": [{"program": t.program.id, "income": None} for t in terms],
+                "note": f"program income could not be settled: {exc}",
+            }
 
     return api

@@ -23,6 +23,7 @@ from voltbridge.config import Site
 from voltbridge.control.controller import ControlConfig, Controller
 from voltbridge.control.grid_state import GridLimits
 from voltbridge.control.plan_source import SitePlanSource
+from voltbridge.control.program_income import ProgramTerms
 from voltbridge.control.settings import Settings
 from voltbridge.control.site_model import control_site
 from voltbridge.core.clock import Clock, RealClock, ScaledClock
@@ -165,6 +166,9 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
             trusted_proxies=options.trusted_proxies,
             site_name=site.name,
             currency=site.tariff.currency,
+            programs=tuple(
+                ProgramTerms(p.program(), p.capacity_kw) for p in site.programs if p.enabled
+            ),
             port=options.http_port,
             clock=clock,
         )

@@ -6,6 +6,7 @@ import { renderGridState, renderStatus } from "./live.js";
 import { addEvent, loadCatalog, loadEvents, loadMoney, loadSessions } from "./records.js";
 import { loadGridEvents } from "./programs.js";
 import { loadSettings, saveSettings } from "./settings.js";
+import { announceOutage, loadOutages } from "./storm.js";
 
 // ---- pages and login -----------------------------------------------------------------------
 
@@ -88,6 +89,8 @@ function connect() {
     else if (item.type === "event") {
       addEvent(item.data);
       if (item.data.kind === "program" && !$("grid-events-card").hidden) loadGridEvents();
+      const code = item.data.data ? item.data.data.code : null;
+      if (code === "storm-watch" && !$("storm-card").hidden) loadOutages();
     }
   });
   socket.addEventListener("close", (closing) => {
@@ -155,7 +158,7 @@ async function boot() {
   document.title = `${state.info.site_name} · voltbridge`;
   const page = state.page;
   const loads = [];
-  if (page === "/") loads.push(loadStatus());
+  if (page === "/") loads.push(loadStatus(), loadOutages());
   if (page === "/" || page === "/plan") loads.push(loadPlan());
   if (page === "/" || page === "/money") loads.push(loadMoney());
   if (page === "/money") loads.push(loadSessions());
@@ -183,6 +186,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("login-button").addEventListener("click", () => showLogin());
   $("logout-button").addEventListener("click", logout);
   $("settings-form").addEventListener("submit", saveSettings);
+  $("storm-form").addEventListener("submit", announceOutage);
   $("events-kind").addEventListener("change", loadEvents);
   $("history-range").addEventListener("change", loadHistory);
   boot();

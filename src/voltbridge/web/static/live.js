@@ -1,6 +1,7 @@
 // The live status: the power flow, each car's state of charge, and the backup card.
 import { $, IDLE_KW, el, kw, notice, num, state, svg, when } from "./common.js";
 import { loadPlan } from "./charts.js";
+import { renderStorm } from "./storm.js";
 
 export function renderStatus(status) {
   state.status = status;
@@ -10,6 +11,7 @@ export function renderStatus(status) {
   renderFlow(status);
   renderCars(status);
   renderBackup(status);
+  renderStorm(status);
   const newPlan = state.planCreated !== undefined && status.plan_created !== state.planCreated;
   if (newPlan && !state.planLoading && !$("plan-card").hidden) loadPlan();
 }

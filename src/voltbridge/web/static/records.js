@@ -15,7 +15,8 @@ export async function loadMoney() {
           el("h3", { text: title }),
           el("p", {}, el("span", { class: "big", text: money(m.net_cost) }), " net"),
           el("p", { class: m.savings >= 0 ? "ok" : "error", text: `${m.savings >= 0 ? "Saved" : "Lost"} ${money(Math.abs(m.savings))} vs. uncontrolled charging` }),
-          el("p", { class: "muted", text: `Import ${money(m.import_cost)} (${num(m.import_kwh)} kWh) · export ${money(m.export_revenue)} (${num(m.export_kwh)} kWh)` })
+          el("p", { class: "muted", text: `Import ${money(m.import_cost)} (${num(m.import_kwh)} kWh) · export ${money(m.export_revenue)} (${num(m.export_kwh)} kWh)` }),
+          period === "month" ? programIncome(m.program_income) : null
         )
       );
     } catch (error) {
@@ -24,6 +25,24 @@ export async function loadMoney() {
     }
   }
   box.replaceChildren(...parts);
+}
+
+// What the grid programs paid this month, its own line beside the bill; unknown is said, never 0.
+function programIncome(income) {
+  if (!income || !income.programs || !income.programs.length) return null;
+  const line = el("p", { id: "program-income", class: "program-income" }, "Paid by grid programs this month: ");
+  if (income.total === null || income.total === undefined) {
+    line.dataset.known = "false";
+    line.append(el("strong", { text: "unknown" }), el("span", { class: "muted small", text: ` (${income.note})` }));
+    return line;
+  }
+  line.dataset.known = "true";
+  line.append(el("strong", { class: "big", text: money(income.total) }), ` for ${num(income.delivered_kwh)} kWh delivered in events`);
+  if (income.programs.length > 1) {
+    const parts = income.programs.map((p) => `${p.title || p.program} ${p.income === null ? "unknown" : money(p.income)}`);
+    line.append(el("span", { class: "muted small", text: ` (${parts.join(" · ")})` }));
+  }
+  return line;
 }
 
 export async function loadSessions() {
@@ -53,10 +72,24 @@ export async function loadSessions() {
 
 // ---- events --------------------------------------------------------------------------------
 
+// Each kind in words; storm watch's events (mode and warning events) are named as such.
+const KIND_WORDS = {
+  grid: "grid", mode: "mode", fault: "fault", guard: "safety guard", plan: "plan", plug: "plug",
+  shed: "circuits", program: "grid program", warning: "warning",
+};
+
+function isStorm(e) {
+  return Boolean(e.data && e.data.code === "storm-watch");
+}
+
+function kindWords(e) {
+  return isStorm(e) ? "storm watch" : KIND_WORDS[e.kind] || e.kind;
+}
+
 function eventItem(e) {
-  return el("li", {},
+  return el("li", { "data-kind": isStorm(e) ? "storm-watch" : e.kind },
     el("time", { datetime: e.at, text: when(e.at) }),
-    el("span", { class: "kind", text: e.kind + (e.device ? ` · ${e.device}` : "") }),
+    el("span", { class: "kind", text: kindWords(e) + (e.device ? ` · ${e.device}` : "") }),
     el("span", { class: "message", text: e.message })
   );
 }
@@ -64,10 +97,8 @@ function eventItem(e) {
 export async function loadEvents() {
   const kind = state.page === "/events" ? $("events-kind").value : "";
   const limit = state.page === "/events" ? 200 : 8;
-  const params = new URLSearchParams({ limit: String(limit) });
-  if (kind) params.set("kind", kind);
   try {
-    const events = await api(`/api/events?${params}`);
+    const events = kind === "storm-watch" ? await stormEvents(limit) : await api(`/api/events?${query(kind, limit)}`);
     $("events").replaceChildren(...events.map(eventItem));
     $("events-note").textContent = events.length ? "" : "No events.";
   } catch (error) {
@@ -75,10 +106,22 @@ export async function loadEvents() {
   }
 }
 
+function query(kind, limit) {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (kind) params.set("kind", kind);
+  return params;
+}
+
+// Storm watch records its announcements as mode events and its on/off as warnings.
+async function stormEvents(limit) {
+  const [modes, warnings] = await Promise.all(["mode", "warning"].map((k) => api(`/api/events?${query(k, limit)}`)));
+  return modes.concat(warnings).filter(isStorm).sort((a, b) => b.id - a.id).slice(0, limit);
+}
+
 export function addEvent(e) {
   if ($("events-card").hidden) return;
   const kind = state.page === "/events" ? $("events-kind").value : "";
-  if (kind && e.kind !== kind) return;
+  if (kind && (kind === "storm-watch" ? !isStorm(e) : e.kind !== kind)) return;
   const list = $("events");
   list.prepend(eventItem(e));
   const keep = state.page === "/events" ? 200 : 8;
