@@ -157,7 +157,7 @@ def test_run_polls_on_the_injected_clock() -> None:
 
 def test_existing_ven_is_found_not_created_again() -> None:
     async def go() -> None:
-        vtn, ven, clock, sink = await started()
+        vtn, ven, clock, _sink = await started()
         other = OpenADR3Ven(vtn.config(), Sink(), clock, environ=ENV)
         try:
             await ven.step()
@@ -195,7 +195,7 @@ def test_skipped_event_gets_no_report() -> None:
 
 def test_undecided_follows_default_choice_skip() -> None:
     async def go() -> None:
-        vtn, ven, clock, sink = await started(default_choice="skip")
+        vtn, ven, clock, _sink = await started(default_choice="skip")
         try:
             vtn.publish("elrp-1", elrp())
             await ven.step()
@@ -214,7 +214,7 @@ def test_announced_outage_and_cancellations() -> None:
     a window of no length (User Guide 7.9), is cancelled."""
 
     async def go() -> None:
-        vtn, ven, clock, sink = await started()
+        vtn, ven, _clock, sink = await started()
         outage_start = DAY.replace(hour=14) + timedelta(days=1)
         try:
             vtn.publish(

@@ -69,6 +69,7 @@ class Vtn:
         self.invalid: list[str] = []
         self.requests: list[str] = []
         self.report_status = 201
+        self.expires_in_s = 3600
 
     # --------------------------------------------------------------- the test's side
 
@@ -165,7 +166,7 @@ class Vtn:
             return web.json_response({"error": "invalid_client"}, status=401)
         token = f"token-{len(self.tokens) + 1}"
         self.tokens.add(token)
-        body = {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+        body = {"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in_s}
         self.invalid.extend(schema_errors("clientCredentialResponse", body))
         return web.json_response(body)
 
