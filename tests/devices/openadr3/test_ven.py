@@ -184,6 +184,7 @@ def test_skipped_event_gets_no_report() -> None:
             clock.advance_to(END + timedelta(minutes=1))
             await ven.step()
             assert vtn.reports == []
+            assert ven.notices[-1].code == NoticeCode.OPT_SENT
             assert "skipped" in ven.notices[-1].message
             assert "elrp-1" not in ven.delivered
         finally:

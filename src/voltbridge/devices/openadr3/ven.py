@@ -19,7 +19,7 @@ OpenADR 3 has no optIn/optOut message; the household's choice (:meth:`GridSignal
 ``default_choice`` while undecided) is not sent. It decides the report: an event taken part in
 gets a ``DELTA_USAGE`` report (the change of the site's consumption against the baseline, kWh,
 negative when energy was delivered, one interval covering the event's window, resource
-``AGGREGATED_REPORT``); a skipped event gets none and a notice says so. Reports that cannot be
+``AGGREGATED_REPORT``); a skipped event gets none and a notice (``OPT_SENT``) says so. Reports that cannot be
 sent are kept and sent again next round.
 
 Nothing raises out of :meth:`OpenADR3Ven.step` or :meth:`OpenADR3Ven.run`: faults become
@@ -567,7 +567,7 @@ class OpenADR3Ven:
             if self._decided(event_id) != "take_part":
                 self._notice(
                     "info",
-                    NoticeCode.REPORT_SENT,
+                    NoticeCode.OPT_SENT,  # the household's choice, as 2.0b's optOut notice
                     f"event {event_id!r} ended; the household skipped it, so no report is sent",
                     event_id=event_id,
                 )
