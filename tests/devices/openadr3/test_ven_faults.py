@@ -185,7 +185,7 @@ def test_wrong_or_missing_credentials_are_a_notice_and_a_retry() -> None:
             assert "credentials" in wrong.notices[0].message
             assert codes(missing) == [NoticeCode.REGISTRATION_REFUSED]  # once, not per try
             assert "OADR3_ID is not set" in missing.notices[0].message
-            wrong.environ = ENV  # the installer fixes it
+            wrong.http.environ = ENV  # the installer fixes it
             await wrong.step()
             assert wrong.ven_id == "ven-1"
         finally:

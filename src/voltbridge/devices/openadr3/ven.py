@@ -2,9 +2,9 @@
 
 Each round (:meth:`OpenADR3Ven.step`, on the injected clock):
 
-1. a bearer token by OAuth2 client credentials (``POST`` to the token endpoint, form-encoded;
-   the endpoint named by ``GET /auth/server``, else ``/auth/token``), renewed before it expires
-   and at once when the VTN answers 401;
+1. a bearer token by OAuth2 client credentials (``session.py``: ``POST`` to the token endpoint,
+   form-encoded, the one named by ``GET /auth/server``, else ``/auth/token``), renewed before it
+   expires and at once when the VTN answers 401;
 2. the VEN object: found by ``GET /vens?venName=...``, else created with ``POST /vens``
    (``VEN_VEN_REQUEST``);
 3. the program: ``GET /programs``, matched by ``id`` or ``programName``;
@@ -38,7 +38,6 @@ from typing import Any
 import httpx
 
 from voltbridge.core.clock import Clock
-from voltbridge.devices.openadr.config import VenConfigError
 from voltbridge.devices.openadr.delivery import Delivery, DeliveryMeter
 from voltbridge.devices.openadr.notices import GridSignalSink, NoticeCode, NoticeLevel, VenNotice
 from voltbridge.devices.openadr3.config import OpenADR3Config
@@ -48,16 +47,11 @@ from voltbridge.devices.openadr3.mapping import (
     SignalError,
     map_event,
 )
+from voltbridge.devices.openadr3.session import VtnSession
 from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 
 log = logging.getLogger("voltbridge.openadr3")
 
-PAGE = 50
-"""Objects asked for per page (the OpenAPI description's maximum ``limit``)."""
-MAX_PAGES = 20
-"""Pages read in one round at most, so that a runaway VTN cannot hold the loop."""
-TOKEN_MARGIN_S = 60.0
-"""A token is renewed this long before it expires [s]."""
 REPORT_TYPE = "DELTA_USAGE"
 REPORT_RESOURCE = "AGGREGATED_REPORT"
 
@@ -131,7 +125,6 @@ class OpenADR3Ven:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config, self.sink, self.clock, self.on_notice = config, sink, clock, on_notice
-        self.environ = environ
         self.rules = MappingRules(
             program=config.program,
             payment_per_kwh=config.payment_per_kwh,
@@ -148,19 +141,12 @@ class OpenADR3Ven:
         self.ven_id: str | None = None
         self.program_id: str | None = None
         self._program: Mapping[str, Any] | None = None
-        self._http = httpx.AsyncClient(
-            verify=config.ssl_verify(), timeout=config.timeout_s, transport=transport
-        )
-        self._token: str | None = None
-        self._token_until: datetime | None = None
-        self._token_url: str | None = config.token_url
+        self.http = VtnSession(config, clock, self._say, environ, transport)
         self._seen: dict[str, str] = {}
         self._pending: dict[str, tuple[ProgramEvent, Delivery]] = {}
         self._held_noted: set[str] = set()
         self._meter = DeliveryMeter(config.sample_gap_s)
         self._sample_refused = False
-        self._state = "new"
-        self._setup_fault: str | None = None
         self._running = False
 
     # ---------------------------------------------------------------- notices
@@ -178,149 +164,15 @@ class OpenADR3Ven:
             except Exception:
                 log.exception("the notice callback failed")
 
-    def _trouble(self, state: str, what: str, detail: str = "") -> None:
-        """A call got no usable answer; one notice per change of state, not per try."""
-        if state == self._state:
-            return
-        self._state = state
-        url = self.config.vtn_url
-        if state == "unreachable":
-            self._notice(
-                "error",
-                NoticeCode.VTN_UNREACHABLE,
-                f"the VTN at {url} does not answer ({what}{detail}); events and reports wait, "
-                f"retrying every {self.config.retry_s:g} s",
-                url=url,
-            )
-        elif state == "unauthorized":
-            self._notice(
-                "error",
-                NoticeCode.REGISTRATION_REFUSED,
-                f"the VTN at {url} refused the credentials ({what}{detail}); check "
-                f"{self.config.client_id_env} and {self.config.client_secret_env} with the "
-                "operator. Trying again with a new token",
-                url=url,
-            )
-        else:
-            self._notice(
-                "error",
-                NoticeCode.VTN_REJECTED,
-                f"the VTN's answer to {what} was refused{detail}; nothing in it was acted on",
-                url=url,
-            )
-
-    def _fine(self) -> None:
-        if self._state in ("unreachable", "unauthorized", "rejected"):
-            self._notice(
-                "info", NoticeCode.VTN_RECOVERED, f"the VTN at {self.config.vtn_url} answers again"
-            )
-        self._state = "ok"
-
-    def _setup_refused(self, message: str) -> None:
-        """Something the household or installer must fix; said once until it changes."""
-        if message != self._setup_fault:
-            self._setup_fault = message
-            self._notice("error", NoticeCode.REGISTRATION_REFUSED, message)
-
-    # ------------------------------------------------------------------- HTTP
-
-    async def _call(
-        self, what: str, method: str, url: str, *, auth: bool = True, **kwargs: Any
-    ) -> httpx.Response | None:
-        """One request; None when it got no usable answer (a notice said why)."""
-        headers = {"Authorization": f"Bearer {self._token}"} if auth and self._token else {}
-        try:
-            response = await self._http.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError as err:
-            log.warning("OpenADR 3 %s failed", what, exc_info=err)
-            self._trouble("unreachable", what, f": {type(err).__name__}")
-            return None
-        if response.status_code == 401:
-            self._token = None  # a new one next round
-            self._trouble("unauthorized", what, ": HTTP 401")
-            return None
-        if response.status_code >= 500:
-            self._trouble("rejected", what, f": HTTP {response.status_code}")
-            return None
-        self._fine()
-        return response
-
-    def _json(self, what: str, response: httpx.Response, kind: type) -> Any:
-        """The answer's JSON if it is a ``kind`` (list or dict), else None with a notice."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, kind):
-            self._trouble("rejected", what, f": HTTP {response.status_code}, not a JSON {kind}")
-            return None
-        return body
-
-    def _url(self, path: str) -> str:
-        return f"{self.config.vtn_url}{path}"
-
-    async def _paged(self, what: str, path: str, params: dict[str, str]) -> list[Any] | None:
-        found: list[Any] = []
-        for page in range(MAX_PAGES):
-            query = {**params, "skip": str(page * PAGE), "limit": str(PAGE)}
-            response = await self._call(what, "GET", self._url(path), params=query)
-            if response is None:
-                return None
-            if response.status_code != 200:
-                self._trouble("rejected", what, f": HTTP {response.status_code}")
-                return None
-            body = self._json(what, response, list)
-            if body is None:
-                return None
-            found.extend(body)
-            if len(body) < PAGE:
-                return found
-        self._notice("warning", NoticeCode.UNSUPPORTED, f"{what}: more than {len(found)} objects")
-        return found
+    def _say(self, level: NoticeLevel, code: NoticeCode, message: str) -> None:
+        """The session's notices (about the VTN), with its URL."""
+        self._notice(level, code, message, url=self.config.vtn_url)
 
     # ------------------------------------------------------------------ setup
 
-    async def _ensure_token(self) -> bool:
-        now = self.clock.now()
-        if self._token is not None and (self._token_until is None or now < self._token_until):
-            return True
-        try:
-            client_id, secret = self.config.credentials(self.environ)
-        except VenConfigError as err:
-            self._setup_refused(str(err))
-            return False
-        if self._token_url is None:
-            response = await self._call("GET /auth/server", "GET", self._url("/auth/server"))
-            if response is None:
-                return False
-            info = self._json("GET /auth/server", response, dict) if response.is_success else {}
-            token_url = (info or {}).get("tokenURL")
-            self._token_url = token_url if isinstance(token_url, str) else self._url("/auth/token")
-        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
-        response = await self._call("token", "POST", self._token_url, auth=False, data=form)
-        if response is None:
-            return False
-        if response.status_code in (400, 403):
-            self._trouble("unauthorized", "token", f": HTTP {response.status_code}")
-            return False
-        body = self._json("token", response, dict)
-        token = (body or {}).get("access_token")
-        if not response.is_success or not isinstance(token, str) or not token:
-            self._trouble("rejected", "token", ": no access_token")
-            return False
-        if str(body.get("token_type", "Bearer")).lower() != "bearer":
-            self._trouble("rejected", "token", f": token_type {body.get('token_type')!r}")
-            return False
-        expires = body.get("expires_in")
-        self._token, self._token_until = token, None
-        if isinstance(expires, int | float) and expires > 0:
-            margin = min(TOKEN_MARGIN_S, float(expires) / 2)
-            self._token_until = now + timedelta(seconds=float(expires) - margin)
-        return True
-
     async def _register(self) -> bool:
         name = self.config.ven_name
-        found = await self._paged("GET /vens", "/vens", {"venName": name})
+        found = await self.http.paged("GET /vens", "/vens", {"venName": name})
         if found is None:
             return False
         mine = [v for v in found if isinstance(v, Mapping) and v.get("venName") == name]
@@ -328,19 +180,19 @@ class OpenADR3Ven:
             self.ven_id = mine[0]["id"]
         else:
             body = {"objectType": "VEN_VEN_REQUEST", "venName": name}
-            response = await self._call("POST /vens", "POST", self._url("/vens"), json=body)
+            response = await self.http.call("POST /vens", "POST", self.http.url("/vens"), json=body)
             if response is None:
                 return False
-            ven = self._json("POST /vens", response, dict) if response.is_success else None
+            ven = self.http.json("POST /vens", response, dict) if response.is_success else None
             if ven is None or not isinstance(ven.get("id"), str):
-                self._setup_refused(
+                self.http.setup_refused(
                     f"the VTN at {self.config.vtn_url} refused to register VEN {name!r} "
                     f"(HTTP {response.status_code}); check ven_name and the client credentials "
                     f"with the operator. Trying again every {self.config.retry_s:g} s"
                 )
                 return False
             self.ven_id = ven["id"]
-        self._setup_fault = None
+        self.http.setup_refused(None)
         self._notice(
             "info",
             NoticeCode.REGISTERED,
@@ -351,7 +203,7 @@ class OpenADR3Ven:
 
     async def _find_program(self) -> bool:
         wanted = self.config.vtn_program
-        found = await self._paged("GET /programs", "/programs", {})
+        found = await self.http.paged("GET /programs", "/programs", {})
         if found is None:
             return False
         for program in found:
@@ -359,9 +211,9 @@ class OpenADR3Ven:
                 continue
             if wanted in (program["id"], program.get("programName")):
                 self._program, self.program_id = program, program["id"]
-                self._setup_fault = None
+                self.http.setup_refused(None)
                 return True
-        self._setup_refused(
+        self.http.setup_refused(
             f"the VTN has no program {wanted!r} visible to this VEN; check vtn_program "
             "with the operator"
         )
@@ -372,7 +224,7 @@ class OpenADR3Ven:
     @property
     def ready(self) -> bool:
         """Whether the VEN is registered, knows its program and the VTN last answered."""
-        return self.ven_id is not None and self.program_id is not None and self._state == "ok"
+        return self.ven_id is not None and self.program_id is not None and self.http.state == "ok"
 
     async def run(self) -> None:
         """Poll on the injected clock until :meth:`stop`; never raises."""
@@ -393,12 +245,12 @@ class OpenADR3Ven:
 
     async def close(self) -> None:
         """Close the HTTP connections."""
-        await self._http.aclose()
+        await self.http.close()
 
     async def step(self) -> None:
         """One round (see the module docstring). Faults become notices, never exceptions."""
         try:
-            if not await self._ensure_token():
+            if not await self.http.ensure_token():
                 return
             if self.ven_id is None and not await self._register():
                 return
@@ -419,7 +271,7 @@ class OpenADR3Ven:
 
     async def _poll_events(self) -> None:
         assert self.program_id is not None
-        found = await self._paged("GET /events", "/events", {"programID": self.program_id})
+        found = await self.http.paged("GET /events", "/events", {"programID": self.program_id})
         if found is None:
             return  # nothing is concluded from a failed poll
         present: set[str] = set()
@@ -594,7 +446,9 @@ class OpenADR3Ven:
         assert self.program_id is not None
         for event_id, (event, delivery) in list(self._pending.items()):
             body = report_body(self.config, self.program_id, event, delivery)
-            response = await self._call("POST /reports", "POST", self._url("/reports"), json=body)
+            response = await self.http.call(
+                "POST /reports", "POST", self.http.url("/reports"), json=body
+            )
             if response is None:
                 if event_id not in self._held_noted:
                     self._held_noted.add(event_id)
