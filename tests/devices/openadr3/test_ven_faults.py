@@ -22,7 +22,8 @@ from tests.devices.openadr3.test_ven import (
 )
 from tests.devices.openadr3.vtn import CLIENT_ID, ENV
 from voltbridge.devices.openadr import NoticeCode
-from voltbridge.devices.openadr3 import OpenADR3Config, OpenADR3Ven
+from voltbridge.devices.openadr3 import OpenADR3Config, OpenADR3Ven, session
+from voltbridge.devices.openadr3.session import PAGE
 from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
 
 
@@ -90,6 +91,26 @@ def test_each_bad_event_is_refused_with_a_notice_and_the_good_ones_pass() -> Non
             await ven.step()  # the same events again: no new notices, nothing new taken
             assert len(ven.notices) == before and len(sink.events) == 2
             assert NoticeCode.SOFTWARE_FAULT not in codes(ven)
+        finally:
+            await ven.close()
+            await vtn.stop()
+
+    asyncio.run(go())
+
+
+def test_an_event_refused_for_overlap_is_taken_once_the_other_is_cancelled() -> None:
+    async def go() -> None:
+        vtn, ven, _clock, sink = await started()
+        try:
+            vtn.publish("elrp-1", elrp())
+            vtn.publish("overlap", elrp(start=START + timedelta(hours=1)))
+            await ven.step()
+            assert [e.event_id for e in sink.events] == ["elrp-1"]
+            del vtn.events["elrp-1"]
+            await ven.step()
+            assert sink.cancelled == ["elrp-1"]
+            await ven.step()
+            assert [e.event_id for e in sink.events] == ["elrp-1", "overlap"]
         finally:
             await ven.close()
             await vtn.stop()
@@ -278,5 +299,30 @@ def test_vtn_answering_garbage_or_500_is_refused() -> None:
         rejected = [n for n in ven.notices if n.code == NoticeCode.VTN_REJECTED]
         assert len(rejected) == 1 and "not a JSON" in rejected[0].message
         assert ven.ven_id is None and CLIENT_ID not in str(list(ven.notices))
+
+    asyncio.run(go())
+
+
+def test_events_beyond_the_pages_read_are_not_taken_as_deleted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def go() -> None:
+        vtn, ven, _clock, sink = await started()
+        try:
+            for day in range(1, PAGE + 1):  # a full first page of events
+                vtn.publish(f"elrp-{day}", elrp(start=START + timedelta(days=day)))
+            vtn.publish("late", elrp())  # on the second page
+            monkeypatch.setattr(session, "MAX_PAGES", 2)
+            await ven.step()
+            assert "late" in ven.events and len(sink.events) == PAGE + 1
+            monkeypatch.setattr(session, "MAX_PAGES", 1)
+            vtn.publish("late", elrp(export_kw=4.0))  # changed, but on a page not read
+            await ven.step()
+            assert sink.cancelled == [] and "late" in ven.events
+            (cut,) = [n for n in ven.notices if n.code == NoticeCode.UNSUPPORTED]
+            assert "not read" in cut.message
+        finally:
+            await ven.close()
+            await vtn.stop()
 
     asyncio.run(go())

@@ -54,6 +54,8 @@ class VtnSession:
         self.config, self.clock, self.notify, self.environ = config, clock, notify, environ
         self.state = "new"
         """``ok``, or why the last request got no usable answer."""
+        self.complete = True
+        """Whether the last :meth:`paged` search read every page (False: cut at MAX_PAGES)."""
         self._http = httpx.AsyncClient(
             verify=config.ssl_verify(), timeout=config.timeout_s, transport=transport
         )
@@ -150,6 +152,7 @@ class VtnSession:
     async def paged(self, what: str, path: str, params: dict[str, str]) -> list[Any] | None:
         """Every object of a search, page by page (``skip``/``limit``); None on failure."""
         found: list[Any] = []
+        self.complete = True
         for page in range(MAX_PAGES):
             query = {**params, "skip": str(page * PAGE), "limit": str(PAGE)}
             response = await self.call(what, "GET", self.url(path), params=query)
@@ -164,7 +167,12 @@ class VtnSession:
             found.extend(body)
             if len(body) < PAGE:
                 return found
-        self.notify("warning", NoticeCode.UNSUPPORTED, f"{what}: more than {len(found)} objects")
+        self.complete = False
+        self.notify(
+            "warning",
+            NoticeCode.UNSUPPORTED,
+            f"{what}: more than {len(found)} objects; the rest are not read",
+        )
         return found
 
     # ----------------------------------------------------------------- token

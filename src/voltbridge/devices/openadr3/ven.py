@@ -56,6 +56,10 @@ REPORT_TYPE = "DELTA_USAGE"
 REPORT_RESOURCE = "AGGREGATED_REPORT"
 
 
+class _Overlap(SignalError):
+    """The event overlaps one already taken."""
+
+
 @dataclass
 class _Taken:
     """A paid event handed to the sink, and whether its window has been closed."""
@@ -143,6 +147,9 @@ class OpenADR3Ven:
         self._program: Mapping[str, Any] | None = None
         self.http = VtnSession(config, clock, self._say, environ, transport)
         self._seen: dict[str, str] = {}
+        """The ``modificationDateTime`` of each event last looked at, by id."""
+        self._overlapping: set[str] = set()
+        """Events refused for overlapping a taken one (looked at again when one is cancelled)."""
         self._pending: dict[str, tuple[ProgramEvent, Delivery]] = {}
         self._held_noted: set[str] = set()
         self._meter = DeliveryMeter(config.sample_gap_s)
@@ -289,6 +296,9 @@ class OpenADR3Ven:
             self._seen[event_id] = version
             self._take(raw)
         self._seen = {i: v for i, v in self._seen.items() if i in present}
+        self._overlapping &= present
+        if not self.http.complete:
+            return  # an event on a page not read has not vanished
         now = self.clock.now()
         gone = [i for i, t in self.events.items() if not t.closed and t.event.end > now]
         gone += [i for i, o in self.outages.items() if o.end > now]
@@ -308,6 +318,8 @@ class OpenADR3Ven:
             self._cancel(event_id, "withdrawn (a window of no length)")
             return
         except SignalError as err:
+            if isinstance(err, _Overlap):
+                self._overlapping.add(event_id)
             self._notice("warning", NoticeCode.EVENT_REFUSED, f"refused: {err}", event_id=event_id)
             if known:  # a change that makes a taken event unacceptable ends it
                 self._cancel(event_id, "changed into one voltbridge refuses")
@@ -323,7 +335,7 @@ class OpenADR3Ven:
         for taken in self.events.values():
             other = taken.event
             if other.event_id != event.event_id and other.end > now and other.overlaps(event):
-                raise SignalError(
+                raise _Overlap(
                     f"event {event.event_id!r} ({event.start:%Y-%m-%d %H:%M}-{event.end:%H:%M} "
                     f"UTC) overlaps event {other.event_id!r} ({other.start:%Y-%m-%d %H:%M}-"
                     f"{other.end:%H:%M} UTC)"
@@ -379,6 +391,9 @@ class OpenADR3Ven:
         self._pending.pop(event_id, None)
         if not known:
             return
+        for other in self._overlapping:  # refused for overlapping: looked at again next poll
+            self._seen.pop(other, None)
+        self._overlapping.clear()
         try:
             self.sink.on_cancelled(event_id)
         except Exception:
