@@ -19,16 +19,20 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import aiomqtt
 
 from voltbridge.config.models import MqttConfig
+from voltbridge.control.controller import Controller
 from voltbridge.control.handle import ControlHandle
+from voltbridge.control.site_model import ControlSite
 from voltbridge.core.clock import Clock
-from voltbridge.core.status import ControlStatus
+from voltbridge.core.status import ControlStatus, EventCode, EventKind
 from voltbridge.runtime import ha_discovery
 from voltbridge.runtime.ha_discovery import OFFLINE, ONLINE, Topics
 from voltbridge.runtime.mqtt_commands import run_command
+from voltbridge.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,50 @@ def config_from_url(url: str, password_env: str = PASSWORD_ENV) -> MqttConfig:
         username=user,
         password_env=password_env if user else None,
         tls=tls,
+    )
+
+
+def home_bridge(
+    config: MqttConfig,
+    password: str | None,
+    controller: Controller,
+    control: ControlSite,
+    currency: str,
+    store: Store,
+    clock: Clock,
+) -> MqttBridge:
+    """The bridge ``voltbridge run`` starts: money today from the store (local day), and every
+    refused command recorded in the controller's event list."""
+    from voltbridge.api.routes_records import period_bounds
+
+    zone = ZoneInfo(control.timezone)
+
+    def money_today() -> dict[str, float]:
+        return store.money(*period_bounds("today", clock.now(), zone))
+
+    def refused(topic: str, why: str) -> None:
+        controller.log.emit(
+            EventKind.WARNING,
+            EventCode.SETTINGS,
+            f"MQTT command refused: {why}",
+            data={"source": "mqtt", "topic": topic, "refused": True},
+        )
+
+    site = ha_discovery.Site(
+        control.name,
+        tuple(controller.vehicle_names),
+        currency,
+        battery=control.battery is not None,
+        money=True,
+    )
+    return MqttBridge(
+        controller,
+        config,
+        clock,
+        site,
+        password=password,
+        money_today=money_today,
+        on_refused=refused,
     )
 
 
