@@ -54,6 +54,7 @@ class Broker:
     port: int
     binary: str
     process: subprocess.Popen[bytes] | None = None
+    tls_port: int | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -86,9 +87,34 @@ class Broker:
         self.process = None
 
 
-def make_broker(folder: Path) -> Broker:
+def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate for 127.0.0.1 signed by it (``openssl``, skipped when
+    missing): ``(ca.pem, server.pem, server.key)``."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed (needed to make the TLS test's certificates)")
+    folder.mkdir(parents=True, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ca, ca_key = folder / "ca.pem", folder / "ca.key"
+    cert, key, csr = folder / "server.pem", folder / "server.key", folder / "server.csr"
+    ext = folder / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True)
+
+    run("req", "-x509", *ec, "-keyout", str(ca_key), "-out", str(ca), "-days", "3",
+        "-subj", "/CN=voltbridge test CA")  # fmt: skip
+    run("req", *ec, "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-out", str(cert), "-days", "3", "-extfile", str(ext))  # fmt: skip
+    return ca, cert, key
+
+
+def make_broker(folder: Path, tls: bool = False) -> Broker:
     """A broker config in ``folder``: no anonymous clients, two users, no persistence (so a
-    restart forgets every retained message and only the bridge can bring them back)."""
+    restart forgets every retained message and only the bridge can bring them back). With
+    ``tls`` a second listener on ``Broker.tls_port`` takes TLS only (``folder/certs/ca.pem``)."""
     binary, passwd = require_mosquitto()
     folder.mkdir(parents=True, exist_ok=True)
     pwfile = folder / "passwords"
@@ -96,12 +122,17 @@ def make_broker(folder: Path) -> Broker:
     subprocess.run([passwd, "-b", str(pwfile), HA_USER, HA_PASSWORD], check=True)
     pwfile.chmod(0o600)
     port = free_port()
+    tls_port = free_port() if tls else None
+    listeners = f"listener {port} 127.0.0.1\n"
+    if tls_port is not None:
+        ca, cert, key = make_certificates(folder / "certs")
+        listeners += f"listener {tls_port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
     (folder / "mosquitto.conf").write_text(
         f"user {getpass.getuser()}\n"  # as root it would switch to the 'mosquitto' user
         "persistence false\n"
-        f"listener {port} 127.0.0.1\n"
+        "per_listener_settings false\n"
         "allow_anonymous false\n"
         f"password_file {pwfile}\n"
-        "log_dest stderr\n"
+        "log_dest stderr\n" + listeners
     )
-    return Broker(folder, port, binary)
+    return Broker(folder, port, binary, tls_port=tls_port)

@@ -24,7 +24,15 @@ import pytest
 
 from tests.api.fakes import NOW, FakeHandle, demo_status
 from tests.runtime.ha_schema import check_discovery
-from tests.runtime.mqtt_broker import HA_PASSWORD, HA_USER, PASSWORD, USER, Broker, make_broker
+from tests.runtime.mqtt_broker import (
+    HA_PASSWORD,
+    HA_USER,
+    PASSWORD,
+    USER,
+    Broker,
+    make_broker,
+    make_certificates,
+)
 from voltbridge.config.models import MqttConfig
 from voltbridge.core.clock import VirtualClock
 from voltbridge.core.status import Mode
@@ -285,6 +293,44 @@ def test_a_wrong_password_is_retried_and_never_raises(tmp_path: Path) -> None:
         stop.set()
         await asyncio.wait_for(task, GUARD_S)
         assert handle.queues == []  # unsubscribed
+
+    try:
+        running(scenario)
+    finally:
+        broker.stop()
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_tls_to_the_broker_checks_its_certificate(tmp_path: Path, trusted: bool) -> None:
+    """Over TLS with the broker's CA the bridge connects (Home Assistant, on the plain listener,
+    sees it online); with another CA it refuses the broker and keeps retrying."""
+    broker = make_broker(tmp_path / "broker", tls=True)
+    assert broker.tls_port is not None
+    ca = tmp_path / "broker" / "certs" / "ca.pem"
+    if not trusted:
+        ca = make_certificates(tmp_path / "other")[0]
+    clock = SteppedClock(NOW)
+    handle = FakeHandle(demo_status(), None, clock)
+    config = MqttConfig(host="127.0.0.1", port=broker.tls_port, username=USER, tls=True, ca_file=ca)
+    bridge = MqttBridge(handle, config, clock, SITE, password=PASSWORD)
+    broker.start()
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+        try:
+            if trusted:
+                async with HomeAssistant(broker.port) as ha:
+                    await wait_set(bridge.connected)
+                    await ha.until(lambda: ha.latest.get("voltbridge/availability") == b"online")
+                    await ha.until(lambda: len(ha.discovery()) == EXPECTED_ENTITIES)
+            else:
+                await wait_set(bridge.retrying)
+                assert bridge.connections == 0
+                assert "certificate" in (bridge.last_error or "").lower(), bridge.last_error
+        finally:
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
 
     try:
         running(scenario)
