@@ -48,6 +48,14 @@ def run(
         ),
     ] = None,
     tick: Annotated[float, typer.Option(help="Controller tick [s].", min=0.1)] = 2.0,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            help="Publish to Home Assistant through this MQTT broker: mqtt://[user@]host:port "
+            "(mqtts:// for TLS); the password comes from VOLTBRIDGE_MQTT_PASSWORD. Overrides "
+            "the site file's [mqtt]."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every decision.")] = False,
 ) -> None:
     """Run the controller: read devices, decide, guard, write, record, every tick, until Ctrl-C.
@@ -57,6 +65,7 @@ def run(
     network peers on 127.0.0.1; the dashboard is at http://127.0.0.1:8080. The dashboard
     password comes from VOLTBRIDGE_PASSWORD, else the stored one, else a new one printed once.
     """
+    from voltbridge.runtime.mqtt import config_from_url
     from voltbridge.runtime.service import RunOptions, run_home
 
     logging.basicConfig(
@@ -65,6 +74,11 @@ def run(
     )
     logging.getLogger("voltbridge.control.controller").setLevel(logging.INFO)
     home, path = read_site(site)
+    try:
+        broker = None if mqtt is None else config_from_url(mqtt)
+    except ValueError as err:
+        console.print(f"[red]error:[/] {escape(str(err))}")
+        raise typer.Exit(2) from None
     options = RunOptions(
         demo=site is None,
         speed=speed if site is None else 1.0,
@@ -75,6 +89,7 @@ def run(
         public_read=public_read,
         trusted_proxies=tuple(trusted_proxy or ()),
         tick_s=tick,
+        mqtt=broker,
     )
     if site is not None and speed != 1.0:
         console.print("[yellow]--speed applies to the demo only; running in real time[/]")
@@ -86,6 +101,9 @@ def run(
         )
         if url:
             console.print(f"dashboard: {url}")
+        m = options.mqtt or home.mqtt
+        if m is not None:
+            console.print(f"Home Assistant (MQTT): {m.host}:{m.port}, topics {m.topic_prefix}/#")
         if password:
             console.print(
                 f"dashboard password (shown once, stored hashed in {data_dir}): [bold]{password}[/]"

@@ -49,7 +49,14 @@ def resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     """Make file paths in the raw table (load profile, weather file) absolute, relative to the
     site file's folder."""
     out = dict(raw)
-    for table, key in (("load", "profile"), ("load", "measured"), ("location", "weather_file")):
+    for table, key in (
+        ("load", "profile"),
+        ("load", "measured"),
+        ("location", "weather_file"),
+        ("mqtt", "ca_file"),
+        ("mqtt", "cert_file"),
+        ("mqtt", "key_file"),
+    ):
         section = out.get(table)
         if isinstance(section, dict) and isinstance(section.get(key), str):
             p = Path(section[key])

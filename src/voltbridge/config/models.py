@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import time
 from pathlib import Path
@@ -366,6 +367,75 @@ class ProgramEntry(Strict):
             raise ValueError(where) from None
 
 
+_TOPIC_PREFIX = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+
+
+class MqttConfig(Strict):
+    """The MQTT broker voltbridge publishes to for Home Assistant (``[mqtt]``).
+
+    The password never lives in the site file: ``password_env`` names the environment variable
+    that holds it (as a systemd environment file or ``export`` sets it).
+    """
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=1883, ge=1, le=65535)
+    """[TCP port] 1883 plain, usually 8883 with TLS."""
+    username: str | None = Field(default=None, min_length=1)
+    password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """Name of the environment variable holding the broker password."""
+    tls: bool = False
+    ca_file: Path | None = None
+    """CA bundle the broker's certificate is checked against (default: the system's)."""
+    cert_file: Path | None = None
+    """Client certificate (PEM), for brokers that ask for one; give ``key_file`` too."""
+    key_file: Path | None = None
+    discovery_prefix: str = "homeassistant"
+    topic_prefix: str = "voltbridge"
+    publish_every_s: float = Field(default=5.0, ge=0, le=3600)
+    """Each state topic is published on change, at most once per this interval [s]."""
+
+    @field_validator("discovery_prefix", "topic_prefix")
+    @classmethod
+    def _plain_topic(cls, value: str) -> str:
+        if not _TOPIC_PREFIX.match(value):
+            raise ValueError(
+                f"{value!r} is not a plain topic: use letters, digits, '_', '.', '-' and inner "
+                "'/', without '#', '+', spaces or a leading or trailing '/'"
+            )
+        return value
+
+    @field_validator("ca_file", "cert_file", "key_file")
+    @classmethod
+    def _file_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"no such file: {path}")
+        return path
+
+    @model_validator(mode="after")
+    def _tls_files_need_tls(self) -> Self:
+        given = [n for n in ("ca_file", "cert_file", "key_file") if getattr(self, n) is not None]
+        if given and not self.tls:
+            raise ValueError(f"{given[0]}: set tls = true to use it")
+        if (self.cert_file is None) != (self.key_file is None):
+            missing = "key_file" if self.key_file is None else "cert_file"
+            raise ValueError(f"{missing}: a client certificate needs both cert_file and key_file")
+        if self.password_env is not None and self.username is None:
+            raise ValueError("username: give the broker user whose password password_env holds")
+        return self
+
+    def password(self, environ: dict[str, str] | None = None) -> str | None:
+        """The broker password from the environment; ValueError naming the variable when unset."""
+        if self.password_env is None:
+            return None
+        value = (os.environ if environ is None else environ).get(self.password_env)
+        if value is None:
+            raise ValueError(
+                f"mqtt.password_env: environment variable {self.password_env} is not set; "
+                "export it (or put it in the service's environment file) before starting"
+            )
+        return value
+
+
 class Site(Strict):
     """A home: everything `voltbridge check` validates and `voltbridge plan` needs."""
 
@@ -386,6 +456,8 @@ class Site(Strict):
     devices: dict[str, Any] | None = None
     """The home's devices for `voltbridge run --site` (drivers, addresses, the OCPP central
     system); checked when the controller starts (see ``voltbridge.runtime.devices``)."""
+    mqtt: MqttConfig | None = None
+    """The MQTT broker for Home Assistant (``[mqtt]``); none: no MQTT."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

@@ -20,6 +20,7 @@ from voltbridge.api.config import ApiConfig
 from voltbridge.api.password import ensure_password
 from voltbridge.api.server import make_server
 from voltbridge.config import Site
+from voltbridge.config.models import MqttConfig
 from voltbridge.control.controller import ControlConfig, Controller
 from voltbridge.control.grid_state import GridLimits
 from voltbridge.control.plan_source import SitePlanSource
@@ -32,6 +33,7 @@ from voltbridge.devices.simulated_home import EnergyTotals
 from voltbridge.runtime import systemd
 from voltbridge.runtime.demo import DemoPeers, connect_station, start_demo_peers, station_settled
 from voltbridge.runtime.devices import DevicesSection, open_devices
+from voltbridge.runtime.mqtt import home_bridge
 from voltbridge.runtime.programs import start_vens
 from voltbridge.store import Store
 
@@ -70,6 +72,8 @@ class RunOptions:
     """Overrides the controller's configuration (``tick_s`` then comes from it)."""
     grid_stale_after_s: float = 10.0
     """Age beyond which grid-meter data is stale [s] (raise it with long ticks)."""
+    mqtt: MqttConfig | None = None
+    """The MQTT broker for Home Assistant (``--mqtt``); default: the site's ``[mqtt]``."""
     clock: Clock | None = None
     """The clock everything runs on; default: the wall clock, or for the demo the wall clock
     ``speed`` times faster from ``start``. Tests inject a ``SteppedClock`` so that what the run
@@ -100,6 +104,8 @@ class RunResult:
 async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> RunResult:
     """Run until stopped; ``on_ready(url, password)`` is called once everything listens."""
     control = control_site(site)
+    mqtt_config = options.mqtt or site.mqtt
+    mqtt_password = None if mqtt_config is None else mqtt_config.password()  # unset: say so now
     start = options.start or datetime.now(UTC)
     clock: Clock
     if options.clock is not None:
@@ -185,6 +191,12 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     ven_tasks = [asyncio.create_task(ven.run()) for ven in vens]
     if server is not None:
         tasks.append(asyncio.create_task(server.serve()))
+    mqtt_task = None
+    if mqtt_config is not None:
+        bridge = home_bridge(
+            mqtt_config, mqtt_password, controller, control, site.tariff.currency, store, clock
+        )
+        mqtt_task = asyncio.create_task(bridge.run(stop))
     if callable(on_ready):
         on_ready(url, new_password)
     systemd.notify("READY=1")
@@ -197,6 +209,10 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
         systemd.notify("STOPPING=1")
         stop.set()
         await asyncio.gather(tasks[0], return_exceptions=True)  # safe defaults sent here
+        if mqtt_task is not None:  # says offline; a connect under way may not outlast 12 s
+            await asyncio.wait([mqtt_task], timeout=12.0)
+            mqtt_task.cancel()
+            await asyncio.gather(mqtt_task, return_exceptions=True)
         for ven in vens:
             ven.stop()
         for task in ven_tasks:  # the VENs, and the watchdog: no pings once stopping
