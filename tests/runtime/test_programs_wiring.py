@@ -93,3 +93,28 @@ def test_one_ven_per_program_with_a_vtn_filled_from_the_site() -> None:
     # the EV9 on its Quasar 2 gives at most its charger's discharge power
     assert ven.config.charger_limit_kw == sum(v.max_discharge_kw for v in control.vehicles)
     assert ven.record_grid_power in r.controller.programs.grid_listeners
+
+
+def test_an_openadr3_vtn_gets_its_ven_too() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from voltbridge.config import parse_site
+    from voltbridge.control.site_model import control_site
+    from voltbridge.devices.openadr3 import OpenADR3Ven
+    from voltbridge.runtime.programs import start_vens
+
+    example = Path(__file__).parents[2] / "src/voltbridge/examples/ev9-california.toml"
+    raw = tomllib.loads(example.read_text())
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Connecting to an OpenADR 3 VTN")[1]
+    block = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    [entry] = tomllib.loads(block)["programs"]
+    entry["openadr3"].pop("ca_file")  # exists only on a real home
+    entry["openadr3"]["vtn_url"] = "http://127.0.0.1:9/openadr3/3.1.0"
+    raw["programs"] = [entry]
+    site = parse_site(raw, example)
+    r = rig()
+    [ven] = start_vens(site, control_site(site), r.controller, r.clock)
+    assert isinstance(ven, OpenADR3Ven) and ven.config.program == "elrp"
+    assert ven.record_grid_power in r.controller.programs.grid_listeners

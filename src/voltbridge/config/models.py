@@ -22,6 +22,7 @@ from pydantic import (
 from voltbridge.battery.cost import BatteryCare
 from voltbridge.core.units import breaker_kw
 from voltbridge.programs.models import Program
+from voltbridge.programs.openadr3_config import OpenADR3Config
 from voltbridge.programs.openadr_config import OpenADRConfig
 from voltbridge.programs.shipped import resolve_program, shipped_ids
 from voltbridge.tariffs import Tariff
@@ -331,6 +332,8 @@ class ProgramEntry(Strict):
     openadr: OpenADRConfig | None = None
     """The utility's or aggregator's OpenADR 2.0b VTN that sends this program's events
     (``[programs.openadr]``, see ``voltbridge.programs.openadr_config``)."""
+    openadr3: OpenADR3Config | None = None
+    """Or its OpenADR 3 VTN (``[programs.openadr3]``, ``voltbridge.programs.openadr3_config``)."""
 
     @field_validator("id")
     @classmethod
@@ -344,11 +347,12 @@ class ProgramEntry(Strict):
 
     @model_validator(mode="after")
     def _valid_program(self) -> Self:
-        if self.openadr is not None and self.openadr.program not in (None, self.id):
-            raise ValueError(
-                f"openadr.program {self.openadr.program!r} differs from this entry's id "
-                f"{self.id!r}; leave it out (the entry's id is taken)"
-            )
+        for name, vtn in (("openadr", self.openadr), ("openadr3", self.openadr3)):
+            if vtn is not None and vtn.program not in (None, self.id):
+                raise ValueError(
+                    f"{name}.program {vtn.program!r} differs from this entry's id "
+                    f"{self.id!r}; leave it out (the entry's id is taken)"
+                )
         self.program()
         return self
 

@@ -19,6 +19,7 @@ from voltbridge.core.clock import Clock
 from voltbridge.core.status import EventCode, EventKind
 from voltbridge.devices.openadr import OpenADRVen
 from voltbridge.devices.openadr.notices import VenNotice
+from voltbridge.devices.openadr3 import OpenADR3Ven
 from voltbridge.programs.events import AnnouncedOutage, Choice, ProgramEvent
 from voltbridge.programs.storm import StormError
 
@@ -88,18 +89,28 @@ def home_limit_kw(site: ControlSite) -> float:
 
 def start_vens(
     site: Site, control: ControlSite, controller: Controller, clock: Clock
-) -> list[OpenADRVen]:
-    """One VEN per program with a VTN, fed the metered grid power through the event book.
+) -> list[OpenADRVen | OpenADR3Ven]:
+    """One VEN per program with a VTN (OpenADR 2.0b or 3), fed the metered grid power through
+    the event book.
     Raises ``VenConfigError`` (a ``ValueError``) when one cannot start (a passphrase missing
     from the environment): the household fixes its configuration, nothing runs half-wired."""
-    vens: list[OpenADRVen] = []
+    vens: list[OpenADRVen | OpenADR3Ven] = []
     sink = ControllerSink(controller)
+    limit_kw = home_limit_kw(control)
     for entry in site.programs:
-        if not entry.enabled or entry.openadr is None:
+        if not entry.enabled:
             continue
-        config = entry.openadr.resolved(entry.id, home_limit_kw(control))
-        ven = OpenADRVen(config, sink, clock, on_notice=sink.notice)
-        controller.programs.grid_listeners.append(ven.record_grid_power)
-        vens.append(ven)
-        log.info("OpenADR VEN %s for program %s at %s", config.ven_name, entry.id, config.vtn_url)
+        ven: OpenADRVen | OpenADR3Ven
+        if entry.openadr is not None:
+            config = entry.openadr.resolved(entry.id, limit_kw)
+            ven = OpenADRVen(config, sink, clock, on_notice=sink.notice)
+            vens.append(ven)
+            controller.programs.grid_listeners.append(ven.record_grid_power)
+            log.info("OpenADR VEN %s for %s at %s", config.ven_name, entry.id, config.vtn_url)
+        if entry.openadr3 is not None:
+            config3 = entry.openadr3.resolved(entry.id, limit_kw)
+            ven = OpenADR3Ven(config3, sink, clock, on_notice=sink.notice)
+            vens.append(ven)
+            controller.programs.grid_listeners.append(ven.record_grid_power)
+            log.info("OpenADR 3 VEN %s for %s at %s", config3.ven_name, entry.id, config3.vtn_url)
     return vens

@@ -2,7 +2,6 @@
 (see ``ven.py``; the event mapping is in ``mapping.py``). It hands the controller side the same
 grid signals and notices as the OpenADR 2.0b VEN (``voltbridge.devices.openadr``)."""
 
-from voltbridge.devices.openadr3.config import OpenADR3Config
 from voltbridge.devices.openadr3.mapping import (
     EventWithdrawn,
     MappingRules,
@@ -11,6 +10,7 @@ from voltbridge.devices.openadr3.mapping import (
     parse_duration,
 )
 from voltbridge.devices.openadr3.ven import OpenADR3Ven, report_body
+from voltbridge.programs.openadr3_config import OpenADR3Config
 
 __all__ = [
     "EventWithdrawn",

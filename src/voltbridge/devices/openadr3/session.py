@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 
 from voltbridge.core.clock import Clock
-from voltbridge.devices.openadr.config import VenConfigError
 from voltbridge.devices.openadr.notices import NoticeCode, NoticeLevel
-from voltbridge.devices.openadr3.config import OpenADR3Config
+from voltbridge.programs.openadr3_config import OpenADR3Config
+from voltbridge.programs.openadr_config import VenConfigError
 
 log = logging.getLogger("voltbridge.openadr3")
 

@@ -40,7 +40,6 @@ import httpx
 from voltbridge.core.clock import Clock
 from voltbridge.devices.openadr.delivery import Delivery, DeliveryMeter
 from voltbridge.devices.openadr.notices import GridSignalSink, NoticeCode, NoticeLevel, VenNotice
-from voltbridge.devices.openadr3.config import OpenADR3Config
 from voltbridge.devices.openadr3.mapping import (
     EventWithdrawn,
     MappingRules,
@@ -49,6 +48,8 @@ from voltbridge.devices.openadr3.mapping import (
 )
 from voltbridge.devices.openadr3.session import VtnSession
 from voltbridge.programs.events import AnnouncedOutage, ProgramEvent
+from voltbridge.programs.openadr3_config import OpenADR3Config
+from voltbridge.programs.openadr_config import VenConfigError
 
 log = logging.getLogger("voltbridge.openadr3")
 
@@ -128,6 +129,11 @@ class OpenADR3Ven:
         keep: int = 500,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        if config.program is None or config.charger_limit_kw is None:
+            raise VenConfigError(
+                "OpenADR 3: the VEN needs its program and charger_limit_kw; "
+                "OpenADR3Config.resolved() fills them from the site"
+            )
         self.config, self.sink, self.clock, self.on_notice = config, sink, clock, on_notice
         self.rules = MappingRules(
             program=config.program,

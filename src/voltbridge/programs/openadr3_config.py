@@ -1,5 +1,9 @@
 """Validated configuration of voltbridge as an OpenADR 3 VEN of one utility's or aggregator's VTN.
 
+The site file embeds it under its program (``[programs.openadr3]``), so it lives with the
+programs (``config`` may import ``programs``, not ``devices``); the VEN is in
+``voltbridge.devices.openadr3``.
+
 Secrets never live in the file: the OAuth2 client id and secret are read from the environment
 variables the configuration names. A VTN on another host must be reached over HTTPS unless
 ``allow_insecure`` is set (a lab network only): the bearer token would otherwise travel in clear.
@@ -16,8 +20,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from voltbridge.devices.openadr.config import VenConfigError
 from voltbridge.programs.events import ProgramEventKind
+from voltbridge.programs.openadr_config import VenConfigError
 
 DefaultChoice = Literal["take_part", "skip"]
 """What voltbridge does while the household has not decided on an event."""
@@ -49,7 +53,8 @@ class OpenADR3Config(BaseModel):
         token_url: the OAuth2 token endpoint; None asks the VTN (``GET /auth/server``) and
             falls back to ``{vtn_url}/auth/token``.
         ven_name: the ``venName`` this home registers under (unique within the VTN).
-        program: the ``[[programs]]`` id whose payments the VTN's events earn.
+        program: the ``[[programs]]`` id whose payments the VTN's events earn (None: the id of
+            the entry the table is under).
         vtn_program: the VTN program to follow, by its ``programName`` or its ``id``.
         client_id_env: name of the environment variable holding the OAuth2 client id.
         client_secret_env: name of the environment variable holding the OAuth2 client secret.
@@ -65,7 +70,8 @@ class OpenADR3Config(BaseModel):
         simple_kind: what a ``SIMPLE`` level or a price-only event asks for (``export`` for
             V2G programs such as ELRP, ``reduce`` for load-reduction programs).
         default_choice: what voltbridge does while the household is undecided.
-        charger_limit_kw: the most the charger can deliver [kW]; larger requests are clipped.
+        charger_limit_kw: the most the home can deliver [kW]; larger requests are clipped
+            (None: the site's chargers and battery together, filled in when voltbridge starts).
         sample_gap_s: a grid-power sample counts for at most this long [s]; longer gaps in the
             telemetry count as nothing delivered.
     """
@@ -75,7 +81,7 @@ class OpenADR3Config(BaseModel):
     vtn_url: str
     token_url: str | None = None
     ven_name: str = Field(min_length=1, max_length=128)
-    program: str = Field(min_length=1)
+    program: str | None = Field(default=None, min_length=1)
     vtn_program: str = Field(min_length=1, max_length=128)
     client_id_env: str = Field(default="VOLTBRIDGE_OADR3_CLIENT_ID", pattern=_ENV_NAME)
     client_secret_env: str = Field(default="VOLTBRIDGE_OADR3_CLIENT_SECRET", pattern=_ENV_NAME)
@@ -89,7 +95,7 @@ class OpenADR3Config(BaseModel):
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     simple_kind: ProgramEventKind = "export"
     default_choice: DefaultChoice = "take_part"
-    charger_limit_kw: float = Field(gt=0, le=1000)
+    charger_limit_kw: float | None = Field(default=None, gt=0, le=1000)
     sample_gap_s: float = Field(default=300.0, gt=0)
 
     @field_validator("vtn_url")
@@ -127,6 +133,15 @@ class OpenADR3Config(BaseModel):
                 "on a lab network"
             )
         return self
+
+    def resolved(self, program: str, charger_limit_kw: float) -> OpenADR3Config:
+        """This configuration with the program and the home's limit filled in where not given."""
+        return self.model_copy(
+            update={
+                "program": self.program or program,
+                "charger_limit_kw": self.charger_limit_kw or charger_limit_kw,
+            }
+        )
 
     def credentials(self, environ: dict[str, str] | None = None) -> tuple[str, str]:
         """The OAuth2 client id and secret from the environment; raises VenConfigError if unset."""
