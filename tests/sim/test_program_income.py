@@ -137,3 +137,23 @@ def test_the_report_shows_program_income_on_its_own() -> None:
 
     html = summary_table({"optimal": {"bill": 100.0, "program_income": 12.5}}, "USD", "optimal")
     assert "paid by grid programs [USD]" in html and "<td>12.50</td>" in html
+
+
+def test_optimal_deaf_to_the_programs_is_optimal_without_them() -> None:
+    """`optimal-no-programs` on a site with ELRP does exactly what `optimal` does on the same
+    site without ELRP (the same world, no event heard), so the report can say what taking part is
+    worth against the same period without it."""
+    without, _, _ = simulate_site(site(None), START, DAYS, ["optimal"], seed=5)
+    with_elrp, _, _ = simulate_site(
+        site(OFTEN), START, DAYS, ["optimal", "optimal-no-programs"], seed=5
+    )
+    added = {"program_income", "event_delivered_kwh", "net_cost_after_programs", "programs"}
+    deaf = with_elrp["strategies"]["optimal-no-programs"]
+    bare = without["strategies"]["optimal"]
+    assert {k: v for k, v in deaf.items() if k not in added} == {
+        k: v for k, v in bare.items() if k not in added
+    }
+    heard = with_elrp["strategies"]["optimal"]
+    worth = bare["net_cost"] - heard["net_cost_after_programs"]
+    assert worth > 0
+    assert f"taking part is worth {worth:.2f} USD" in with_elrp["programs_note"]

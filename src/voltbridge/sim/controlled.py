@@ -304,3 +304,14 @@ class ControlledOptimal:
 
     def close(self) -> None:
         self._loop.close()
+
+
+class ControlledOptimalNoPrograms(ControlledOptimal):
+    """``optimal`` deaf to the programs' events: the same controller on the same world, for
+    what taking part is worth against the same period without it."""
+
+    name = "optimal-no-programs"
+
+    def _start(self, ctx: Context) -> None:
+        super()._start(ctx)
+        self._unheard = []

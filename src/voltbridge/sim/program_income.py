@@ -114,10 +114,19 @@ def programs_sentence(site: Site, events: list[ProgramEvent], strategies: dict[s
         )
     best = max(earned, key=lambda name: earned[name]["program_income"])
     row = earned[best]
-    return (
+    said = (
         f"Programs ({names}) called {len(events)} events ({sum(e.hours for e in events):g} h) "
         f"in this period and pay beside the bill: {best} earned most, "
         f"{row['program_income']:.2f} {cur} for {row['event_delivered_kwh']:.1f} kWh delivered "
         f"against the baseline and any credits, which takes its net cost from "
         f"{row['net_cost']:.2f} to {row['net_cost_after_programs']:.2f} {cur}."
     )
+    deaf, heard = strategies.get("optimal-no-programs"), strategies.get("optimal")
+    if deaf is not None and heard is not None:
+        worth = deaf["net_cost"] - heard["net_cost_after_programs"]
+        said += (
+            f" Against the same period without the programs, optimal's net cost is "
+            f"{heard['net_cost_after_programs']:.2f} instead of {deaf['net_cost']:.2f} {cur}: "
+            f"taking part is worth {worth:.2f} {cur} to this home."
+        )
+    return said

@@ -8,7 +8,7 @@ import numpy as np
 
 from voltbridge.core.timegrid import TimeGrid
 from voltbridge.sim.context import Context, initial_soc, plant_models, storage_params
-from voltbridge.sim.controlled import ControlledOptimal
+from voltbridge.sim.controlled import ControlledOptimal, ControlledOptimalNoPrograms
 from voltbridge.sim.physics import Plant
 from voltbridge.sim.planned import Oracle
 from voltbridge.sim.rules import SmartCharge, Strategy, Uncontrolled, V2HRules
@@ -20,6 +20,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "smart-charge": SmartCharge,
     "v2h-rules": V2HRules,
     "optimal": ControlledOptimal,
+    "optimal-no-programs": ControlledOptimalNoPrograms,
     "oracle": Oracle,
 }
 """Strategy names accepted by `voltbridge simulate --strategies`."""
