@@ -16,8 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from voltbridge.api.context import ApiContext
 from voltbridge.api.errors import FieldError
 from voltbridge.api.models import Message, Problems
-from voltbridge.control.program_events import EventMeter
-from voltbridge.programs.events import EventError, ProgramEvent
+from voltbridge.control.program_events import EventError, EventMeter, ProgramEvent
 
 
 class EventIn(BaseModel):

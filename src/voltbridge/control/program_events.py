@@ -17,7 +17,11 @@ from datetime import datetime, timedelta
 
 from voltbridge.control.events import EventLog
 from voltbridge.core.status import EventCode, EventKind
-from voltbridge.programs.events import Choice, ProgramEvent
+from voltbridge.programs.events import Choice, EventError, ProgramEvent
+
+__all__ = ["KEEP_PAST", "EventBook", "EventError", "EventMeter", "ProgramEvent"]
+"""``EventError`` and ``ProgramEvent`` are re-exported for the API (which may import control,
+not programs)."""
 
 KEEP_PAST = timedelta(days=31)
 """Events that ended are kept this long (for the event list and the month's income)."""
