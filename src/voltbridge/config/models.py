@@ -7,6 +7,7 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -374,6 +375,32 @@ class ProgramEntry(Strict):
 _TOPIC_PREFIX = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 
+class OutageFeed(Strict):
+    """A feed of announced outages (``[outage_feed]``), for storm watch: a URL answering JSON
+    ``{"outages": [{"id": "...", "start": "ISO 8601 with offset", "end": "..."}]}`` (a utility's
+    or an installer's service translating the utility's notices). An outage that leaves the feed
+    is called off."""
+
+    url: str = Field(min_length=1)
+    """``https://...``; plain ``http://`` only on this machine (loopback)."""
+    poll_s: float = Field(default=900.0, ge=10, le=86400)
+    """Seconds between reads [s]."""
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+    """How long one read may take before it counts as failed [s]."""
+
+    @field_validator("url")
+    @classmethod
+    def _secure(cls, url: str) -> str:
+        parts = urlsplit(url)
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme == "https" or (parts.scheme == "http" and loopback):
+            return url
+        raise ValueError(
+            f"{url!r}: give an https:// URL (plain http:// only for a feed on this machine); "
+            "a forged outage notice would make the home buy energy to fill up"
+        )
+
+
 class MqttConfig(Strict):
     """The MQTT broker voltbridge publishes to for Home Assistant (``[mqtt]``).
 
@@ -462,6 +489,8 @@ class Site(Strict):
     system); checked when the controller starts (see ``voltbridge.runtime.devices``)."""
     mqtt: MqttConfig | None = None
     """The MQTT broker for Home Assistant (``[mqtt]``); none: no MQTT."""
+    outage_feed: OutageFeed | None = None
+    """A feed of announced outages for storm watch (``[outage_feed]``); none: no feed."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

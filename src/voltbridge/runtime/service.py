@@ -34,6 +34,7 @@ from voltbridge.runtime import systemd
 from voltbridge.runtime.demo import DemoPeers, connect_station, start_demo_peers, station_settled
 from voltbridge.runtime.devices import DevicesSection, open_devices
 from voltbridge.runtime.mqtt import home_bridge
+from voltbridge.runtime.outage_feed import OutageFeedReader
 from voltbridge.runtime.programs import start_vens
 from voltbridge.store import Store
 
@@ -189,6 +190,11 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
     vens = start_vens(site, control, controller, clock)
     tasks = [asyncio.create_task(controller.run(stop))]
     ven_tasks = [asyncio.create_task(ven.run()) for ven in vens]
+    feed = (
+        None if site.outage_feed is None else OutageFeedReader(site.outage_feed, controller, clock)
+    )
+    if feed is not None:
+        ven_tasks.append(asyncio.create_task(feed.run()))
     if server is not None:
         tasks.append(asyncio.create_task(server.serve()))
     mqtt_task = None
@@ -220,6 +226,8 @@ async def run_home(site: Site, options: RunOptions, on_ready: object = None) -> 
         await asyncio.gather(*ven_tasks, return_exceptions=True)
         for ven in vens:
             await ven.close()
+        if feed is not None:
+            await feed.close()
         if server is not None:
             server.should_exit = True
             await asyncio.gather(*tasks[1:], return_exceptions=True)
