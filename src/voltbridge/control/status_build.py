@@ -206,7 +206,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
     grid_kw = snap.grid.power_kw if fresh_grid and snap.grid is not None else None
     shown_load = float(load_kw) if np.isfinite(load_kw) else None
     shown_pv = float(pv_kw) if np.isfinite(pv_kw) else None
-    # backup: energy above the floors that would apply in an outage, PV forecast refilling
+    # backup: energy above the floors that would apply in an outage (and, apart, PV refilling)
     usable, room, eta = 0.0, 0.0, 1.0
     b = site.battery
     batt_m = snap.storages.get("battery")
@@ -254,8 +254,14 @@ def build_status(inp: StatusInputs) -> ControlStatus:
             departure=departure,
             target_soc_pct=100.0 * v.target_kwh(car) / v.capacity_kwh,
         )
+    # storage alone is what the household can count on; the sun's help is shown apart from it
+    hours = backup_hours(usable, site.essential_kw)
     pv_ahead, dt_ahead = _pv_ahead(plan, now)
-    hours = backup_hours(usable, site.essential_kw, pv_ahead, dt_ahead, room, eta)
+    with_sun = (
+        None
+        if pv_ahead is None
+        else backup_hours(usable, site.essential_kw, pv_ahead, dt_ahead, room, eta)
+    )
     battery = None
     if b is not None:
         battery = BatteryStatus(
@@ -278,6 +284,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
             vehicles_kw={v.name: power(v.name) for v in site.vehicles},
         ),
         backup_hours=hours,
+        backup_hours_with_sun=with_sun,
         vehicles=vehicles,
         battery=battery,
         circuits=inp.circuits,

@@ -195,8 +195,11 @@ class ControlStatus:
         mode: the household's mode.
         v2g_allowed: whether the cars may export to the grid now.
         power: measured flows [kW].
-        backup_hours: hours the essential circuits can run from storage above the reserves,
-            counting the PV forecast [h].
+        backup_hours: hours the essential circuits can run from storage alone above the
+            reserves [h]: what the household can count on (a cloudy outage, a night).
+        backup_hours_with_sun: the same counting the PV forecast of the plan being followed
+            (the sun refills the storage) [h]; None when there is no plan to take it from.
+            Always at least ``backup_hours``; shown beside it, never in its place.
         vehicles: per car.
         battery: the home battery, or None.
         circuits: each switchable circuit, True when powered.
@@ -218,6 +221,7 @@ class ControlStatus:
     v2g_allowed: bool
     power: PowerFlows
     backup_hours: float
+    backup_hours_with_sun: float | None = None
     vehicles: dict[str, VehicleStatus] = field(default_factory=dict)
     battery: BatteryStatus | None = None
     circuits: dict[str, bool] = field(default_factory=dict)
@@ -239,6 +243,7 @@ class ControlStatus:
             "v2g_allowed": self.v2g_allowed,
             "power_kw": self.power.to_dict(),
             "backup_hours": self.backup_hours,
+            "backup_hours_with_sun": self.backup_hours_with_sun,
             "vehicles": {name: v.to_dict() for name, v in self.vehicles.items()},
             "battery": None if self.battery is None else self.battery.to_dict(),
             "circuits": dict(self.circuits),

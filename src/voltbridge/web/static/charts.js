@@ -72,9 +72,19 @@ function drawPlan(plan) {
     yaxis3: { domain: [0, 0.4], title: { text: "SoC %" }, range: [0, 100] },
   };
   plot("plan-chart", traces, layout);
+  // Money apart from penalties: a penalty is the planner's price of a target it cannot meet,
+  // nobody pays it; the warnings say in words which targets those are.
+  const c = plan.cost;
+  const bill = c.bill !== undefined ? c.bill : c.import - c.export_revenue + c.demand_charge;
   $("plan-note").textContent =
-    `Made ${when(plan.created || plan.start)}; cost over the horizon ${money(plan.cost.total)}; shaded: reserves kept (driving, backup, floor).`;
-  $("plan-warnings").replaceChildren(...(plan.warnings || []).map((w) => el("li", { text: w })));
+    `Made ${when(plan.created || plan.start)}; expected bill over the horizon ${money(bill)}` +
+    ` (imports ${money(c.import)}, exports −${money(c.export_revenue)}` +
+    (c.demand_charge ? `, demand charge ${money(c.demand_charge)}` : "") +
+    `); battery wear ${money(c.degradation)}; shaded: reserves kept (driving, backup, floor).`;
+  const warnings = plan.warnings || [];
+  $("plan-unmet").hidden = warnings.length === 0;
+  $("plan-unmet").textContent = warnings.length === 1 ? "One target cannot be met:" : `${warnings.length} targets cannot be met:`;
+  $("plan-warnings").replaceChildren(...warnings.map((w) => el("li", { text: w })));
 }
 
 function hexAlpha(hex, alpha) {
