@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from voltbridge.core.status import (
 )
 from voltbridge.core.timegrid import ensure_utc
 from voltbridge.core.types import Command, GridState, Plan
+from voltbridge.forecast.trips import trip_intervals
 
 
 class ShadowBaseline:
@@ -63,20 +64,28 @@ class ShadowBaseline:
         return load_kw - pv_kw + sum(self.power_kw.values())
 
 
-def _next_departure(plan: Plan | None, name: str, now: datetime) -> datetime | None:
-    if plan is None:
+def next_departure(
+    site: ControlSite, name: str, set_departure: datetime | None, now: datetime
+) -> datetime | None:
+    """The car's next departure as the household set it: its own (settings) while it lies
+    ahead, else the next one of its trip schedule, at the very time the schedule says (07:45
+    is 07:45, never a plan step's edge), or None when neither has one within a week."""
+    if set_departure is not None and ensure_utc(set_departure) > ensure_utc(now):
+        return set_departure
+    rules = list(site.trips.get(name, ()))
+    if not rules:
         return None
-    try:
-        s = plan.storage(name)
-    except KeyError:
-        return None
-    edges = plan.grid.edges_s
-    t = ensure_utc(now).timestamp()
-    plugged = s.plugged_in.astype(bool)
-    for k in range(1, len(plugged)):
-        if plugged[k - 1] and not plugged[k] and edges[k] > t:
-            return datetime.fromtimestamp(float(edges[k]), UTC)
-    return None
+    start = ensure_utc(now)
+    later = [
+        leave
+        for leave, _, _ in trip_intervals(rules, start, start + DEPARTURE_LOOKAHEAD, site.timezone)
+        if leave > start
+    ]
+    return min(later, default=None)
+
+
+DEPARTURE_LOOKAHEAD = timedelta(days=8)
+"""How far ahead a scheduled departure is looked for: a weekly schedule has one within a week."""
 
 
 def _pv_ahead(plan: Plan | None, now: datetime) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -237,9 +246,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
                 room += max(0.0, v.capacity_kwh - soc)
                 reserved = min(above, left_need / v.efficiency)
                 left_need = max(0.0, left_need - reserved * v.efficiency)
-        departure = car.departure if car is not None and car.departure is not None else None
-        if departure is None or departure <= now:
-            departure = _next_departure(plan, v.name, now)
+        departure = next_departure(site, v.name, None if car is None else car.departure, now)
         vehicles[v.name] = VehicleStatus(
             name=v.name,
             plugged_in=plugged,
