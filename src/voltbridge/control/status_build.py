@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from voltbridge.control.baseline import ShadowBaseline
 from voltbridge.control.decide import Decision
 from voltbridge.control.estimates import backup_hours, range_km
 from voltbridge.control.grid_state import GridStateMachine
@@ -25,43 +26,6 @@ from voltbridge.core.status import (
 from voltbridge.core.timegrid import ensure_utc
 from voltbridge.core.types import Command, GridState, Plan
 from voltbridge.forecast.trips import trip_intervals
-
-
-class ShadowBaseline:
-    """Uncontrolled charging, alongside: each car charges at full power from plug-in until its
-    target, nothing discharges. Its grid power prices the household's savings."""
-
-    def __init__(self, site: ControlSite) -> None:
-        self.site = site
-        self.soc: dict[str, float | None] = {}
-        self.plugged: dict[str, bool] = {}
-        self._last: datetime | None = None
-        self.power_kw: dict[str, float] = {}
-
-    def plug(self, name: str, plugged: bool, soc_kwh: float | None) -> None:
-        """A car was plugged in (its shadow starts from the measured SoC) or out."""
-        self.plugged[name] = plugged
-        if plugged:
-            self.soc[name] = soc_kwh
-        self.power_kw[name] = 0.0
-
-    def step(self, now: datetime, settings: Settings) -> None:
-        """Advance the shadow cars to ``now``."""
-        dt_h = 0.0 if self._last is None else max(0.0, (now - self._last).total_seconds() / 3600)
-        self._last = now
-        for v in self.site.vehicles:
-            soc = self.soc.get(v.name)
-            if not self.plugged.get(v.name) or soc is None:
-                self.power_kw[v.name] = 0.0
-                continue
-            target = v.target_kwh(settings.vehicles.get(v.name))
-            p = v.max_charge_kw if soc < target else 0.0
-            self.power_kw[v.name] = p
-            self.soc[v.name] = min(soc + p * v.efficiency * dt_h, v.capacity_kwh)
-
-    def grid_kw(self, load_kw: float, pv_kw: float) -> float:
-        """Grid power of the baseline [kW], + import (PV beyond the house is exported)."""
-        return load_kw - pv_kw + sum(self.power_kw.values())
 
 
 def next_departure(
@@ -148,6 +112,7 @@ class StatusInputs:
     circuits: dict[str, bool]
     faults: Mapping[str, str]
     baseline_grid_kw: float
+    baseline_cost_per_h: float
     storm_watch: StormWatchStatus
 
 
@@ -171,9 +136,17 @@ def status_inputs(
 ) -> StatusInputs:
     """The ``StatusInputs`` of this tick; advances the shadow baseline to ``now`` (every tick,
     whether or not its status is read)."""
-    baseline.step(now, settings)
+    charging: dict[str, float] = {}
+    for v in site.vehicles:
+        m = snap.storages.get(v.name)
+        if m is not None and m.power_kw is not None and v.name not in faults:
+            charging[v.name] = float(m.power_kw)
+    baseline.step(now, settings, charging)
     safe_load = load_kw if math.isfinite(load_kw) else 0.0
     safe_pv = pv_kw if math.isfinite(pv_kw) else 0.0
+    baseline_cost = baseline.cost_per_h(
+        safe_load, safe_pv, decision.plan_price_import, decision.plan_price_export
+    )
     return StatusInputs(
         site=site,
         settings=settings,
@@ -192,6 +165,7 @@ def status_inputs(
         circuits=dict(circuits),
         faults=faults,
         baseline_grid_kw=baseline.grid_kw(safe_load, safe_pv),
+        baseline_cost_per_h=baseline_cost,
         storm_watch=storm_watch or StormWatchStatus(),
     )
 
@@ -302,6 +276,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
         price_import=decision.plan_price_import,
         price_export=decision.plan_price_export,
         baseline_grid_kw=inp.baseline_grid_kw,
+        baseline_cost_per_h=inp.baseline_cost_per_h,
         storm_watch=inp.storm_watch,
     )
 

@@ -211,7 +211,12 @@ class ControlStatus:
         price_export: export price now [currency/kWh], or None when unknown.
         baseline_grid_kw: grid power the home would draw now with uncontrolled charging (each
             car charging at full power from plug-in until full or its target, no storage
-            discharging) [kW]; the store prices it to show the savings.
+            discharging) [kW].
+        baseline_cost_per_h: what that baseline costs per hour from now, like with like
+            [currency/h]: the house at today's prices, and of the baseline cars' charging only
+            the kWh the real cars have also charged, at the prices the baseline drew them
+            (``voltbridge.control.baseline``); the store integrates it to show the savings.
+            None (older statuses): the store prices ``baseline_grid_kw`` instead.
         storm_watch: storm watch on or off, with its outage and targets.
     """
 
@@ -232,6 +237,7 @@ class ControlStatus:
     price_import: float | None = None
     price_export: float | None = None
     baseline_grid_kw: float = 0.0
+    baseline_cost_per_h: float | None = None
     storm_watch: StormWatchStatus = field(default_factory=StormWatchStatus)
 
     def to_dict(self) -> dict[str, Any]:
@@ -254,6 +260,7 @@ class ControlStatus:
             "price_import": self.price_import,
             "price_export": self.price_export,
             "baseline_grid_kw": self.baseline_grid_kw,
+            "baseline_cost_per_h": self.baseline_cost_per_h,
             "storm_watch": self.storm_watch.to_dict(),
         }
 
