@@ -8,13 +8,14 @@ kW, from 35.05 kWh to its 48 kWh target at 90 %), the real car charges the same 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from tests.api.fakes import demo_status
-from tests.control.harness import CAR, T0, site
+from tests.control.harness import CAR, T0, rig, site
 from voltbridge.control.baseline import ShadowBaseline
 from voltbridge.control.settings import Settings
 from voltbridge.store.money import interval_money
@@ -86,3 +87,20 @@ def test_the_rate_travels_from_the_status_to_the_stores_sample_and_back_from_jso
     assert sample_from_status(status).baseline_cost_per_h == 3.8
     resumed = sample_from_dict(status.to_dict())
     assert resumed is not None and resumed.baseline_cost_per_h == 3.8
+
+
+@pytest.mark.parametrize("real_kw", [0.0, CAR_KW])
+def test_the_controller_prices_the_baseline_like_with_like(real_kw: float) -> None:
+    """In the loop: the baseline car charges at 7.2 kW from plug-in; while the real car waits
+    (its plan says 0 kW) the baseline's rate is the house's alone at the plan's 0.40, and once
+    the real car charges, its kWh are priced at what the baseline paid for them (0.40)."""
+    r = rig(car_soc_kwh=30.0, plan_kw={CAR: real_kw}, load_kw=1.0)
+    asyncio.run(r.controller.tick())
+    r.home.advance(r.tick_s)
+    status = asyncio.run(r.controller.tick())
+    house_kw = status.power.load_kw
+    assert house_kw is not None and status.price_import == pytest.approx(0.40)
+    assert status.baseline_grid_kw == pytest.approx(house_kw + CAR_KW)
+    charging = status.vehicles[CAR].power_kw
+    assert charging == pytest.approx(real_kw, abs=0.05)
+    assert status.baseline_cost_per_h == pytest.approx(house_kw * 0.40 + (charging or 0.0) * 0.40)
