@@ -76,6 +76,7 @@ def demo_status(
             vehicles_kw={"ev9": car_kw},
         ),
         backup_hours=11.5,
+        backup_hours_with_sun=30.0,
         vehicles={
             "ev9": VehicleStatus(
                 name="ev9",

@@ -34,12 +34,14 @@ def make_demo(
     *,
     with_store: bool = True,
     started: bool = True,
+    store: FakeStore | None = None,
     **options: Any,
 ) -> Demo:
-    """The app over the demo home; ``started=False``: before the controller's first tick."""
+    """The app over the demo home; ``started=False``: before the controller's first tick;
+    ``store``: another store than the canned one (with ``with_store``)."""
     clock = VirtualClock(NOW)
     handle = FakeHandle(demo_status() if started else None, demo_plan() if started else None, clock)
-    store = FakeStore() if with_store else None
+    store = (store or FakeStore()) if with_store else None
     monotonic = FakeMonotonic()
     options.setdefault("password", PASSWORD)
     config = ApiConfig(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,9 @@ import pytest
 
 from voltbridge.control.settings import SettingsUpdate
 from voltbridge.core.status import Mode
+from voltbridge.core.types import PlanCost
 
+from .fakes import demo_plan
 from .helpers import make_demo, run
 
 
@@ -163,3 +166,20 @@ def test_catalog_is_the_cli_json(tmp_path: Path) -> None:
     assert code == 200
     assert catalog == catalog_json(load_catalog())
     assert any(v["id"] == "kia-ev9-99kwh" for v in catalog["vehicles"])
+
+
+def test_the_plans_bill_is_money_apart_from_its_penalties(tmp_path: Path) -> None:
+    """A plan that cannot meet a target: its bill is imports less exports plus demand charges
+    (30.52 - 2.83 + 1.00 = 28.69), never the penalties, and the warning says which target."""
+    demo = make_demo(tmp_path)
+    cost = PlanCost(3415.81, 30.52, 2.83, 0.5, 1.0, 3386.62, 0.0)
+    short = "ev9: departure at 2026-07-02 14:45 UTC with 60.1 kWh instead of the 79.8 kWh target"
+    demo.handle._plan = replace(demo_plan(), cost=cost, warnings=(short,))
+
+    async def body(c: httpx.AsyncClient) -> httpx.Response:
+        return await c.get("/api/plan")
+
+    answer = run(demo.app, body).json()
+    assert answer["cost"]["bill"] == pytest.approx(28.69)
+    assert answer["cost"]["penalties"] == pytest.approx(3386.62)
+    assert answer["warnings"] == [short]

@@ -136,3 +136,24 @@ def test_records_are_503_without_a_store(tmp_path: Path, path: str) -> None:
     answer = run(demo.app, body)
     assert answer.status_code == 503
     assert "no storage configured" in answer.json()["detail"]
+
+
+def test_history_hours_is_a_window_ending_at_the_controllers_now(tmp_path: Path) -> None:
+    """The dashboard sends only ``hours``: the window is the controller's, whatever the
+    browser's clock says (the demo runs its clock faster than the browser's)."""
+    answer, store = get(tmp_path, "/api/history", hours=6, resolution=300)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["start"], body["end"]) == ("2026-07-01T13:00:00Z", "2026-07-01T19:00:00Z")
+    assert store.calls == [
+        ("history", {"start": NOW - timedelta(hours=6), "end": NOW, "resolution_s": 300})
+    ]
+
+
+@pytest.mark.parametrize("params", [{"hours": 0}, {"hours": 6, "start": "2026-07-01T06:00Z"}])
+def test_history_hours_is_refused_when_empty_or_beside_a_start(
+    tmp_path: Path, params: dict[str, Any]
+) -> None:
+    answer, _ = get(tmp_path, "/api/history", **params)
+    assert answer.status_code == 422
+    assert [p["field"] for p in answer.json()["detail"]] == ["hours"]

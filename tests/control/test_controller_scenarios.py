@@ -639,7 +639,7 @@ def test_replans_on_plug_events_every_15_minutes_and_on_settings() -> None:
     ]
     assert r.plans.calls[0].soc_pct == {CAR: 50.0}
     assert r.plans.calls[-1].settings.mode is Mode.BACKUP_ONLY
-    assert r.event_list(EventKind.PLAN)[0].message == "new plan (start): cost 1.00 over 192 steps"
+    assert r.event_list(EventKind.PLAN)[0].message == "new plan (start): bill 1.00 over 192 steps"
 
 
 def test_replans_when_the_soc_is_off_plan() -> None:

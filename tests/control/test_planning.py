@@ -77,7 +77,7 @@ def test_the_first_step_plans_for_the_start_with_what_is_measured() -> None:
         EventCode.PLAN,
         "start",
     )
-    assert event.message == "new plan (start): cost 1.00 over 192 steps"
+    assert event.message == "new plan (start): bill 1.00 over 192 steps"
 
 
 def test_a_charger_that_does_not_say_whether_a_car_is_plugged_in_is_left_out() -> None:

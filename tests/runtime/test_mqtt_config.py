@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,17 @@ def test_discovery_for_two_cars_follows_the_schema_and_unknown_stays_unknown() -
     assert docs["voltbridge/state"]["grid_kw"] is None and docs["voltbridge/state"]["pv_kw"] == 1.0
     car = json.loads(json.dumps(docs["voltbridge/vehicle/ev9/state"]))
     assert car["soc_pct"] is None and car["plugged_in"] is None and car["power_kw"] is None
+
+
+def test_backup_hours_are_storage_alone_and_the_sun_is_its_own_sensor() -> None:
+    """Home Assistant shows "Backup from storage" as storage alone; the sun's help apart."""
+    site = ha_discovery.Site("one car", ("ev9",), "USD", battery=True, money=False)
+    messages = dict(ha_discovery.discovery_messages(T, site))
+    check_discovery(messages, "homeassistant")
+    names = {p["unique_id"]: p["name"] for p in messages.values()}
+    assert names["voltbridge_backup_hours"] == "Backup from storage"
+    assert names["voltbridge_backup_hours_with_sun"] == "Backup with expected sun"
+    status = replace(demo_status(), backup_hours=9.5, backup_hours_with_sun=30.25)
+    docs = dict(ha_discovery.state_messages(T, status, FakeHandle(status, None).settings))
+    assert docs["voltbridge/state"]["backup_hours"] == 9.5
+    assert docs["voltbridge/state"]["backup_hours_with_sun"] == 30.25

@@ -82,7 +82,7 @@ class StatusCollector(Collector):
 
         yield GaugeMetricFamily(
             "voltbridge_backup_hours",
-            "Hours the essential circuits can run from storage above the reserves [h].",
+            "Hours the essential circuits can run from storage alone above the reserves [h].",
             value=now.backup_hours,
         )
         state = GaugeMetricFamily(

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY = timedelta(hours=24)
 DEFAULT_RESOLUTION_S = 300
+MAX_HISTORY_H = 24 * 366
+"""The longest window ``hours`` may ask for [h]: a year (a leap year's)."""
 MAX_LIMIT = 1000
 
 MomentQuery = Annotated[
@@ -133,15 +135,29 @@ def router(ctx: ApiContext) -> APIRouter:
         resolution: Annotated[
             int, Query(ge=1, le=86400, description="Bucket length [s].")
         ] = DEFAULT_RESOLUTION_S,
+        hours: Annotated[
+            float | None,
+            Query(
+                gt=0,
+                le=MAX_HISTORY_H,
+                description="Window length [h] ending at ``end`` (default: the controller's now).",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """Telemetry between ``start`` and ``end`` (default: the last 24 h) in buckets of
         ``resolution`` seconds (default 300): grid, PV, load, battery and each car [kW], SoC
         [kWh], grid state, and ``clock_stepped`` where the clock stepped back into a bucket
-        (it then holds statuses of two time lines; nothing is dropped)."""
+        (it then holds statuses of two time lines; nothing is dropped).
+
+        ``hours`` asks for the last so many hours of the controller's clock: the dashboard sends
+        it, never its own clock, because the two differ (the demo runs its clock faster, a
+        browser's clock may be off), and ``start``/``end`` in the answer say which window it was."""
         store = ctx.require_store()
         lo, hi = range_of(start, end)
+        if hours is not None and lo is not None:
+            raise FieldError(("hours",), "give either start or hours, not both", where="query")
         hi = hi or now()
-        lo = lo or hi - DEFAULT_HISTORY
+        lo = lo or hi - (DEFAULT_HISTORY if hours is None else timedelta(hours=hours))
         if hi <= lo:
             raise FieldError(("start",), "must be before end (default end: now)", where="query")
         rows = await ask(store.history, lo, hi, resolution, fields=("start", "end", "resolution"))

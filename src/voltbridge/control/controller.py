@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from voltbridge.control.baseline import ShadowBaseline
 from voltbridge.control.budget import DischargeBudget
 from voltbridge.control.decide import DecideInput, Decision, decide
 from voltbridge.control.events import EventLog, Item
@@ -36,7 +37,6 @@ from voltbridge.control.recording import StatusRecording
 from voltbridge.control.settings import Settings, SettingsUpdate, apply_update
 from voltbridge.control.site_model import ControlSite
 from voltbridge.control.status_build import (
-    ShadowBaseline,
     StatusInputs,
     build_status,
     describe,

@@ -59,12 +59,34 @@ class PlanSource(Protocol):
 
 def planning_grid(start_s: int, horizon_h: float = 48.0, fine_h: float = 4.0) -> TimeGrid:
     """15-minute steps for the first ``fine_h`` hours, hourly after: near-term detail where
-    decisions are applied, and a cheap look-ahead (about 60 steps instead of 192 for 48 h)."""
-    fine = np.arange(start_s, start_s + int(fine_h * 3600), 900, dtype=np.int64)
-    coarse = np.arange(
-        start_s + int(fine_h * 3600), start_s + int(horizon_h * 3600) + 1, 3600, dtype=np.int64
-    )
-    return TimeGrid(np.concatenate((fine, coarse)))
+    decisions are applied, and a cheap look-ahead (about 60 steps instead of 192 for 48 h).
+
+    The steps lie on the clock's quarter hours, whenever the plan is made: a plan made at
+    07:20:53 starts with a shortened step to 07:30 and goes on 07:45, 08:00, ..., so that a
+    departure at 07:45, a tariff's change at 16:00 or an event's window fall on step edges
+    (steps that start at odd times smear them over two steps and show them at odd times). A
+    first step shorter than ``MIN_FIRST_STEP_S`` is merged into the next. The grid reaches
+    ``horizon_h`` from the quarter hour at or before ``start_s`` (up to 15 minutes short of
+    ``horizon_h`` from ``start_s`` itself); a ``start_s`` on a quarter hour gives the grid as
+    before (the simulator plans on quarter hours)."""
+    base = start_s - start_s % QUARTER_S
+    fine_s, horizon_s = int(fine_h * 3600), int(horizon_h * 3600)
+    fine = np.arange(base, base + fine_s, QUARTER_S, dtype=np.int64)
+    coarse = np.arange(base + fine_s, base + horizon_s + 1, 3600, dtype=np.int64)
+    edges = np.concatenate((fine, coarse))
+    if base < start_s:
+        later = edges[edges >= start_s + MIN_FIRST_STEP_S]
+        if later.size == 0:  # a horizon shorter than the first step: one step to its end
+            later = np.array([max(base + horizon_s, start_s + MIN_FIRST_STEP_S)], dtype=np.int64)
+        edges = np.concatenate((np.array([start_s], dtype=np.int64), later))
+    return TimeGrid(edges)
+
+
+QUARTER_S = 900
+"""Plan steps lie on the clock's quarter hours [s]."""
+
+MIN_FIRST_STEP_S = 60
+"""A first step (up to the next quarter hour) shorter than this is merged into the next [s]."""
 
 
 def site_with_settings(site: Site, settings: Settings) -> Site:

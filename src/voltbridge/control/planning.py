@@ -163,7 +163,8 @@ class Replanner:
         self.events.emit(
             EventKind.PLAN,
             EventCode.PLAN,
-            f"new plan ({why}): cost {plan.cost.total:.2f} over {plan.grid.n} steps",
+            f"new plan ({why}): bill {plan.cost.bill:.2f} over {plan.grid.n} steps"
+            + (f" ({len(plan.warnings)} target(s) cannot be met)" if plan.warnings else ""),
             data={"reason": why, "warnings": list(plan.warnings), "solve_ms": plan.solve_ms},
         )
         if isinstance(self.recorder, NullRecorder):

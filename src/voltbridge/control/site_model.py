@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from voltbridge.config import Site
 from voltbridge.config.vehicle_limits import CarLimits, site_car_limits
 from voltbridge.control.guard import ExportPolicy
 from voltbridge.control.island import CircuitInfo
 from voltbridge.control.settings import Settings, VehicleSettings
+from voltbridge.forecast.site import trip_rules
+from voltbridge.forecast.trips import TripRule
 
 DEFAULT_TIMEZONE_60HZ = ("America/", "Pacific/Honolulu", "Asia/Manila", "Asia/Taipei", "Asia/Seoul")
 """Timezone prefixes of 60 Hz grids (North and most of South America, Taiwan, Korea, the
@@ -138,6 +141,8 @@ class ControlSite:
         nominal_voltage_v: [V].
         nominal_frequency_hz: [Hz].
         defaults: the settings the site file implies.
+        trips: each car's weekly trip schedule (its departures, in the site's time zone, are
+            the ones the household sees until it sets one of its own).
     """
 
     name: str
@@ -152,6 +157,7 @@ class ControlSite:
     nominal_voltage_v: float
     nominal_frequency_hz: float
     defaults: Settings
+    trips: Mapping[str, tuple[TripRule, ...]] = field(default_factory=dict)
 
     def vehicle(self, name: str) -> VehicleLimits:
         for v in self.vehicles:
@@ -212,4 +218,5 @@ def control_site(site: Site) -> ControlSite:
         nominal_voltage_v=site.grid.voltage_v,
         nominal_frequency_hz=nominal_frequency_hz(site.location.timezone),
         defaults=Settings(v2g_allowed=prefs.v2g_allowed, backup_reserve_h=prefs.backup_reserve_h),
+        trips={name: tuple(rules) for name, rules in trip_rules(site).items() if rules},
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
+from voltbridge.control.baseline import ShadowBaseline
 from voltbridge.control.decide import Decision
 from voltbridge.control.estimates import backup_hours, range_km
 from voltbridge.control.grid_state import GridStateMachine
@@ -24,59 +25,31 @@ from voltbridge.core.status import (
 )
 from voltbridge.core.timegrid import ensure_utc
 from voltbridge.core.types import Command, GridState, Plan
+from voltbridge.forecast.trips import trip_intervals
 
 
-class ShadowBaseline:
-    """Uncontrolled charging, alongside: each car charges at full power from plug-in until its
-    target, nothing discharges. Its grid power prices the household's savings."""
-
-    def __init__(self, site: ControlSite) -> None:
-        self.site = site
-        self.soc: dict[str, float | None] = {}
-        self.plugged: dict[str, bool] = {}
-        self._last: datetime | None = None
-        self.power_kw: dict[str, float] = {}
-
-    def plug(self, name: str, plugged: bool, soc_kwh: float | None) -> None:
-        """A car was plugged in (its shadow starts from the measured SoC) or out."""
-        self.plugged[name] = plugged
-        if plugged:
-            self.soc[name] = soc_kwh
-        self.power_kw[name] = 0.0
-
-    def step(self, now: datetime, settings: Settings) -> None:
-        """Advance the shadow cars to ``now``."""
-        dt_h = 0.0 if self._last is None else max(0.0, (now - self._last).total_seconds() / 3600)
-        self._last = now
-        for v in self.site.vehicles:
-            soc = self.soc.get(v.name)
-            if not self.plugged.get(v.name) or soc is None:
-                self.power_kw[v.name] = 0.0
-                continue
-            target = v.target_kwh(settings.vehicles.get(v.name))
-            p = v.max_charge_kw if soc < target else 0.0
-            self.power_kw[v.name] = p
-            self.soc[v.name] = min(soc + p * v.efficiency * dt_h, v.capacity_kwh)
-
-    def grid_kw(self, load_kw: float, pv_kw: float) -> float:
-        """Grid power of the baseline [kW], + import (PV beyond the house is exported)."""
-        return load_kw - pv_kw + sum(self.power_kw.values())
-
-
-def _next_departure(plan: Plan | None, name: str, now: datetime) -> datetime | None:
-    if plan is None:
+def next_departure(
+    site: ControlSite, name: str, set_departure: datetime | None, now: datetime
+) -> datetime | None:
+    """The car's next departure as the household set it: its own (settings) while it lies
+    ahead, else the next one of its trip schedule, at the very time the schedule says (07:45
+    is 07:45, never a plan step's edge), or None when neither has one within a week."""
+    if set_departure is not None and ensure_utc(set_departure) > ensure_utc(now):
+        return set_departure
+    rules = list(site.trips.get(name, ()))
+    if not rules:
         return None
-    try:
-        s = plan.storage(name)
-    except KeyError:
-        return None
-    edges = plan.grid.edges_s
-    t = ensure_utc(now).timestamp()
-    plugged = s.plugged_in.astype(bool)
-    for k in range(1, len(plugged)):
-        if plugged[k - 1] and not plugged[k] and edges[k] > t:
-            return datetime.fromtimestamp(float(edges[k]), UTC)
-    return None
+    start = ensure_utc(now)
+    later = [
+        leave
+        for leave, _, _ in trip_intervals(rules, start, start + DEPARTURE_LOOKAHEAD, site.timezone)
+        if leave > start
+    ]
+    return min(later, default=None)
+
+
+DEPARTURE_LOOKAHEAD = timedelta(days=8)
+"""How far ahead a scheduled departure is looked for: a weekly schedule has one within a week."""
 
 
 def _pv_ahead(plan: Plan | None, now: datetime) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -139,6 +112,7 @@ class StatusInputs:
     circuits: dict[str, bool]
     faults: Mapping[str, str]
     baseline_grid_kw: float
+    baseline_cost_per_h: float
     storm_watch: StormWatchStatus
 
 
@@ -162,9 +136,17 @@ def status_inputs(
 ) -> StatusInputs:
     """The ``StatusInputs`` of this tick; advances the shadow baseline to ``now`` (every tick,
     whether or not its status is read)."""
-    baseline.step(now, settings)
+    charging: dict[str, float] = {}
+    for v in site.vehicles:
+        m = snap.storages.get(v.name)
+        if m is not None and m.power_kw is not None and v.name not in faults:
+            charging[v.name] = float(m.power_kw)
+    baseline.step(now, settings, charging)
     safe_load = load_kw if math.isfinite(load_kw) else 0.0
     safe_pv = pv_kw if math.isfinite(pv_kw) else 0.0
+    baseline_cost = baseline.cost_per_h(
+        safe_load, safe_pv, decision.plan_price_import, decision.plan_price_export
+    )
     return StatusInputs(
         site=site,
         settings=settings,
@@ -183,6 +165,7 @@ def status_inputs(
         circuits=dict(circuits),
         faults=faults,
         baseline_grid_kw=baseline.grid_kw(safe_load, safe_pv),
+        baseline_cost_per_h=baseline_cost,
         storm_watch=storm_watch or StormWatchStatus(),
     )
 
@@ -206,7 +189,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
     grid_kw = snap.grid.power_kw if fresh_grid and snap.grid is not None else None
     shown_load = float(load_kw) if np.isfinite(load_kw) else None
     shown_pv = float(pv_kw) if np.isfinite(pv_kw) else None
-    # backup: energy above the floors that would apply in an outage, PV forecast refilling
+    # backup: energy above the floors that would apply in an outage (and, apart, PV refilling)
     usable, room, eta = 0.0, 0.0, 1.0
     b = site.battery
     batt_m = snap.storages.get("battery")
@@ -237,9 +220,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
                 room += max(0.0, v.capacity_kwh - soc)
                 reserved = min(above, left_need / v.efficiency)
                 left_need = max(0.0, left_need - reserved * v.efficiency)
-        departure = car.departure if car is not None and car.departure is not None else None
-        if departure is None or departure <= now:
-            departure = _next_departure(plan, v.name, now)
+        departure = next_departure(site, v.name, None if car is None else car.departure, now)
         vehicles[v.name] = VehicleStatus(
             name=v.name,
             plugged_in=plugged,
@@ -254,8 +235,14 @@ def build_status(inp: StatusInputs) -> ControlStatus:
             departure=departure,
             target_soc_pct=100.0 * v.target_kwh(car) / v.capacity_kwh,
         )
+    # storage alone is what the household can count on; the sun's help is shown apart from it
+    hours = backup_hours(usable, site.essential_kw)
     pv_ahead, dt_ahead = _pv_ahead(plan, now)
-    hours = backup_hours(usable, site.essential_kw, pv_ahead, dt_ahead, room, eta)
+    with_sun = (
+        None
+        if pv_ahead is None
+        else backup_hours(usable, site.essential_kw, pv_ahead, dt_ahead, room, eta)
+    )
     battery = None
     if b is not None:
         battery = BatteryStatus(
@@ -278,6 +265,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
             vehicles_kw={v.name: power(v.name) for v in site.vehicles},
         ),
         backup_hours=hours,
+        backup_hours_with_sun=with_sun,
         vehicles=vehicles,
         battery=battery,
         circuits=inp.circuits,
@@ -288,6 +276,7 @@ def build_status(inp: StatusInputs) -> ControlStatus:
         price_import=decision.plan_price_import,
         price_export=decision.plan_price_export,
         baseline_grid_kw=inp.baseline_grid_kw,
+        baseline_cost_per_h=inp.baseline_cost_per_h,
         storm_watch=inp.storm_watch,
     )
 

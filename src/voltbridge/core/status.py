@@ -195,8 +195,11 @@ class ControlStatus:
         mode: the household's mode.
         v2g_allowed: whether the cars may export to the grid now.
         power: measured flows [kW].
-        backup_hours: hours the essential circuits can run from storage above the reserves,
-            counting the PV forecast [h].
+        backup_hours: hours the essential circuits can run from storage alone above the
+            reserves [h]: what the household can count on (a cloudy outage, a night).
+        backup_hours_with_sun: the same counting the PV forecast of the plan being followed
+            (the sun refills the storage) [h]; None when there is no plan to take it from.
+            Always at least ``backup_hours``; shown beside it, never in its place.
         vehicles: per car.
         battery: the home battery, or None.
         circuits: each switchable circuit, True when powered.
@@ -208,7 +211,12 @@ class ControlStatus:
         price_export: export price now [currency/kWh], or None when unknown.
         baseline_grid_kw: grid power the home would draw now with uncontrolled charging (each
             car charging at full power from plug-in until full or its target, no storage
-            discharging) [kW]; the store prices it to show the savings.
+            discharging) [kW].
+        baseline_cost_per_h: what that baseline costs per hour from now, like with like
+            [currency/h]: the house at today's prices, and of the baseline cars' charging only
+            the kWh the real cars have also charged, at the prices the baseline drew them
+            (``voltbridge.control.baseline``); the store integrates it to show the savings.
+            None (older statuses): the store prices ``baseline_grid_kw`` instead.
         storm_watch: storm watch on or off, with its outage and targets.
     """
 
@@ -218,6 +226,7 @@ class ControlStatus:
     v2g_allowed: bool
     power: PowerFlows
     backup_hours: float
+    backup_hours_with_sun: float | None = None
     vehicles: dict[str, VehicleStatus] = field(default_factory=dict)
     battery: BatteryStatus | None = None
     circuits: dict[str, bool] = field(default_factory=dict)
@@ -228,6 +237,7 @@ class ControlStatus:
     price_import: float | None = None
     price_export: float | None = None
     baseline_grid_kw: float = 0.0
+    baseline_cost_per_h: float | None = None
     storm_watch: StormWatchStatus = field(default_factory=StormWatchStatus)
 
     def to_dict(self) -> dict[str, Any]:
@@ -239,6 +249,7 @@ class ControlStatus:
             "v2g_allowed": self.v2g_allowed,
             "power_kw": self.power.to_dict(),
             "backup_hours": self.backup_hours,
+            "backup_hours_with_sun": self.backup_hours_with_sun,
             "vehicles": {name: v.to_dict() for name, v in self.vehicles.items()},
             "battery": None if self.battery is None else self.battery.to_dict(),
             "circuits": dict(self.circuits),
@@ -249,6 +260,7 @@ class ControlStatus:
             "price_import": self.price_import,
             "price_export": self.price_export,
             "baseline_grid_kw": self.baseline_grid_kw,
+            "baseline_cost_per_h": self.baseline_cost_per_h,
             "storm_watch": self.storm_watch.to_dict(),
         }
 

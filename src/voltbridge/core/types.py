@@ -63,6 +63,13 @@ class PlanCost:
     penalties: float
     terminal_value: float
 
+    @property
+    def bill(self) -> float:
+        """The money the plan expects to pay over its horizon [currency]: imports less export
+        revenue plus demand charges. Never the penalties (prices of targets the plan cannot
+        meet, which nobody pays) nor the wear (a cost of the batteries, not a bill)."""
+        return self.import_cost - self.export_revenue + self.demand_charge
+
 
 @dataclass(frozen=True)
 class Plan:

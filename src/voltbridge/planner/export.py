@@ -13,7 +13,12 @@ def _iso(ts: float) -> str:
 
 
 def plan_to_dict(plan: Plan, step_minutes: int) -> dict[str, Any]:
-    """The plan with the signs of ARCHITECTURE.md; per-step SoC is the value at the step's end."""
+    """The plan with the signs of ARCHITECTURE.md; per-step SoC is the value at the step's end.
+
+    ``cost.bill`` is the money over the horizon (imports less exports plus demand charges);
+    ``cost.penalties`` are the prices the planner gives to targets it cannot meet, never money,
+    and ``warnings`` say in words which targets those are; ``cost.total`` is what the planner
+    minimised (bill, wear and penalties), for the planner's own reading."""
     g = plan.grid
     battery = next((s for s in plan.storages if s.kind == "battery"), None)
     vehicles = [s for s in plan.storages if s.kind == "vehicle"]
@@ -51,6 +56,7 @@ def plan_to_dict(plan: Plan, step_minutes: int) -> dict[str, Any]:
         "solve_ms": round(plan.solve_ms, 3),
         "cost": {
             "total": c.total,
+            "bill": c.bill,
             "import": c.import_cost,
             "export_revenue": c.export_revenue,
             "degradation": c.degradation,

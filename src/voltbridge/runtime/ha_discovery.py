@@ -175,6 +175,16 @@ def discovery_messages(topics: Topics, site: Site) -> list[tuple[str, dict[str, 
     )
     add(
         "sensor",
+        "backup_hours_with_sun",
+        "Backup with expected sun",
+        state_topic=topics.state,
+        value_template=_value("backup_hours_with_sun"),
+        device_class="duration",
+        unit_of_measurement="h",
+        state_class="measurement",
+    )
+    add(
+        "sensor",
         "grid_state",
         "Grid",
         state_topic=topics.state,
@@ -361,6 +371,7 @@ def site_state(status: ControlStatus, money: dict[str, float] | None = None) -> 
         "battery_kw": None if battery is None else _round(status.power.battery_kw, 3),
         "battery_soc_pct": None if battery is None else _round(battery.soc_pct, 1),
         "backup_hours": round(status.backup_hours, 2),
+        "backup_hours_with_sun": _round(status.backup_hours_with_sun, 2),
         "grid_state": status.grid_state.value,
         "next_departure": _iso(min(departures)) if departures else None,
         "next_action": status.decision[:HA_STATE_MAX_CHARS] or None,

@@ -5,7 +5,12 @@ statuses is priced with the first one's grid power and prices,
 
     import_kwh = max(grid_kw, 0) * dt_h        import_cost = import_kwh * price_import
     export_kwh = max(-grid_kw, 0) * dt_h       export_revenue = export_kwh * price_export
-    baseline_cost = (max(b, 0) * price_import - max(-b, 0) * price_export) * dt_h,  b = baseline_grid_kw
+    baseline_cost = baseline_cost_per_h * dt_h
+
+``baseline_cost_per_h`` is the controller's like-with-like rate (``voltbridge.control.baseline``:
+the baseline's charging counts only for the kWh the real cars have also charged, so that savings
+never include a charge the real home has not made yet); a status without it (older ones) is
+priced as ``(max(b, 0) * price_import - max(-b, 0) * price_export) * dt_h``, b = baseline_grid_kw.
 
 Intervals longer than the store's ``max_gap_s`` are not integrated: data is missing, not zero. An
 unknown price (None) prices its energy at nothing (the energy is still counted). Each interval is
@@ -63,13 +68,15 @@ def interval_money(held: Sample, dt_h: float) -> MoneyDelta:
     import_kwh = max(grid_kw, 0.0) * dt_h
     export_kwh = max(-grid_kw, 0.0) * dt_h
     baseline = held.baseline_grid_kw
+    rate = held.baseline_cost_per_h
+    if rate is None:
+        rate = max(baseline, 0.0) * price_import - max(-baseline, 0.0) * price_export
     return MoneyDelta(
         import_kwh=import_kwh,
         export_kwh=export_kwh,
         import_cost=import_kwh * price_import,
         export_revenue=export_kwh * price_export,
-        baseline_cost=(max(baseline, 0.0) * price_import - max(-baseline, 0.0) * price_export)
-        * dt_h,
+        baseline_cost=rate * dt_h,
     )
 
 

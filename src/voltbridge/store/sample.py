@@ -29,6 +29,8 @@ class Sample:
         price_import: import price [currency/kWh], None when unknown.
         price_export: export price [currency/kWh], None when unknown.
         baseline_grid_kw: grid power of the uncontrolled baseline [kW].
+        baseline_cost_per_h: the baseline's like-with-like cost rate [currency/h] (see
+            ``voltbridge.control.baseline``); None: ``baseline_grid_kw`` at the prices.
         vehicles: per car.
     """
 
@@ -38,6 +40,7 @@ class Sample:
     price_export: float | None
     baseline_grid_kw: float
     vehicles: Mapping[str, VehicleSample] = field(default_factory=dict)
+    baseline_cost_per_h: float | None = None
 
 
 def vehicle_power_kw(status: ControlStatus, name: str) -> float | None:
@@ -59,6 +62,7 @@ def sample_from_status(status: ControlStatus) -> Sample:
         price_import=status.price_import,
         price_export=status.price_export,
         baseline_grid_kw=float(status.baseline_grid_kw),
+        baseline_cost_per_h=_optional_float(status.baseline_cost_per_h),
         vehicles={
             name: VehicleSample(bool(v.plugged_in), vehicle_power_kw(status, name))
             for name, v in status.vehicles.items()
@@ -81,6 +85,7 @@ def sample_from_dict(status: Mapping[str, Any]) -> Sample | None:
             price_import=_optional_float(status.get("price_import")),
             price_export=_optional_float(status.get("price_export")),
             baseline_grid_kw=float(status.get("baseline_grid_kw", 0.0)),
+            baseline_cost_per_h=_optional_float(status.get("baseline_cost_per_h")),
             vehicles={
                 name: VehicleSample(
                     bool(v["plugged_in"]), _optional_float(flows.get(name, v.get("power_kw", 0.0)))

@@ -19,9 +19,16 @@ export async function loadPlan() {
   drawPlan(plan);
 }
 
+// The controller's now (ms): its last status, else the plan's making; never the browser's clock,
+// which is not the controller's (the demo runs its clock faster, a browser's clock may be off).
+function controllerNow(plan) {
+  const at = state.status && state.status.at ? state.status.at : plan.created || plan.start;
+  return new Date(at).getTime();
+}
+
 // The 48 hours from the step under way now (the whole plan if it is from another time).
 function nextSteps(plan) {
-  const now = Date.now();
+  const now = controllerNow(plan);
   const ends = plan.steps.map((s) => new Date(s.start).getTime() + s.hours * 3600 * 1000);
   let first = ends.findIndex((end) => end > now);
   if (first < 0 || new Date(plan.steps[first].start).getTime() > now) first = 0;
@@ -65,9 +72,19 @@ function drawPlan(plan) {
     yaxis3: { domain: [0, 0.4], title: { text: "SoC %" }, range: [0, 100] },
   };
   plot("plan-chart", traces, layout);
+  // Money apart from penalties: a penalty is the planner's price of a target it cannot meet,
+  // nobody pays it; the warnings say in words which targets those are.
+  const c = plan.cost;
+  const bill = c.bill !== undefined ? c.bill : c.import - c.export_revenue + c.demand_charge;
   $("plan-note").textContent =
-    `Made ${when(plan.created || plan.start)}; cost over the horizon ${money(plan.cost.total)}; shaded: reserves kept (driving, backup, floor).`;
-  $("plan-warnings").replaceChildren(...(plan.warnings || []).map((w) => el("li", { text: w })));
+    `Made ${when(plan.created || plan.start)}; expected bill over the horizon ${money(bill)}` +
+    ` (imports ${money(c.import)}, exports −${money(c.export_revenue)}` +
+    (c.demand_charge ? `, demand charge ${money(c.demand_charge)}` : "") +
+    `); battery wear ${money(c.degradation)}; shaded: reserves kept (driving, backup, floor).`;
+  const warnings = plan.warnings || [];
+  $("plan-unmet").hidden = warnings.length === 0;
+  $("plan-unmet").textContent = warnings.length === 1 ? "One target cannot be met:" : `${warnings.length} targets cannot be met:`;
+  $("plan-warnings").replaceChildren(...warnings.map((w) => el("li", { text: w })));
 }
 
 function hexAlpha(hex, alpha) {
@@ -116,10 +133,10 @@ async function plot(id, traces, layout) {
 // ---- history -------------------------------------------------------------------------------
 
 export async function loadHistory() {
+  // The window ends at the controller's now, never the browser's: the two differ (the demo runs
+  // its clock faster; a browser's clock may be off), and the data carry the controller's time.
   const hours = Number($("history-range").value);
-  const end = new Date();
-  const start = new Date(end.getTime() - hours * 3600 * 1000);
-  const params = new URLSearchParams({ start: start.toISOString(), end: end.toISOString(), resolution: hours > 24 ? "3600" : "300" });
+  const params = new URLSearchParams({ hours: String(hours), resolution: hours > 24 ? "3600" : "300" });
   let body;
   try {
     body = await api(`/api/history?${params}`);

@@ -170,6 +170,9 @@ function renderBackup(status) {
   }
   renderGridState();
   $("backup-hours").textContent = `${num(status.backup_hours)} h`;
+  // The sun's help is apart: storage alone is what holds through a night or a cloudy outage.
+  const sun = status.backup_hours_with_sun;
+  $("backup-sun").textContent = sun === null || sun === undefined ? "" : `${num(sun)} h with the expected sun`;
   const b = status.battery;
   $("battery-line").textContent = b
     ? `Home battery ${b.soc_pct === null ? "–" : Math.round(b.soc_pct) + "%"} (${num(b.soc_kwh)} of ${num(b.capacity_kwh)} kWh), ${storageWhat(b.power_kw)} ${kw(b.power_kw)}`
