@@ -86,12 +86,36 @@ function kindWords(e) {
   return isStorm(e) ? "storm watch" : KIND_WORDS[e.kind] || e.kind;
 }
 
-function eventItem(e) {
-  return el("li", { "data-kind": isStorm(e) ? "storm-watch" : e.kind },
+// Repeats (the same kind, device and words, numbers aside) are one line with "×N" at the newest
+// one, saying when the first was: a restart's or a flapping device's lines do not bury the rest.
+function eventKey(e) {
+  return [isStorm(e) ? "storm-watch" : e.kind, e.device || "", e.message.replace(/\d+(\.\d+)?/g, "#")].join("|");
+}
+
+function eventItem(e, count = 1, first = e.at) {
+  const li = el("li", { "data-kind": isStorm(e) ? "storm-watch" : e.kind, "data-key": eventKey(e), "data-count": String(count), "data-first": first },
     el("time", { datetime: e.at, text: when(e.at) }),
     el("span", { class: "kind", text: kindWords(e) + (e.device ? ` · ${e.device}` : "") }),
     el("span", { class: "message", text: e.message })
   );
+  if (count > 1) li.append(el("span", { class: "repeat", title: `${count} times since ${when(first)}`, text: `×${count} since ${when(first)}` }));
+  return li;
+}
+
+// Events newest first -> one item per key, at its newest event, with the count and the oldest time.
+export function groupEvents(events) {
+  const groups = new Map();
+  for (const e of events) {
+    const key = eventKey(e);
+    const g = groups.get(key);
+    if (g) {
+      g.count += 1;
+      g.first = e.at;
+    } else {
+      groups.set(key, { e, count: 1, first: e.at });
+    }
+  }
+  return [...groups.values()];
 }
 
 export async function loadEvents() {
@@ -99,7 +123,7 @@ export async function loadEvents() {
   const limit = state.page === "/events" ? 200 : 8;
   try {
     const events = kind === "storm-watch" ? await stormEvents(limit) : await api(`/api/events?${query(kind, limit)}`);
-    $("events").replaceChildren(...events.map(eventItem));
+    $("events").replaceChildren(...groupEvents(events).map((g) => eventItem(g.e, g.count, g.first)));
     $("events-note").textContent = events.length ? "" : "No events.";
   } catch (error) {
     $("events-note").textContent = error.message;
@@ -123,7 +147,10 @@ export function addEvent(e) {
   const kind = state.page === "/events" ? $("events-kind").value : "";
   if (kind && (kind === "storm-watch" ? !isStorm(e) : e.kind !== kind)) return;
   const list = $("events");
-  list.prepend(eventItem(e));
+  const key = eventKey(e);
+  const same = [...list.children].find((li) => li.dataset.key === key);
+  if (same) same.remove(); // the repeat moves to the top with one more
+  list.prepend(same ? eventItem(e, Number(same.dataset.count) + 1, same.dataset.first) : eventItem(e));
   const keep = state.page === "/events" ? 200 : 8;
   while (list.children.length > keep) list.lastElementChild.remove();
   $("events-note").textContent = "";
