@@ -54,16 +54,19 @@ export async function loadSessions() {
     table.replaceChildren(el("caption", { text: error.message }));
     return;
   }
-  const head = el("tr", {}, ...["car", "from", "to", "charged kWh", "discharged kWh", "cost", "value"].map((h, i) => el("th", { class: i > 2 ? "num" : null, text: h })));
+  const headers = ["car", "from", "to", "charged kWh", "discharged kWh", "cost", "value"];
+  const head = el("tr", {}, ...headers.map((h, i) => el("th", { class: i > 2 ? "num" : null, text: h })));
+  // Each cell carries its column's name: on a phone a row is a small card of labelled figures.
+  const cell = (i, text) => el("td", { class: i === 0 ? "name" : i > 2 ? "num" : null, "data-label": headers[i], text });
   const body = rows.map((s) =>
     el("tr", {},
-      el("td", { text: s.vehicle }),
-      el("td", { text: when(s.start) }),
-      el("td", { text: s.end ? when(s.end) : "now" }),
-      el("td", { class: "num", text: num(s.charged_kwh) }),
-      el("td", { class: "num", text: num(s.discharged_kwh) }),
-      el("td", { class: "num", text: money(s.cost) }),
-      el("td", { class: "num", text: money(s.value) })
+      cell(0, s.vehicle),
+      cell(1, when(s.start)),
+      cell(2, s.end ? when(s.end) : "now"),
+      cell(3, num(s.charged_kwh)),
+      cell(4, num(s.discharged_kwh)),
+      cell(5, money(s.cost)),
+      cell(6, money(s.value))
     )
   );
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
@@ -165,9 +168,10 @@ function yesNo(value) {
 
 function table(id, headers, rows) {
   const head = el("tr", {}, ...headers.map(([h, isNum]) => el("th", { class: isNum ? "num" : null, text: h })));
-  // The first column (a product's name) wraps so the figures stay in sight on a phone.
+  // The first column (a product's name) wraps so the figures stay in sight; on a phone each row
+  // is a small card of labelled cells (see .table.stack), so no column is ever cut off.
   const cls = (i) => (i === 0 ? "name" : headers[i][1] ? "num" : null);
-  const body = rows.map((cells) => el("tr", {}, ...cells.map((c, i) => el("td", { class: cls(i), text: c }))));
+  const body = rows.map((cells) => el("tr", {}, ...cells.map((c, i) => el("td", { class: cls(i), "data-label": headers[i][0], text: c }))));
   $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
 }
 
