@@ -39,7 +39,7 @@ def test_repeated_events_are_one_line_with_a_count(
     assert demo.store is not None
     demo.store.events = lambda *a, **kw: restarts(3)  # type: ignore[method-assign]
     items = "document.querySelectorAll('#events li')"
-    waiting = f"document.querySelector('#events li[data-count]:first-child')"
+    waiting = "document.querySelector('#events li[data-count]:first-child')"
 
     async def scenario(page: Page) -> None:
         await page.goto(server.url + "/events")
@@ -51,7 +51,9 @@ def test_repeated_events_are_one_line_with_a_count(
         assert "does not answer" not in await page.evaluate("document.body.innerText")
         # the same line again, live: the line at the top counts it, no new line
         await page.wait_for("document.getElementById('live').dataset.state === 'live'")
-        demo.handle.publish(ControlEvent(NOW + timedelta(minutes=5), EventKind.FAULT, WAITING, "ev9"))
+        demo.handle.publish(
+            ControlEvent(NOW + timedelta(minutes=5), EventKind.FAULT, WAITING, "ev9")
+        )
         await page.wait_for(f"{waiting}.dataset.count === '4'")
         assert await page.evaluate(f"{items}.length") == 2
         assert await page.evaluate(f"{waiting}.querySelector('.message').textContent") == WAITING
