@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from voltbridge.core.status import ControlEvent, EventKind
+from voltbridge.core.status import ControlEvent, EventCode, EventKind
 
 from ..api.fakes import NOW
 from ..api.helpers import Demo
@@ -22,14 +22,17 @@ def restarts(n: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i in range(n):
         at = NOW - timedelta(hours=i)
-        rows.append(row(2 * i + 2, at, "fault", WAITING, "ev9"))
+        rows.append(row(2 * i + 2, at, "fault", WAITING, "ev9", "device-waiting"))
         rows.append(row(2 * i + 1, at - timedelta(minutes=1), "mode", "controller started", None))
     return rows
 
 
-def row(id_: int, at: Any, kind: str, message: str, device: str | None) -> dict[str, Any]:
+def row(
+    id_: int, at: Any, kind: str, message: str, device: str | None, code: str | None = None
+) -> dict[str, Any]:
     iso = at.isoformat().replace("+00:00", "Z")
-    return {"id": id_, "at": iso, "kind": kind, "message": message, "device": device, "data": {}}
+    data = {"code": code} if code else {}
+    return {"id": id_, "at": iso, "kind": kind, "message": message, "device": device, "data": data}
 
 
 def test_repeated_events_are_one_line_with_a_count(
@@ -48,12 +51,13 @@ def test_repeated_events_are_one_line_with_a_count(
         assert await page.evaluate(f"{waiting}.dataset.count") == "3"
         text = await page.evaluate(f"{waiting}.innerText")
         assert WAITING in text and "×3 since" in text, text
+        assert "START-UP · EV9" in text.upper(), text  # not called a fault
         assert "does not answer" not in await page.evaluate("document.body.innerText")
         # the same line again, live: the line at the top counts it, no new line
         await page.wait_for("document.getElementById('live').dataset.state === 'live'")
-        demo.handle.publish(
-            ControlEvent(NOW + timedelta(minutes=5), EventKind.FAULT, WAITING, "ev9")
-        )
+        code = {"code": EventCode.DEVICE_WAITING.value}
+        later = NOW + timedelta(minutes=5)
+        demo.handle.publish(ControlEvent(later, EventKind.FAULT, WAITING, "ev9", code))
         await page.wait_for(f"{waiting}.dataset.count === '4'")
         assert await page.evaluate(f"{items}.length") == 2
         assert await page.evaluate(f"{waiting}.querySelector('.message').textContent") == WAITING

@@ -85,7 +85,9 @@ function isStorm(e) {
   return Boolean(e.data && e.data.code === "storm-watch");
 }
 
+// A device not connected yet at start is no fault (see control/faults.py): said as start-up.
 function kindWords(e) {
+  if (e.data && e.data.code === "device-waiting") return "start-up";
   return isStorm(e) ? "storm watch" : KIND_WORDS[e.kind] || e.kind;
 }
 
