@@ -34,7 +34,9 @@ from voltbridge.runtime.demo import demo_home
 from voltbridge.runtime.service import RunOptions, run_home
 from voltbridge.store import Store
 
-START = datetime(2026, 6, 3, 16, 0, tzinfo=UTC)
+# Sunday 09:00 in California: PV rising and the car at home (the demo car makes its weekday and
+# Saturday trips, and a tick without the car would flatter the timing)
+START = datetime(2026, 6, 7, 16, 0, tzinfo=UTC)
 TICK_S = 2.0
 HOURS = 2.0
 

@@ -9,7 +9,7 @@ depend on how fast or how loaded the machine is.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,8 +28,10 @@ from voltbridge.devices.simulated import SimulatedDevices
 from voltbridge.devices.simulated_home import EnergyTotals
 from voltbridge.runtime.demo import demo_home
 from voltbridge.runtime.service import RunOptions, RunResult, run_home
+from voltbridge.store import Store
 
-START = datetime(2026, 6, 3, 16, 0, tzinfo=UTC)  # 09:00 in California: PV rising
+START = datetime(2026, 6, 6, 16, 0, tzinfo=UTC)  # Saturday 09:00 in California: PV rising;
+# the car leaves at 10:00 and comes back at 14:00 with 35 km driven (the site's Saturday trip)
 HOURS = 6.0
 TICK_S = 30.0
 STALE_AFTER_S = 4 * TICK_S
@@ -67,17 +69,17 @@ def _in_process() -> EnergyTotals:
     return home.totals
 
 
-def _networked(data_dir: Path) -> RunResult:
-    """``run_home`` on the demo's network peers, for the morning, on simulated time."""
+def _networked(data_dir: Path, start: datetime = START, hours: float = HOURS) -> RunResult:
+    """``run_home`` on the demo's network peers, for ``hours`` from ``start``, on simulated time."""
     site = load_site(example_path("ev9-california"))
     loop = VirtualTimeLoop()
     options = RunOptions(
         demo=True,
-        duration_s=HOURS * 3600,
+        duration_s=hours * 3600,
         data_dir=data_dir,
         http_port=0,
-        start=START,
-        clock=LoopClock(START, loop),
+        start=start,
+        clock=LoopClock(start, loop),
         # the same limits as in process: simulated time no longer runs on while the machine is
         # busy, so a reading is never late for want of CPU
         control=ControlConfig(tick_s=TICK_S, stale_after_s=STALE_AFTER_S),
@@ -105,6 +107,8 @@ def test_a_demo_morning_over_ocpp_and_modbus_matches_the_in_process_run(tmp_path
         ref.grid_import_kwh - ref.grid_export_kwh, abs=0.1
     )
     assert net.backfeed_kwh == 0.0 and net.unserved_kwh == 0.0
+    # both made the Saturday trip: 35 km at 0.26 kWh/km
+    assert net.driven_kwh == ref.driven_kwh == pytest.approx(35 * 0.26)
     # energy balance of the networked house, recomputed from its totals
     grid = net.grid_import_kwh - net.grid_export_kwh
     assert grid + net.pv_used_kwh == pytest.approx(
@@ -115,3 +119,43 @@ def test_a_demo_morning_over_ocpp_and_modbus_matches_the_in_process_run(tmp_path
     assert result.controller.status is not None
     assert result.controller.status.faults == ()
     assert (tmp_path / "voltbridge.sqlite").exists()
+
+
+WEDNESDAY = datetime(2026, 6, 3, 14, 0, tzinfo=UTC)  # 07:00 in California
+DEPART = datetime(2026, 6, 3, 14, 45, tzinfo=UTC)  # the site's weekday trip: 07:45 ...
+BACK = datetime(2026, 6, 4, 0, 30, tzinfo=UTC)  # ... to 17:30, 62 km at 0.26 kWh/km
+TRIP_KWH = 62 * 0.26
+
+
+def test_the_demo_car_leaves_for_the_weekday_trip_and_comes_back_with_less(
+    tmp_path: Path,
+) -> None:
+    result = _networked(tmp_path, WEDNESDAY, hours=12.0)
+    assert result.totals is not None and result.controller is not None
+    assert result.totals.driven_kwh == pytest.approx(TRIP_KWH)
+    # the controller saw it over OCPP: unplugged at the departure, plugged in at the return
+    plugs = [
+        (e.at, e.data["plugged_in"])
+        for e in result.controller.events
+        if e.kind is EventKind.PLUG and "plugged_in" in e.data
+    ]
+    assert [p for _, p in plugs] == [False, True], plugs
+    tick = timedelta(seconds=TICK_S)
+    assert DEPART <= plugs[0][0] <= DEPART + tick
+    assert BACK <= plugs[1][0] <= BACK + tick
+    # what was recorded, minute by minute: home before, away during, home after, and the
+    # battery at the return the trip's energy below where it was at the departure
+    store = Store(tmp_path / "voltbridge.sqlite", VirtualClock(WEDNESDAY + timedelta(hours=12)))
+    try:
+        rows = store.history(WEDNESDAY, WEDNESDAY + timedelta(hours=12), 60)
+    finally:
+        store.close()
+    car = [(datetime.fromisoformat(r["at"]), r["vehicles"].get("ev9") or {}) for r in rows]
+    away = [at for at, v in car if v.get("plugged_in") is False]
+    assert away and min(away) >= DEPART and max(away) < BACK
+    assert all(v.get("plugged_in") for at, v in car if at < DEPART - tick or at > BACK + tick)
+    before = [v["soc_kwh"] for at, v in car if at < DEPART - tick and v.get("soc_kwh") is not None]
+    after = [v["soc_kwh"] for at, v in car if at > BACK and v.get("soc_kwh") is not None]
+    # the last reading before leaving and the first after coming back (a minute's charging at
+    # most between them: 11.5 kW for one minute is 0.2 kWh)
+    assert before[-1] - after[0] == pytest.approx(TRIP_KWH, abs=0.3)

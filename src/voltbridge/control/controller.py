@@ -80,6 +80,8 @@ class ControlConfig:
         concurrent_reads: read devices concurrently (the simulator's in-process devices answer
             at once, and reading them one by one saves the tasks).
         keep_events: how many recent events the controller keeps in memory (the store keeps all).
+        connect_grace_s: at start, a device that has not answered yet is "waiting" (not a fault)
+            for this long [s]: an OCPP charger connects when it is ready (see ``FaultBook``).
     """
 
     tick_s: float = 2.0
@@ -94,6 +96,7 @@ class ControlConfig:
     plan_in_thread: bool = True
     concurrent_reads: bool = True
     keep_events: int = 1000
+    connect_grace_s: float = 120.0
 
     def __post_init__(self) -> None:
         for name in ("tick_s", "replan_s", "device_timeout_s", "stale_after_s"):
@@ -126,7 +129,7 @@ class Controller:
         )
         self.log = EventLog(clock, self.recorder, cfg.keep_events)
         self.recording = StatusRecording(self.recorder, self.log)
-        self.faults = FaultBook(self.log)
+        self.faults = FaultBook(self.log, cfg.connect_grace_s)
         self.writer = DeviceWriter(
             devices,
             self.faults,

@@ -1,11 +1,17 @@
 """Which devices are at fault, and why: read faults come fresh from every tick's snapshot (and
 stale data), write faults last until the device takes a write again. Each start and end of a
-fault is one event; software errors also log their traceback, once per device and kind."""
+fault is one event; software errors also log their traceback, once per device and kind.
+
+At start a device may not answer yet (an OCPP charger connects to us when it is ready): a device
+that has failed every read since the first tick is *waiting*, not at fault, for ``grace_s`` of
+the controller's clock. It says "waiting for the charger" once (its data is still not used and it
+gets no command), and "connected" when it first answers; after the grace period it is a fault
+like any other. A device that has answered once is at fault at once when it stops."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from voltbridge.control.events import EventLog
 from voltbridge.control.io import Snapshot
@@ -17,11 +23,19 @@ log = logging.getLogger("voltbridge.control")
 class FaultBook:
     """The faults of one home's devices (see the module docstring)."""
 
-    def __init__(self, events: EventLog) -> None:
+    def __init__(self, events: EventLog, grace_s: float = 0.0) -> None:
+        if grace_s < 0:
+            raise ValueError(f"grace_s is {grace_s}; it must be >= 0 [s]")
         self.events = events
+        self.grace = timedelta(seconds=grace_s)
         self.read: dict[str, str] = {}
         self.write: dict[str, str] = {}
         self._bugs_logged: set[tuple[str, str]] = set()
+        self._started: datetime | None = None
+        self._silent: set[str] | None = None
+        """Devices that have failed every read since the first tick (None before it)."""
+        self.waiting: set[str] = set()
+        """Devices said to be waiting (never answered, within the grace period)."""
 
     def has(self, name: str) -> bool:
         """Whether ``name`` is at fault now (its data cannot be used or it refuses writes)."""
@@ -32,7 +46,10 @@ class FaultBook:
         return {**self.write, **self.read}
 
     def add(self, name: str, why: str) -> bool:
-        """A write to ``name`` failed; True when this starts a fault (the caller records it)."""
+        """A write to ``name`` failed; True when this starts a fault (the caller records it).
+        A waiting device is expected to refuse: that is no fault of its own."""
+        if name in self.waiting:
+            return False
         new = not self.has(name)
         self.write[name] = why
         return new
@@ -72,8 +89,27 @@ class FaultBook:
             if (name, kind) not in self._bugs_logged:
                 self._bugs_logged.add((name, kind))
                 log.error("driver error reading %s", name, exc_info=err)
+        if self._started is None:
+            self._started, self._silent = now, set(stale)
+        assert self._silent is not None
+        self._silent &= set(stale)  # a device that answered once is no longer silent
+        in_grace = now - self._started < self.grace
+        read: dict[str, str] = {}
         for name, why in stale.items():
-            if not self.has(name):
+            if in_grace and name in self._silent and name not in snap.bugs:
+                read[name] = f"waiting for {what(name)} to connect"
+                if name not in self.waiting:
+                    self.waiting.add(name)
+                    self.events.emit(
+                        EventKind.FAULT,
+                        EventCode.DEVICE_WAITING,
+                        f"{name}: waiting for {what(name)} to connect",
+                        device=name,
+                    )
+                continue
+            read[name] = why
+            if not self.has(name) or name in self.waiting:
+                self.waiting.discard(name)
                 bug = name in snap.bugs
                 self.events.emit(
                     EventKind.FAULT,
@@ -84,11 +120,30 @@ class FaultBook:
         recovered = set(self.read) - set(stale)
         for name in sorted(recovered):
             self.write.pop(name, None)
+            first = name in self.waiting
+            self.waiting.discard(name)
             self.events.emit(
                 EventKind.FAULT,
                 EventCode.DEVICE_RECOVERED,
-                f"{name}: answering again with fresh data",
+                f"{name}: connected" if first else f"{name}: answering again with fresh data",
                 device=name,
             )
-        self.read = stale
+        self.read = read
         return recovered
+
+
+def what(name: str) -> str:
+    """The device ``name`` in words; a name that is none of the home's fixed devices is a car's,
+    read through its charger."""
+    return FIXED_DEVICES.get(name, "the charger")
+
+
+FIXED_DEVICES = {
+    "meter": "the meter",
+    "grid sensor": "the grid sensor",
+    "load meter": "the load meter",
+    "pv": "the PV inverter",
+    "battery": "the battery",
+    "relay": "the relay",
+    "transfer switch": "the transfer switch",
+}

@@ -271,6 +271,7 @@ class EventCode(StrEnum):
 
     DEVICE_FAULT = "device-fault"
     DEVICE_RECOVERED = "device-recovered"
+    DEVICE_WAITING = "device-waiting"
     SOFTWARE_FAULT = "software-fault"
     WRITE_FAILED = "write-failed"
     SETTINGS = "settings"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from voltbridge.core.clock import Clock, VirtualClock
@@ -93,6 +93,22 @@ class EnergyTotals:
     backfeed_kwh: float = 0.0
     """Storage discharge asked while the house was joined to a dead grid [kWh]; refused, so it is
     not in the balance, but it must stay 0: a controller that asks it would energize the lines."""
+    driven_kwh: float = 0.0
+    """Energy the car's trips took from its battery away from home [kWh] (not in the balance)."""
+
+
+@dataclass(frozen=True)
+class CarTrip:
+    """The car away from home: unplugged at ``depart``, back and plugged in at ``return_`` with
+    ``energy_kwh`` [kWh] less in its battery (never below empty)."""
+
+    depart: datetime
+    return_: datetime
+    energy_kwh: float
+
+    def __post_init__(self) -> None:
+        if self.return_ <= self.depart or self.energy_kwh < 0:
+            raise ValueError(f"a trip returns after it departs and uses energy >= 0: {self}")
 
 
 def profile_at(profile: Profile, elapsed_s: float, step_s: float) -> float:
@@ -124,7 +140,10 @@ class SimulatedHome:
         voltage_v: float = 230.0,
         frequency_hz: float = 50.0,
         max_step_s: float = 60.0,
+        car_trips: Sequence[CarTrip] = (),
     ) -> None:
+        """``car_trips``: when the car leaves and comes back (in time order, not overlapping);
+        a trip under way at the start has the car away from it."""
         self.clock = clock
         self.start = clock.now()
         self.load_profile, self.pv_profile, self.profile_step_s = load_kw, pv_kw, profile_step_s
@@ -144,6 +163,18 @@ class SimulatedHome:
         self._faults: dict[str, Fault] = {}
         self._frozen: dict[str, Measurement] = {}
         self._readers: dict[str, Callable[[], Measurement]] = {}
+        self._plug_changes: list[tuple[datetime, bool, float]] = []
+        """(when, plugged in, energy used [kWh]) of the trips to come, in time order."""
+        for trip in sorted(car_trips, key=lambda t: t.depart):
+            if car is None:
+                raise ValueError("trips need a car")
+            if trip.return_ <= self.start:
+                continue
+            if trip.depart > self.start:
+                self._plug_changes.append((trip.depart, False, 0.0))
+            else:
+                car.plugged_in = False  # away at the start
+            self._plug_changes.append((trip.return_, True, trip.energy_kwh))
         self.refresh()
 
     # --- time ---------------------------------------------------------------------------------
@@ -160,12 +191,27 @@ class SimulatedHome:
         """Integrate the physics from where it stopped up to the clock's present, in steps of
         ``max_step_s``, holding the last setpoints (for a clock that runs by itself)."""
         left = (self.clock.now() - self._t).total_seconds()
+        self._trips_due()
         while left > 1e-9:
             dt_s = min(self.max_step_s, left)
+            if self._plug_changes:  # a step ends on the next departure or return exactly
+                dt_s = min(dt_s, max((self._plug_changes[0][0] - self._t).total_seconds(), 0.0))
             self._step(dt_s / 3600.0)
             self._t += timedelta(seconds=dt_s)
             left -= dt_s
+            self._trips_due()
         self.refresh()
+
+    def _trips_due(self) -> None:
+        """Unplug the car at a departure; at a return, take the trip's energy and plug it in."""
+        while self._plug_changes and self._plug_changes[0][0] <= self._t:
+            _, plugged, used_kwh = self._plug_changes.pop(0)
+            assert self.car is not None
+            if plugged:
+                driven = min(used_kwh, self.car.soc_kwh)
+                self.car.soc_kwh -= driven
+                self.totals.driven_kwh += driven
+            self.car.plugged_in = plugged
 
     def refresh(self) -> None:
         """Recompute the present flows [kW] for the present setpoints without moving time."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from pydantic import SecretStr
@@ -16,7 +17,7 @@ from voltbridge.core.timegrid import TimeGrid
 from voltbridge.devices.modbus import SunSpecServer
 from voltbridge.devices.ocpp.charger import OcppCharger
 from voltbridge.devices.ocpp.station import ChargingStation
-from voltbridge.devices.simulated_home import SimStorage, SimulatedHome
+from voltbridge.devices.simulated_home import CarTrip, SimStorage, SimulatedHome
 from voltbridge.forecast import forecast_site
 from voltbridge.runtime.devices import (
     ChargerLink,
@@ -24,6 +25,7 @@ from voltbridge.runtime.devices import (
     DriverSection,
     OcppSection,
 )
+from voltbridge.sim.trips import realise_trips
 
 DEMO_STEP_S = 900
 DEMO_DAYS = 7
@@ -32,14 +34,16 @@ DEMO_DAYS = 7
 def demo_home(site: Site, control: ControlSite, clock: Clock) -> SimulatedHome:
     """A simulated house for ``site`` from the clock's present: the site's forecast load and
     clear-sky PV for a week at 15-minute steps, the first car and the home battery at their
-    initial SoC, and the site's circuits at their typical draw (taken out of the base load)."""
+    initial SoC, and the site's circuits at their typical draw (taken out of the base load).
+    The car makes the site's trips as scheduled (unplugged at the departure, back at the return
+    with the trip's energy used), so a new user sees a household's day."""
     start = clock.now()
     grid = TimeGrid.regular(start, DEMO_DAYS * 24.0, DEMO_STEP_S // 60, align=False)
     fc = forecast_site(site, grid)
     circuits = {c.name: c.typical_kw for c in control.circuits}
     base = np.maximum(fc.load_kw - 0.5 * sum(circuits.values()), 0.1)
     circuits = {n: 0.5 * kw for n, kw in circuits.items()}  # about half on at a time
-    car = None
+    car, trips = None, []
     if control.vehicles:
         v = control.vehicles[0]
         entry = next(e for e in site.vehicles if e.name == v.name)
@@ -51,6 +55,7 @@ def demo_home(site: Site, control: ControlSite, clock: Clock) -> SimulatedHome:
             eta_charge=v.efficiency,
             eta_discharge=v.efficiency,
         )
+        trips = demo_trips(site, v.name, v.consumption_kwh_per_km, clock)
     battery = None
     if control.battery is not None and site.battery is not None:
         b = control.battery
@@ -72,7 +77,23 @@ def demo_home(site: Site, control: ControlSite, clock: Clock) -> SimulatedHome:
         circuits_kw=circuits,
         voltage_v=control.nominal_voltage_v,
         frequency_hz=control.nominal_frequency_hz,
+        car_trips=trips,
     )
+
+
+def demo_trips(site: Site, vehicle: str, kwh_per_km: float, clock: Clock) -> list[CarTrip]:
+    """The week's trips of ``vehicle`` from the clock's present, exactly as the site file
+    schedules them (no noise: a demo shows the household's plan coming true)."""
+    entry = next(e for e in site.vehicles if e.name == vehicle)
+    if not entry.trips:
+        return []
+    start = clock.now()
+    end = start + timedelta(days=DEMO_DAYS)
+    rng = np.random.default_rng(0)  # unused with no noise; realise_trips asks for one
+    made = realise_trips(
+        entry.trips, start, end, site.location.timezone, rng, kwh_per_km, vehicle, 0.0, 0.0
+    )
+    return [CarTrip(t.depart, t.return_, t.energy_kwh) for t in made]
 
 
 @dataclass

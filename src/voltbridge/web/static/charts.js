@@ -97,13 +97,18 @@ function chartLayout() {
   const narrow = window.innerWidth < 560;
   return {
     height: narrow ? 500 : 440,
-    margin: { l: 44, r: 48, t: 8, b: 36 },
+    // On a phone: thinner margins and at most 4 short time labels ("14:00" over "Wed"), which
+    // plotly's own choice (a date under every other label) made run into one another.
+    margin: narrow ? { l: 38, r: 42, t: 8, b: 36 } : { l: 44, r: 48, t: 8, b: 36 },
     legend: { orientation: "h", x: 0, y: -0.08, yanchor: "top", font: { size: 10 } },
     hovermode: "x unified",
     font: { size: 11, color: dark ? "#e6edf3" : "#17202a" },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
-    xaxis: { type: "date", gridcolor: dark ? "#2d3843" : "#e5e7eb" },
+    xaxis: {
+      type: "date", gridcolor: dark ? "#2d3843" : "#e5e7eb",
+      ...(narrow ? { nticks: 4, tickformat: "%H:%M<br>%a", tickfont: { size: 10 } } : {}),
+    },
   };
 }
 

@@ -38,14 +38,14 @@
     if (!params.length) return null;
     const rows = params.map((p) =>
       el("tr", {},
-        el("td", {}, el("code", { text: p.name })),
-        el("td", { text: p.in + (p.required ? ", required" : "") }),
-        el("td", { text: typeOf(p.schema) + (p.schema && p.schema.default !== undefined ? ` = ${JSON.stringify(p.schema.default)}` : "") }),
-        el("td", { text: p.description || (p.schema && p.schema.description) || "" })
+        el("td", { class: "name" }, el("code", { text: p.name })),
+        el("td", { "data-label": "in", text: p.in + (p.required ? ", required" : "") }),
+        el("td", { "data-label": "type", text: typeOf(p.schema) + (p.schema && p.schema.default !== undefined ? ` = ${JSON.stringify(p.schema.default)}` : "") }),
+        el("td", { "data-label": "description", text: p.description || (p.schema && p.schema.description) || "" })
       )
     );
     const head = el("tr", {}, ...["name", "in", "type", "description"].map((h) => el("th", { text: h })));
-    return el("div", { class: "scroll" }, el("table", { class: "table" }, el("thead", {}, head), el("tbody", {}, ...rows)));
+    return el("div", { class: "scroll" }, el("table", { class: "table stack" }, el("thead", {}, head), el("tbody", {}, ...rows)));
   }
 
   function tryIt(path, op) {

@@ -54,16 +54,19 @@ export async function loadSessions() {
     table.replaceChildren(el("caption", { text: error.message }));
     return;
   }
-  const head = el("tr", {}, ...["car", "from", "to", "charged kWh", "discharged kWh", "cost", "value"].map((h, i) => el("th", { class: i > 2 ? "num" : null, text: h })));
+  const headers = ["car", "from", "to", "charged kWh", "discharged kWh", "cost", "value"];
+  const head = el("tr", {}, ...headers.map((h, i) => el("th", { class: i > 2 ? "num" : null, text: h })));
+  // Each cell carries its column's name: on a phone a row is a small card of labelled figures.
+  const cell = (i, text) => el("td", { class: i === 0 ? "name" : i > 2 ? "num" : null, "data-label": headers[i], text });
   const body = rows.map((s) =>
     el("tr", {},
-      el("td", { text: s.vehicle }),
-      el("td", { text: when(s.start) }),
-      el("td", { text: s.end ? when(s.end) : "now" }),
-      el("td", { class: "num", text: num(s.charged_kwh) }),
-      el("td", { class: "num", text: num(s.discharged_kwh) }),
-      el("td", { class: "num", text: money(s.cost) }),
-      el("td", { class: "num", text: money(s.value) })
+      cell(0, s.vehicle),
+      cell(1, when(s.start)),
+      cell(2, s.end ? when(s.end) : "now"),
+      cell(3, num(s.charged_kwh)),
+      cell(4, num(s.discharged_kwh)),
+      cell(5, money(s.cost)),
+      cell(6, money(s.value))
     )
   );
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
@@ -82,16 +85,42 @@ function isStorm(e) {
   return Boolean(e.data && e.data.code === "storm-watch");
 }
 
+// A device not connected yet at start is no fault (see control/faults.py): said as start-up.
 function kindWords(e) {
+  if (e.data && e.data.code === "device-waiting") return "start-up";
   return isStorm(e) ? "storm watch" : KIND_WORDS[e.kind] || e.kind;
 }
 
-function eventItem(e) {
-  return el("li", { "data-kind": isStorm(e) ? "storm-watch" : e.kind },
+// Repeats (the same kind, device and words, numbers aside) are one line with "×N" at the newest
+// one, saying when the first was: a restart's or a flapping device's lines do not bury the rest.
+function eventKey(e) {
+  return [isStorm(e) ? "storm-watch" : e.kind, e.device || "", e.message.replace(/\d+(\.\d+)?/g, "#")].join("|");
+}
+
+function eventItem(e, count = 1, first = e.at) {
+  const li = el("li", { "data-kind": isStorm(e) ? "storm-watch" : e.kind, "data-key": eventKey(e), "data-count": String(count), "data-first": first },
     el("time", { datetime: e.at, text: when(e.at) }),
     el("span", { class: "kind", text: kindWords(e) + (e.device ? ` · ${e.device}` : "") }),
     el("span", { class: "message", text: e.message })
   );
+  if (count > 1) li.append(el("span", { class: "repeat", title: `${count} times since ${when(first)}`, text: `×${count} since ${when(first)}` }));
+  return li;
+}
+
+// Events newest first -> one item per key, at its newest event, with the count and the oldest time.
+export function groupEvents(events) {
+  const groups = new Map();
+  for (const e of events) {
+    const key = eventKey(e);
+    const g = groups.get(key);
+    if (g) {
+      g.count += 1;
+      g.first = e.at;
+    } else {
+      groups.set(key, { e, count: 1, first: e.at });
+    }
+  }
+  return [...groups.values()];
 }
 
 export async function loadEvents() {
@@ -99,7 +128,7 @@ export async function loadEvents() {
   const limit = state.page === "/events" ? 200 : 8;
   try {
     const events = kind === "storm-watch" ? await stormEvents(limit) : await api(`/api/events?${query(kind, limit)}`);
-    $("events").replaceChildren(...events.map(eventItem));
+    $("events").replaceChildren(...groupEvents(events).map((g) => eventItem(g.e, g.count, g.first)));
     $("events-note").textContent = events.length ? "" : "No events.";
   } catch (error) {
     $("events-note").textContent = error.message;
@@ -123,7 +152,10 @@ export function addEvent(e) {
   const kind = state.page === "/events" ? $("events-kind").value : "";
   if (kind && (kind === "storm-watch" ? !isStorm(e) : e.kind !== kind)) return;
   const list = $("events");
-  list.prepend(eventItem(e));
+  const key = eventKey(e);
+  const same = [...list.children].find((li) => li.dataset.key === key);
+  if (same) same.remove(); // the repeat moves to the top with one more
+  list.prepend(same ? eventItem(e, Number(same.dataset.count) + 1, same.dataset.first) : eventItem(e));
   const keep = state.page === "/events" ? 200 : 8;
   while (list.children.length > keep) list.lastElementChild.remove();
   $("events-note").textContent = "";
@@ -138,9 +170,10 @@ function yesNo(value) {
 
 function table(id, headers, rows) {
   const head = el("tr", {}, ...headers.map(([h, isNum]) => el("th", { class: isNum ? "num" : null, text: h })));
-  // The first column (a product's name) wraps so the figures stay in sight on a phone.
+  // The first column (a product's name) wraps so the figures stay in sight; on a phone each row
+  // is a small card of labelled cells (see .table.stack), so no column is ever cut off.
   const cls = (i) => (i === 0 ? "name" : headers[i][1] ? "num" : null);
-  const body = rows.map((cells) => el("tr", {}, ...cells.map((c, i) => el("td", { class: cls(i), text: c }))));
+  const body = rows.map((cells) => el("tr", {}, ...cells.map((c, i) => el("td", { class: cls(i), "data-label": headers[i][0], text: c }))));
   $(id).replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
 }
 
