@@ -203,6 +203,18 @@ class Page:
             raise CdpError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
+    async def settle(self) -> None:
+        """Wait until the page has painted what it last changed (two animation frames, no
+        finite CSS transition or animation still running; endless ones such as a pulsing badge
+        are not waited for), for a screenshot: events in the page, not a time."""
+        await self.evaluate(
+            "new Promise((done) => { let left = 600; const busy = () => document.getAnimations()"
+            ".some((a) => a.playState === 'running' && a.effect &&"
+            " a.effect.getComputedTiming().iterations !== Infinity);"
+            " const frame = () => requestAnimationFrame(() => requestAnimationFrame(() =>"
+            " (busy() && --left > 0) ? frame() : done(true))); frame(); })"
+        )
+
     async def wait_for(self, expression: str, timeout_s: float = 120.0) -> Any:
         """Poll ``expression`` until it is truthy; its value (the limit guards a hang only)."""
         loop = asyncio.get_running_loop()

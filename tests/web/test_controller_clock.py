@@ -8,7 +8,6 @@ time line, so a window taken from the browser's clock finds nothing. Screenshots
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -98,7 +97,7 @@ def test_history_shows_the_controllers_window_when_the_browser_clock_is_behind(
                 ".filter((p) => (p.getAttribute('d') || '').includes('L')).length"
             )
             assert drawn >= 5, drawn
-            await asyncio.sleep(0.3)  # let the chart's transitions settle before the picture
+            await page.settle()  # painted, before the picture
             await page.screenshot(ARTIFACTS / f"history-controller-clock-{name}.png")
         assert page.errors == []
 
@@ -158,7 +157,7 @@ def test_the_home_page_reads_as_set_with_the_controller_ahead(
             )
             assert "One target cannot be met:" in unmet and "short by 19.7 kWh" in unmet, unmet
             assert await page.evaluate("document.documentElement.scrollWidth") <= width
-            await asyncio.sleep(0.3)  # let the chart's transitions settle before the picture
+            await page.settle()  # painted, before the picture
             await page.screenshot(ARTIFACTS / f"home-controller-clock-{name}.png")
         assert page.errors == []
 

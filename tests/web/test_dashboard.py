@@ -76,7 +76,7 @@ def test_dashboard_shows_the_live_home_without_errors(
             assert await page.evaluate(text_has(needle)), needle
         flow = await page.evaluate("document.getElementById('flow').getAttribute('aria-label')")
         assert "Grid exporting 0.2 kW" in flow and "ev9 charging 3.1 kW" in flow
-        await asyncio.sleep(0.3)  # let the chart's transitions settle before the picture
+        await page.settle()  # painted, before the picture
         await page.screenshot(ARTIFACTS / "dashboard.png")
 
         # A phone: the same session, the page loaded at its width.
@@ -84,7 +84,7 @@ def test_dashboard_shows_the_live_home_without_errors(
         await page.goto(server.url + "/")
         await page.wait_for("document.getElementById('soc-ev9')?.textContent === '62%'")
         await page.wait_for("document.querySelector('#plan-chart .main-svg') !== null")
-        await asyncio.sleep(0.3)
+        await page.settle()  # painted, before the picture
         assert await page.evaluate("document.documentElement.scrollWidth") <= 390
         await page.screenshot(ARTIFACTS / "dashboard-phone.png")
         assert page.errors == []
