@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from voltbridge.core.clock import Clock
 from voltbridge.devices.openadr.delivery import Delivery, DeliveryMeter
+from voltbridge.devices.openadr.handing import SinkCalls, close_delivery, forget_over
 from voltbridge.devices.openadr.notices import (
     GridSignalSink,
     NoticeCode,
@@ -116,6 +117,7 @@ class OpenADRVen:
             charger_limit_kw=config.charger_limit_kw,
             outage_market_context=config.outage_market_context,
         )
+        self.calls = SinkCalls(sink, self._notice, "OpenADR: ")
         self.notices: deque[VenNotice] = deque(maxlen=keep)
         self.events: dict[str, _Taken] = {}
         """Paid events taken from the VTN, by event id, until their report is sent."""
@@ -439,50 +441,21 @@ class OpenADRVen:
                 )
 
     def _hand_outage(self, outage: AnnouncedOutage) -> Opt:
-        try:
-            self.sink.on_outage(outage)
-        except Exception as err:
-            log.exception("the controller refused an announced outage")
-            self._notice(
-                "error",
-                NoticeCode.SOFTWARE_FAULT,
-                f"OpenADR: outage {outage.outage_id!r} could not be handed on ({err})",
-                event_id=outage.outage_id,
-            )
+        if not self.calls.outage(outage):
             return "optOut"
         self.outages[outage.outage_id] = outage
-        self._notice(
-            "warning",
-            NoticeCode.OUTAGE_ANNOUNCED,
-            f"OpenADR: outage announced from {outage.start:%Y-%m-%d %H:%M} to "
-            f"{outage.end:%Y-%m-%d %H:%M} UTC",
-            event_id=outage.outage_id,
-        )
         return "optIn"  # an acknowledgement: there is nothing to take part in
 
     def _hand_event(self, event: ProgramEvent) -> Opt:
-        try:
-            self.sink.on_event(event)
-        except Exception as err:
-            log.exception("the controller refused a grid event")
-            self._notice(
-                "error",
-                NoticeCode.SOFTWARE_FAULT,
-                f"OpenADR: event {event.event_id!r} could not be handed on ({err}); optOut",
-                event_id=event.event_id,
-            )
-            return "optOut"
-        self.events[event.event_id] = _Taken(event)
-        opt = self._wanted(event.event_id)
-        asked = f"{event.requested_kw:g} kW" if event.requested_kw > 0 else "what it can"
-        self._notice(
-            "info",
-            NoticeCode.EVENT_RECEIVED,
-            f"OpenADR: event {event.event_id!r}: {event.kind} {asked} from "
-            f"{event.start:%Y-%m-%d %H:%M} to {event.end:%H:%M} UTC at "
-            f"{event.payment_per_kwh:g}/kWh; answering {opt}",
-            event_id=event.event_id,
-        )
+        opt: Opt = "optOut"
+
+        def answer() -> str:
+            nonlocal opt
+            opt = self._wanted(event.event_id)
+            return f"answering {opt}"
+
+        if self.calls.event(event, answer):
+            self.events[event.event_id] = _Taken(event)
         return opt
 
     def _cancel(self, ident: EventIdentity, request_id: str) -> _Answer:
@@ -491,25 +464,11 @@ class OpenADRVen:
         known = self.outages.pop(event_id, None) is not None or known
         self._pending.pop(event_id, None)
         if known:
-            try:
-                self.sink.on_cancelled(event_id)
-            except Exception:
-                log.exception("the controller refused a cancellation")
-            self._notice(
-                "info",
-                NoticeCode.EVENT_CANCELLED,
-                f"OpenADR: the VTN cancelled {event_id!r}",
-                event_id=event_id,
-            )
+            self.calls.cancelled(event_id, "by the VTN")
         return self._answer(ident, "optIn", request_id)
 
     def _wanted(self, event_id: str) -> Opt:
-        try:
-            choice = self.sink.choice(event_id)
-        except Exception:
-            log.exception("the household's choice could not be read")
-            choice = "undecided"
-        return _opt(choice, self.config.default_choice)
+        return _opt(self.calls.choice(event_id), self.config.default_choice)
 
     async def _send_opt(self, ident: EventIdentity, answer: _Answer) -> None:
         client = self._client
@@ -567,23 +526,10 @@ class OpenADRVen:
             answer = self._answers.get(event_id)
             if answer is None or answer.sent != "optIn":
                 continue
-            delivery = self._meter.delivered(event.start, event.end)
+            delivery = close_delivery(self._meter, event, self._notice, "OpenADR: ")
             self.delivered[event_id] = delivery
             self._pending[event_id] = (event, delivery)
-            if delivery.covered_h < delivery.window_h - 1e-9:
-                self._notice(
-                    "warning",
-                    NoticeCode.TELEMETRY,
-                    f"OpenADR: event {event_id!r}: grid telemetry covers {delivery.covered_h:.2f} "
-                    f"of {delivery.window_h:.2f} h; the gaps count as nothing delivered",
-                    event_id=event_id,
-                )
-        for event_id in [i for i, t in self.events.items() if t.closed and i not in self._pending]:
-            del self.events[event_id]
-        for outage_id in [i for i, o in self.outages.items() if o.end <= now]:
-            del self.outages[outage_id]
-        open_starts = [t.event.start for t in self.events.values() if not t.closed]
-        self._meter.forget_before(min(open_starts, default=now))
+        forget_over(self.events, self._pending, self.outages, self._meter, now)
 
     async def _send_reports(self) -> None:
         client = self._client

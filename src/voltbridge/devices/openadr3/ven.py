@@ -39,6 +39,7 @@ import httpx
 
 from voltbridge.core.clock import Clock
 from voltbridge.devices.openadr.delivery import Delivery, DeliveryMeter
+from voltbridge.devices.openadr.handing import SinkCalls, close_delivery, forget_over
 from voltbridge.devices.openadr.notices import GridSignalSink, NoticeCode, NoticeLevel, VenNotice
 from voltbridge.devices.openadr3.mapping import (
     EventWithdrawn,
@@ -142,6 +143,7 @@ class OpenADR3Ven:
             simple_kind=config.simple_kind,
             charger_limit_kw=config.charger_limit_kw,
         )
+        self.calls = SinkCalls(sink, self._notice, "")
         self.notices: deque[VenNotice] = deque(maxlen=keep)
         self.events: dict[str, _Taken] = {}
         """Paid events taken from the VTN, by event id, until reported or dropped."""
@@ -348,48 +350,12 @@ class OpenADR3Ven:
                 )
 
     def _hand_outage(self, outage: AnnouncedOutage) -> None:
-        try:
-            self.sink.on_outage(outage)
-        except Exception as err:
-            log.exception("the controller refused an announced outage")
-            self._notice(
-                "error",
-                NoticeCode.SOFTWARE_FAULT,
-                f"outage {outage.outage_id!r} could not be handed on ({err})",
-                event_id=outage.outage_id,
-            )
-            return
-        self.outages[outage.outage_id] = outage
-        self._notice(
-            "warning",
-            NoticeCode.OUTAGE_ANNOUNCED,
-            f"outage announced from {outage.start:%Y-%m-%d %H:%M} to "
-            f"{outage.end:%Y-%m-%d %H:%M} UTC",
-            event_id=outage.outage_id,
-        )
+        if self.calls.outage(outage):
+            self.outages[outage.outage_id] = outage
 
     def _hand_event(self, event: ProgramEvent) -> None:
-        try:
-            self.sink.on_event(event)
-        except Exception as err:
-            log.exception("the controller refused a grid event")
-            self._notice(
-                "error",
-                NoticeCode.SOFTWARE_FAULT,
-                f"event {event.event_id!r} could not be handed on ({err})",
-                event_id=event.event_id,
-            )
-            return
-        self.events[event.event_id] = _Taken(event)
-        asked = f"{event.requested_kw:g} kW" if event.requested_kw > 0 else "what it can"
-        self._notice(
-            "info",
-            NoticeCode.EVENT_RECEIVED,
-            f"event {event.event_id!r}: {event.kind} {asked} from {event.start:%Y-%m-%d %H:%M} "
-            f"to {event.end:%H:%M} UTC at {event.payment_per_kwh:g}/kWh; household: "
-            f"{self._decided(event.event_id)}",
-            event_id=event.event_id,
-        )
+        if self.calls.event(event, lambda: f"household: {self._decided(event.event_id)}"):
+            self.events[event.event_id] = _Taken(event)
 
     def _cancel(self, event_id: str, why: str) -> None:
         known = self.events.pop(event_id, None) is not None
@@ -400,21 +366,11 @@ class OpenADR3Ven:
         for other in self._overlapping:  # refused for overlapping: looked at again next poll
             self._seen.pop(other, None)
         self._overlapping.clear()
-        try:
-            self.sink.on_cancelled(event_id)
-        except Exception:
-            log.exception("the controller refused a cancellation")
-        self._notice(
-            "info", NoticeCode.EVENT_CANCELLED, f"{event_id!r} cancelled: {why}", event_id=event_id
-        )
+        self.calls.cancelled(event_id, why)
 
     def _decided(self, event_id: str) -> str:
         """``take_part`` or ``skip``: the household's choice, the default while undecided."""
-        try:
-            choice = self.sink.choice(event_id)
-        except Exception:
-            log.exception("the household's choice could not be read")
-            choice = "undecided"
+        choice = self.calls.choice(event_id)
         return self.config.default_choice if choice == "undecided" else choice
 
     # --------------------------------------------------------------- delivery
@@ -445,23 +401,10 @@ class OpenADR3Ven:
                     event_id=event_id,
                 )
                 continue
-            delivery = self._meter.delivered(event.start, event.end)
+            delivery = close_delivery(self._meter, event, self._notice, "")
             self.delivered[event_id] = delivery
             self._pending[event_id] = (event, delivery)
-            if delivery.covered_h < delivery.window_h - 1e-9:
-                self._notice(
-                    "warning",
-                    NoticeCode.TELEMETRY,
-                    f"event {event_id!r}: grid telemetry covers {delivery.covered_h:.2f} of "
-                    f"{delivery.window_h:.2f} h; the gaps count as nothing delivered",
-                    event_id=event_id,
-                )
-        for event_id in [i for i, t in self.events.items() if t.closed and i not in self._pending]:
-            del self.events[event_id]
-        for outage_id in [i for i, o in self.outages.items() if o.end <= now]:
-            del self.outages[outage_id]
-        open_starts = [t.event.start for t in self.events.values() if not t.closed]
-        self._meter.forget_before(min(open_starts, default=now))
+        forget_over(self.events, self._pending, self.outages, self._meter, now)
 
     async def _send_reports(self) -> None:
         assert self.program_id is not None
